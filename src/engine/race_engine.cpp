@@ -1,0 +1,289 @@
+#include "engine/race_engine.hpp"
+
+#include <algorithm>
+
+namespace splitstream {
+
+std::string_view to_string(RunnerStatus s) {
+  switch (s) {
+    case RunnerStatus::not_started: return "not_started";
+    case RunnerStatus::running: return "running";
+    case RunnerStatus::finished: return "finished";
+    case RunnerStatus::dnf: return "dnf";
+    case RunnerStatus::dsq: return "dsq";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ReadOutcome o) {
+  switch (o) {
+    case ReadOutcome::applied: return "applied";
+    case ReadOutcome::duplicate: return "duplicate";
+    case ReadOutcome::unknown_chip: return "unknown_chip";
+    case ReadOutcome::not_on_course: return "not_on_course";
+    case ReadOutcome::before_gun: return "before_gun";
+  }
+  return "unknown";
+}
+
+RaceEngine::RaceEngine(const Event& event) : event_(event) {
+  races_.resize(event.races.size());
+  on_course_.resize(event.races.size());
+  for (std::size_t r = 0; r < event.races.size(); ++r) {
+    const Race& race = event.races[r];
+    on_course_[r].assign(event.timing_points.size(), false);
+    for (const Split& s : race.splits) on_course_[r][s.timing_point] = true;
+  }
+  runners_.resize(event.participants.size());
+  for (std::size_t i = 0; i < event.participants.size(); ++i) {
+    const Participant& p = event.participants[i];
+    Runner& runner = runners_[i];
+    runner.gun = event.gun_time_of(p);
+    runner.assignment.times.assign(event.races[p.race].splits.size(), kNoTime);
+    auto& groups = races_[p.race].groups;
+    const std::size_t splits = event.races[p.race].splits.size();
+    for (const std::string& name :
+         {std::string(kOverall), std::string(to_string(p.gender)), p.category}) {
+      if (name.empty()) continue;
+      Group& g = groups[name];
+      g.splits.resize(splits);
+      runner.groups.push_back(&g);
+    }
+    for (const std::string& chip : p.chips) chips_.emplace(chip, static_cast<RunnerIndex>(i));
+  }
+}
+
+std::optional<RunnerIndex> RaceEngine::runner_of_chip(std::string_view chip) const {
+  auto it = chips_.find(chip);
+  if (it == chips_.end()) return std::nullopt;
+  return it->second;
+}
+
+ApplyResult RaceEngine::apply(const Read& read) {
+  ++counters_.reads;
+  auto it = chips_.find(read.chip);
+  if (it == chips_.end()) {
+    ++counters_.unknown_chip;
+    auto u = unknown_.find(read.chip);
+    if (u == unknown_.end()) u = unknown_.emplace(std::string(read.chip), std::vector<StoredRead>{}).first;
+    u->second.push_back({read.timing_point, read.time});
+    return {ReadOutcome::unknown_chip, kNoIndex, false, {}};
+  }
+  return apply_to_runner(it->second, read.timing_point, read.time);
+}
+
+ApplyResult RaceEngine::apply_to_runner(RunnerIndex r, TimingPointIndex tp, TimeMs time) {
+  const Participant& p = event_.participants[r];
+  const Race& race = event_.races[p.race];
+  Runner& runner = runners_[r];
+  if (tp >= event_.timing_points.size() || !on_course_[p.race][tp]) {
+    ++counters_.not_on_course;
+    return {ReadOutcome::not_on_course, r, false, {}};
+  }
+  // Before the gun only the start mat counts: runners stand on it waiting.
+  if (time < runner.gun && tp != race.start().timing_point) {
+    ++counters_.before_gun;
+    return {ReadOutcome::before_gun, r, false, {}};
+  }
+  if (!runner.crossings.add(tp, time, event_.timing_points[tp].dedup_ms)) {
+    ++counters_.duplicates;
+    return {ReadOutcome::duplicate, r, false, {}};
+  }
+  ++counters_.applied;
+  assign_splits(race, runner.gun, runner.crossings.items(), scratch_);
+  changed_.clear();
+  if (scratch_ == runner.assignment) return {ReadOutcome::applied, r, false, {}};
+  const TimeMs start_before = start_time(r);
+  std::swap(scratch_, runner.assignment);  // scratch_ now holds the state before this read
+  for (std::size_t s = 0; s < race.splits.size(); ++s) {
+    if (scratch_.times[s] != runner.assignment.times[s]) changed_.push_back(static_cast<std::uint16_t>(s));
+  }
+  const RankKey key_before = runner.key;
+  const bool ranked_before = runner.ranked;
+  update_rankings(r, scratch_, start_before, runner.in_rankings);
+  const bool moved = ranked_before != runner.ranked || !(key_before == runner.key);
+  return {ReadOutcome::applied, r, moved, changed_};
+}
+
+std::optional<DurationMs> RaceEngine::ranked_time(RunnerIndex r, const SplitAssignment& a,
+                                                  std::size_t s, TimeMs start) const {
+  if (a.times[s] == kNoTime) return std::nullopt;
+  const RaceIndex race = event_.participants[r].race;
+  return a.times[s] - (event_.races[race].rank_by == RankBy::chip ? start : runners_[r].gun);
+}
+
+void RaceEngine::update_rankings(RunnerIndex r, const SplitAssignment& before,
+                                 TimeMs start_before, bool was_in) {
+  Runner& runner = runners_[r];
+  const bool now_in = participates(runner);
+  const TimeMs start_now = start_time(r);
+  // Split rankings: only where the ranked time moved.
+  // (Sentinels rather than optionals here: GCC 12 misreads optionals in this loop.)
+  constexpr DurationMs kNone = INT64_MIN;
+  for (std::size_t s = 0; s < runner.assignment.times.size(); ++s) {
+    const DurationMs old_t = was_in ? ranked_time(r, before, s, start_before).value_or(kNone) : kNone;
+    const DurationMs new_t =
+        now_in ? ranked_time(r, runner.assignment, s, start_now).value_or(kNone) : kNone;
+    if (old_t == new_t) continue;
+    for (Group* g : runner.groups) {
+      if (old_t != kNone) g->splits[s].erase({old_t, 0, r});
+      if (new_t != kNone) g->splits[s].insert({new_t, 0, r});
+    }
+  }
+  runner.in_rankings = now_in;
+  // Standings: furthest split first, then the time there.
+  if (runner.ranked) {
+    for (Group* g : runner.groups) g->standings.erase(runner.key);
+  }
+  const int f = runner.assignment.furthest;
+  runner.ranked = now_in && f >= 0;
+  if (runner.ranked) {
+    const auto fs = static_cast<std::size_t>(f);
+    runner.key = {-f, *ranked_time(r, runner.assignment, fs, start_now), r};
+    for (Group* g : runner.groups) g->standings.insert(runner.key);
+  }
+}
+
+std::optional<std::string> RaceEngine::assign_chip(std::string_view chip, std::string_view bib) {
+  auto p = event_.participant_by_bib.find(std::string(bib));
+  if (p == event_.participant_by_bib.end()) return "unknown bib \"" + std::string(bib) + "\"";
+  if (auto held = chips_.find(chip); held != chips_.end()) {
+    return "chip \"" + std::string(chip) + "\" already belongs to bib " +
+           event_.participants[held->second].bib;
+  }
+  const RunnerIndex r = p->second;
+  chips_.emplace(std::string(chip), r);
+  if (auto u = unknown_.find(chip); u != unknown_.end()) {
+    const std::vector<StoredRead> kept = std::move(u->second);
+    unknown_.erase(u);
+    counters_.unknown_chip -= kept.size();
+    counters_.reads -= kept.size();
+    for (const StoredRead& read : kept) {
+      ++counters_.reads;
+      apply_to_runner(r, read.timing_point, read.time);
+    }
+  }
+  return std::nullopt;
+}
+
+void RaceEngine::set_official_status(RunnerIndex r, OfficialStatus status) {
+  Runner& runner = runners_[r];
+  if (runner.official == status) return;
+  const bool was_in = runner.in_rankings;
+  runner.official = status;
+  update_rankings(r, runner.assignment, start_time(r), was_in);
+}
+
+RunnerStatus RaceEngine::status(RunnerIndex r) const {
+  const Runner& runner = runners_[r];
+  if (runner.official == OfficialStatus::dnf) return RunnerStatus::dnf;
+  if (runner.official == OfficialStatus::dsq) return RunnerStatus::dsq;
+  const int f = runner.assignment.furthest;
+  if (f < 0) return RunnerStatus::not_started;
+  if (static_cast<std::size_t>(f) + 1 == runner.assignment.times.size()) return RunnerStatus::finished;
+  return RunnerStatus::running;
+}
+
+TimeMs RaceEngine::start_time(RunnerIndex r) const {
+  const Runner& runner = runners_[r];
+  const TimeMs start = runner.assignment.times.empty() ? kNoTime : runner.assignment.times[0];
+  return start != kNoTime ? start : runner.gun;
+}
+
+std::optional<DurationMs> RaceEngine::gun_time_at(RunnerIndex r, std::size_t s) const {
+  const TimeMs t = runners_[r].assignment.times[s];
+  if (t == kNoTime) return std::nullopt;
+  return t - runners_[r].gun;
+}
+
+std::optional<DurationMs> RaceEngine::chip_time_at(RunnerIndex r, std::size_t s) const {
+  const TimeMs t = runners_[r].assignment.times[s];
+  if (t == kNoTime) return std::nullopt;
+  return t - start_time(r);
+}
+
+std::optional<DurationMs> RaceEngine::ranked_time_at(RunnerIndex r, std::size_t s) const {
+  return ranked_time(r, runners_[r].assignment, s, start_time(r));
+}
+
+std::vector<std::string> RaceEngine::categories(RaceIndex race) const {
+  std::vector<std::string> out;
+  for (const auto& [name, g] : races_[race].groups) {
+    if (name != kOverall) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    // Genders (one letter) before age groups, then by name.
+    if ((a.size() == 1) != (b.size() == 1)) return a.size() == 1;
+    return a < b;
+  });
+  out.insert(out.begin(), std::string(kOverall));
+  return out;
+}
+
+const RaceEngine::Group* RaceEngine::group(RaceIndex race, std::string_view category) const {
+  auto it = races_[race].groups.find(std::string(category));
+  return it == races_[race].groups.end() ? nullptr : &it->second;
+}
+
+std::size_t RaceEngine::ranked_count(RaceIndex race, std::string_view category) const {
+  const Group* g = group(race, category);
+  return g ? g->standings.size() : 0;
+}
+
+std::vector<RunnerIndex> RaceEngine::standings(RaceIndex race, std::string_view category,
+                                               std::size_t offset, std::size_t limit) const {
+  std::vector<RunnerIndex> out;
+  if (const Group* g = group(race, category)) {
+    out.reserve(std::min(limit, g->standings.size()));
+    g->standings.for_each(offset, limit, [&](const RankKey& k) { out.push_back(k.runner); });
+  }
+  return out;
+}
+
+std::uint32_t RaceEngine::rank(RunnerIndex r, std::string_view category) const {
+  const Runner& runner = runners_[r];
+  if (!runner.ranked) return 0;
+  const Group* g = group(event_.participants[r].race, category);
+  return g ? g->standings.rank_of(runner.key) : 0;
+}
+
+std::uint32_t RaceEngine::split_rank(RunnerIndex r, std::size_t s, std::string_view category) const {
+  if (!runners_[r].in_rankings) return 0;
+  const auto t = ranked_time_at(r, s);
+  const Group* g = group(event_.participants[r].race, category);
+  if (!t || !g) return 0;
+  return g->splits[s].rank_of({*t, 0, r});
+}
+
+std::optional<DurationMs> RaceEngine::gap_to_leader(RunnerIndex r, std::string_view category) const {
+  const Runner& runner = runners_[r];
+  const int f = runner.assignment.furthest;
+  const Group* g = group(event_.participants[r].race, category);
+  if (!runner.ranked || f < 0 || !g) return std::nullopt;
+  const auto fs = static_cast<std::size_t>(f);
+  const auto t = ranked_time_at(r, fs);
+  if (!t || g->splits[fs].rank_of({*t, 0, r}) == 0) return std::nullopt;  // not in this category
+  return *t - g->splits[fs].first().primary;
+}
+
+std::vector<UnknownChipInfo> RaceEngine::unknown_chips() const {
+  std::vector<UnknownChipInfo> out;
+  for (const auto& [chip, reads] : unknown_) {
+    UnknownChipInfo info{chip, reads.size(), reads.front().time, reads.front().time, {}};
+    for (const StoredRead& read : reads) {
+      info.first_seen = std::min(info.first_seen, read.time);
+      info.last_seen = std::max(info.last_seen, read.time);
+      if (std::find(info.timing_points.begin(), info.timing_points.end(), read.timing_point) ==
+          info.timing_points.end()) {
+        info.timing_points.push_back(read.timing_point);
+      }
+    }
+    std::sort(info.timing_points.begin(), info.timing_points.end());
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const UnknownChipInfo& a, const UnknownChipInfo& b) { return a.chip < b.chip; });
+  return out;
+}
+
+}  // namespace splitstream

@@ -1,0 +1,168 @@
+// The race engine: reads in, passings, splits and standings out. No I/O and no clock: fed
+// reads, it gives the same state whatever order they arrive in.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/crossings.hpp"
+#include "engine/ranking.hpp"
+#include "engine/split_assignment.hpp"
+#include "model/event.hpp"
+
+namespace splitstream {
+
+enum class RunnerStatus : std::uint8_t { not_started, running, finished, dnf, dsq };
+enum class OfficialStatus : std::uint8_t { none, dnf, dsq };
+
+std::string_view to_string(RunnerStatus s);
+
+struct Read {
+  TimingPointIndex timing_point = kNoIndex;
+  std::string_view chip;
+  TimeMs time = 0;
+};
+
+enum class ReadOutcome : std::uint8_t {
+  applied,        // changed the runner's crossings
+  duplicate,      // inside a crossing already known: nothing changed
+  unknown_chip,   // kept until the chip is assigned
+  not_on_course,  // the runner's race has no split at this timing point
+  before_gun,     // before the runner's gun at a mat that is not the start
+};
+
+std::string_view to_string(ReadOutcome o);
+
+struct ApplyResult {
+  ReadOutcome outcome = ReadOutcome::duplicate;
+  RunnerIndex runner = kNoIndex;
+  bool standing_changed = false;  // the runner's place in the standings moved
+  // Splits of the runner's race whose time changed; valid until the next call.
+  std::span<const std::uint16_t> changed_splits;
+};
+
+struct EngineCounters {
+  std::uint64_t reads = 0;
+  std::uint64_t applied = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t unknown_chip = 0;
+  std::uint64_t not_on_course = 0;
+  std::uint64_t before_gun = 0;
+};
+
+struct UnknownChipInfo {
+  std::string chip;
+  std::uint64_t reads = 0;
+  TimeMs first_seen = 0;
+  TimeMs last_seen = 0;
+  std::vector<TimingPointIndex> timing_points;
+};
+
+class RaceEngine {
+ public:
+  // `event` must outlive the engine.
+  explicit RaceEngine(const Event& event);
+  RaceEngine(const RaceEngine&) = delete;
+  RaceEngine& operator=(const RaceEngine&) = delete;
+
+  ApplyResult apply(const Read& read);
+
+  // Assigns a chip nobody holds yet to a bib and applies the reads kept for it.
+  // Returns an error text when that is not possible.
+  std::optional<std::string> assign_chip(std::string_view chip, std::string_view bib);
+  // DNF or DSQ set by an official (none clears it). Such runners keep their splits but leave
+  // the rankings.
+  void set_official_status(RunnerIndex runner, OfficialStatus status);
+
+  const Event& event() const { return event_; }
+  const EngineCounters& counters() const { return counters_; }
+  std::vector<UnknownChipInfo> unknown_chips() const;
+  std::optional<RunnerIndex> runner_of_chip(std::string_view chip) const;
+
+  // Per runner.
+  const SplitAssignment& splits(RunnerIndex r) const { return runners_[r].assignment; }
+  std::span<const Crossing> crossings(RunnerIndex r) const { return runners_[r].crossings.items(); }
+  RunnerStatus status(RunnerIndex r) const;
+  TimeMs gun_time(RunnerIndex r) const { return runners_[r].gun; }
+  // The runner's own start: the start crossing, else the gun.
+  TimeMs start_time(RunnerIndex r) const;
+  // Durations at split `s` from the gun / from the runner's start; nullopt without a time.
+  std::optional<DurationMs> gun_time_at(RunnerIndex r, std::size_t s) const;
+  std::optional<DurationMs> chip_time_at(RunnerIndex r, std::size_t s) const;
+  // The time ranking uses (gun or chip, per the race) at split `s`.
+  std::optional<DurationMs> ranked_time_at(RunnerIndex r, std::size_t s) const;
+
+  // Standings. Categories of a race: "overall", each gender letter present ("M", "F", "X"),
+  // and each age group or category label present.
+  static constexpr std::string_view kOverall = "overall";
+  std::vector<std::string> categories(RaceIndex race) const;
+  std::size_t ranked_count(RaceIndex race, std::string_view category) const;
+  // Ranked runners in order, ranks offset+1 .. offset+limit.
+  std::vector<RunnerIndex> standings(RaceIndex race, std::string_view category,
+                                     std::size_t offset = 0, std::size_t limit = SIZE_MAX) const;
+  // 1-based rank in a category of the runner's race; 0 when not ranked there.
+  std::uint32_t rank(RunnerIndex r, std::string_view category = kOverall) const;
+  // 1-based rank at split `s` among the category's runners with a time there; 0 when none.
+  std::uint32_t split_rank(RunnerIndex r, std::size_t s,
+                           std::string_view category = kOverall) const;
+  // Behind the category's fastest runner at the runner's furthest split (by rank_by).
+  std::optional<DurationMs> gap_to_leader(RunnerIndex r,
+                                          std::string_view category = kOverall) const;
+
+ private:
+  // One category of one race: its standings and who was fastest at each split.
+  struct Group {
+    Ranking standings;
+    std::vector<Ranking> splits;
+  };
+  struct Runner {
+    CrossingSet crossings;
+    SplitAssignment assignment;
+    TimeMs gun = 0;
+    OfficialStatus official = OfficialStatus::none;
+    bool in_rankings = false;  // its split times are in its groups' split rankings
+    bool ranked = false;       // `key` is in its groups' standings
+    RankKey key;
+    std::vector<Group*> groups;  // overall, gender, category
+  };
+  struct RaceState {
+    std::unordered_map<std::string, Group> groups;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using ChipMap = std::unordered_map<std::string, RunnerIndex, StringHash, std::equal_to<>>;
+  struct StoredRead {
+    TimingPointIndex timing_point;
+    TimeMs time;
+  };
+
+  ApplyResult apply_to_runner(RunnerIndex r, TimingPointIndex tp, TimeMs time);
+  // Moves the runner's ranking entries from `before` (where it was in the rankings) to its
+  // current assignment (if it takes part now).
+  void update_rankings(RunnerIndex r, const SplitAssignment& before, TimeMs start_before,
+                       bool was_in);
+  std::optional<DurationMs> ranked_time(RunnerIndex r, const SplitAssignment& a, std::size_t s,
+                                        TimeMs start) const;
+  bool participates(const Runner& runner) const { return runner.official == OfficialStatus::none; }
+  const Group* group(RaceIndex race, std::string_view category) const;
+
+  const Event& event_;
+  std::vector<Runner> runners_;
+  std::vector<RaceState> races_;
+  std::vector<std::vector<bool>> on_course_;  // [race][timing point]
+  ChipMap chips_;
+  std::unordered_map<std::string, std::vector<StoredRead>, StringHash, std::equal_to<>> unknown_;
+  EngineCounters counters_;
+  SplitAssignment scratch_;
+  std::vector<std::uint16_t> changed_;
+};
+
+}  // namespace splitstream
