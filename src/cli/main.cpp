@@ -83,7 +83,8 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
 bool check_known(const Args& args, std::initializer_list<const char*> known, std::string& error) {
   for (const auto& [name, values] : args.options) {
     bool ok = false;
-    for (const char* k : known) ok = ok || name == k;
+    for (const char* k : known)
+      ok = ok || name == k;
     if (!ok) {
       error = "unknown option --" + name + " for '" + args.command + "'";
       return false;
@@ -99,7 +100,8 @@ std::optional<LoadedEvent> load_or_report(const Args& args) {
     return std::nullopt;
   }
   LoadedEvent loaded = load_event_dir(*dir);
-  for (const Diagnostic& d : loaded.problems) std::cerr << d.to_string() << "\n";
+  for (const Diagnostic& d : loaded.problems)
+    std::cerr << d.to_string() << "\n";
   if (!loaded.ok()) {
     std::cerr << *dir << ": " << loaded.problems.size() << " problem"
               << (loaded.problems.size() == 1 ? "" : "s") << "\n";
@@ -127,7 +129,8 @@ int cmd_check(const Args& args) {
 
 int cmd_results(const Args& args) {
   std::string error;
-  if (!check_known(args, {"event", "reads", "format", "at", "race", "category"}, error)) return usage_error(error);
+  if (!check_known(args, {"event", "reads", "format", "at", "race", "category"}, error))
+    return usage_error(error);
   const std::string format = args.get("format").value_or("json");
   if (format != "json" && format != "csv") return usage_error("--format must be json or csv");
   auto reads_path = args.get("reads");
@@ -142,7 +145,8 @@ int cmd_results(const Args& args) {
   const Event& event = loaded->event;
   ReportOptions report;
   report.race = args.get("race").value_or("");
-  if (!report.race.empty() && !event.find_race(report.race)) return usage_error("--race: unknown race '" + report.race + "'");
+  if (!report.race.empty() && !event.find_race(report.race))
+    return usage_error("--race: unknown race '" + report.race + "'");
   report.category = args.get("category").value_or(std::string(RaceEngine::kOverall));
   auto text = read_text_file(*reads_path);
   if (!text) {
@@ -151,7 +155,8 @@ int cmd_results(const Args& args) {
   }
   const std::string file_name = std::filesystem::path(*reads_path).filename().string();
   ReadsFile reads = parse_reads_csv(*text, event, file_name);
-  for (const Diagnostic& d : reads.problems) std::cerr << d.to_string() << "\n";
+  for (const Diagnostic& d : reads.problems)
+    std::cerr << d.to_string() << "\n";
   if (!reads.problems.empty()) {
     std::cerr << file_name << ": " << reads.problems.size() << " malformed line"
               << (reads.problems.size() == 1 ? "" : "s") << " skipped\n";
@@ -188,7 +193,8 @@ int cmd_synth(const Args& args) {
   }
   const std::vector<FileRead> reads = synthesize_reads(loaded->event, options);
   std::string out = reads_csv_header();
-  for (const FileRead& r : reads) out += to_csv_line(r, loaded->event);
+  for (const FileRead& r : reads)
+    out += to_csv_line(r, loaded->event);
   if (auto path = args.get("out")) {
     std::ofstream f(*path, std::ios::binary);
     f << out;
@@ -207,7 +213,8 @@ int cmd_synth(const Args& args) {
 
 int main(int argc, char** argv) {
   try {
-    if (argc >= 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help"))) {
+    if (argc >= 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+                      !std::strcmp(argv[1], "help"))) {
       std::cout << kUsage;
       return 0;
     }

@@ -17,9 +17,9 @@ constexpr double kMeanRadius = 6371008.8;
 double spherical_distance_m(GeoPoint a, GeoPoint b) {
   const double dlat = (b.lat - a.lat) * kDeg;
   const double dlon = (b.lon - a.lon) * kDeg;
-  const double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(a.lat * kDeg) * std::cos(b.lat * kDeg) * std::sin(dlon / 2) *
-                       std::sin(dlon / 2);
+  const double h =
+      std::sin(dlat / 2) * std::sin(dlat / 2) +
+      std::cos(a.lat * kDeg) * std::cos(b.lat * kDeg) * std::sin(dlon / 2) * std::sin(dlon / 2);
   return 2 * kMeanRadius * std::asin(std::min(1.0, std::sqrt(h)));
 }
 
@@ -62,19 +62,19 @@ double geodesic_distance_m(GeoPoint p1, GeoPoint p2) {
     const double cos_2sm = cos2_alpha != 0 ? cos_sigma - 2 * sin_u1 * sin_u2 / cos2_alpha : 0;
     const double c = kF / 16 * cos2_alpha * (4 + kF * (4 - 3 * cos2_alpha));
     const double previous = lambda;
-    lambda = l + (1 - c) * kF * sin_alpha *
-                     (sigma + c * sin_sigma *
-                                  (cos_2sm + c * cos_sigma * (-1 + 2 * cos_2sm * cos_2sm)));
+    lambda =
+        l + (1 - c) * kF * sin_alpha *
+                (sigma + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1 + 2 * cos_2sm * cos_2sm)));
     if (std::abs(lambda - previous) < 1e-12) {
       const double u_sq = cos2_alpha * (kA * kA - kB * kB) / (kB * kB);
       const double a = 1 + u_sq / 16384 * (4096 + u_sq * (-768 + u_sq * (320 - 175 * u_sq)));
       const double b = u_sq / 1024 * (256 + u_sq * (-128 + u_sq * (74 - 47 * u_sq)));
       const double delta_sigma =
           b * sin_sigma *
-          (cos_2sm + b / 4 *
-                         (cos_sigma * (-1 + 2 * cos_2sm * cos_2sm) -
-                          b / 6 * cos_2sm * (-3 + 4 * sin_sigma * sin_sigma) *
-                              (-3 + 4 * cos_2sm * cos_2sm)));
+          (cos_2sm +
+           b / 4 *
+               (cos_sigma * (-1 + 2 * cos_2sm * cos_2sm) -
+                b / 6 * cos_2sm * (-3 + 4 * sin_sigma * sin_sigma) * (-3 + 4 * cos_2sm * cos_2sm)));
       return kB * a * (sigma - delta_sigma);
     }
   }

@@ -11,7 +11,7 @@ bool before(const Crossing& a, const Crossing& b) {
 
 }  // namespace
 
-bool CrossingSet::add(TimingPointIndex tp, TimeMs t, DurationMs dedup_ms) {
+CrossingSet::Change CrossingSet::add(TimingPointIndex tp, TimeMs t, DurationMs dedup_ms) {
   // Crossings at one mat are at least dedup_ms apart, so a read touches at most two of them:
   // the one before it and the one after it.
   std::size_t hit[2];
@@ -25,19 +25,19 @@ bool CrossingSet::add(TimingPointIndex tp, TimeMs t, DurationMs dedup_ms) {
   if (hits == 0) {
     const Crossing c{t, t, tp};
     items_.insert(std::upper_bound(items_.begin(), items_.end(), c, before), c);
-    return true;
+    return Change::changed;
   }
   Crossing& a = items_[hit[0]];
   if (hits == 1) {
-    if (t >= a.first && t <= a.last) return false;
-    if (t < a.first) {
-      a.first = t;
-      // A new first time can move the crossing earlier past crossings of other mats.
-      std::sort(items_.begin(), items_.end(), before);
-    } else {
+    if (t >= a.first && t <= a.last) return Change::none;
+    if (t > a.last) {
       a.last = t;
+      return Change::last_extended;
     }
-    return true;
+    a.first = t;
+    // A new first time can move the crossing earlier past crossings of other mats.
+    std::sort(items_.begin(), items_.end(), before);
+    return Change::changed;
   }
   // The read bridges two crossings: join them.
   const Crossing& b = items_[hit[1]];
@@ -45,7 +45,7 @@ bool CrossingSet::add(TimingPointIndex tp, TimeMs t, DurationMs dedup_ms) {
   a.last = std::max({a.last, b.last, t});
   items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(hit[1]));
   std::sort(items_.begin(), items_.end(), before);
-  return true;
+  return Change::changed;
 }
 
 }  // namespace splitstream

@@ -22,10 +22,12 @@ struct Crossing {
 
 class CrossingSet {
  public:
-  // Adds one read. Returns true when the crossings changed (a new crossing, a crossing
-  // extended, or two crossings joined by a read between them); false for a read inside an
-  // existing crossing, which is a duplicate.
-  bool add(TimingPointIndex tp, TimeMs t, DurationMs dedup_ms);
+  enum class Change : std::uint8_t {
+    none,           // the read lies inside a crossing: a duplicate
+    last_extended,  // only a crossing's last read moved later
+    changed,        // a new crossing, an earlier first read, or two crossings joined
+  };
+  Change add(TimingPointIndex tp, TimeMs t, DurationMs dedup_ms);
 
   // Sorted by (first, timing point).
   std::span<const Crossing> items() const { return items_; }

@@ -19,8 +19,10 @@ double recent_speed_mps(const RaceEngine& engine, RunnerIndex r, const Projectio
   if (last >= 0) {
     const auto l = static_cast<std::size_t>(last);
     const double d_last = race.splits[l].distance_m;
-    const double d_prev = previous >= 0 ? race.splits[static_cast<std::size_t>(previous)].distance_m : 0;
-    const TimeMs t_prev = previous >= 0 ? a.times[static_cast<std::size_t>(previous)] : engine.gun_time(r);
+    const double d_prev =
+        previous >= 0 ? race.splits[static_cast<std::size_t>(previous)].distance_m : 0;
+    const TimeMs t_prev =
+        previous >= 0 ? a.times[static_cast<std::size_t>(previous)] : engine.gun_time(r);
     const double secs = static_cast<double>(a.times[l] - t_prev) / 1000.0;
     if (d_last - d_prev > 0 && secs > 0) speed = (d_last - d_prev) / secs;
   }

@@ -17,9 +17,9 @@ struct ProjectionOptions {
 struct RunnerProjection {
   double distance_m = 0;  // estimated distance along the course
   GeoPoint position;
-  double speed_mps = 0;                 // the pace the estimate uses
-  bool overdue = false;                 // past the expected time at the next split
-  std::vector<TimeMs> eta;              // per split of the race: kNoTime for splits passed
+  double speed_mps = 0;     // the pace the estimate uses
+  bool overdue = false;     // past the expected time at the next split
+  std::vector<TimeMs> eta;  // per split of the race: kNoTime for splits passed
 };
 
 // Nullopt unless the runner is running (has a split and has not finished, DNF or DSQ).

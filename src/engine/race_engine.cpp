@@ -6,22 +6,32 @@ namespace splitstream {
 
 std::string_view to_string(RunnerStatus s) {
   switch (s) {
-    case RunnerStatus::not_started: return "not_started";
-    case RunnerStatus::running: return "running";
-    case RunnerStatus::finished: return "finished";
-    case RunnerStatus::dnf: return "dnf";
-    case RunnerStatus::dsq: return "dsq";
+    case RunnerStatus::not_started:
+      return "not_started";
+    case RunnerStatus::running:
+      return "running";
+    case RunnerStatus::finished:
+      return "finished";
+    case RunnerStatus::dnf:
+      return "dnf";
+    case RunnerStatus::dsq:
+      return "dsq";
   }
   return "unknown";
 }
 
 std::string_view to_string(ReadOutcome o) {
   switch (o) {
-    case ReadOutcome::applied: return "applied";
-    case ReadOutcome::duplicate: return "duplicate";
-    case ReadOutcome::unknown_chip: return "unknown_chip";
-    case ReadOutcome::not_on_course: return "not_on_course";
-    case ReadOutcome::before_gun: return "before_gun";
+    case ReadOutcome::applied:
+      return "applied";
+    case ReadOutcome::duplicate:
+      return "duplicate";
+    case ReadOutcome::unknown_chip:
+      return "unknown_chip";
+    case ReadOutcome::not_on_course:
+      return "not_on_course";
+    case ReadOutcome::before_gun:
+      return "before_gun";
   }
   return "unknown";
 }
@@ -29,10 +39,15 @@ std::string_view to_string(ReadOutcome o) {
 RaceEngine::RaceEngine(const Event& event) : event_(event) {
   races_.resize(event.races.size());
   on_course_.resize(event.races.size());
+  last_rule_at_.resize(event.races.size());
   for (std::size_t r = 0; r < event.races.size(); ++r) {
     const Race& race = event.races[r];
     on_course_[r].assign(event.timing_points.size(), false);
-    for (const Split& s : race.splits) on_course_[r][s.timing_point] = true;
+    last_rule_at_[r].assign(event.timing_points.size(), false);
+    for (const Split& s : race.splits) {
+      on_course_[r][s.timing_point] = true;
+      if (s.read_rule == ReadRule::last) last_rule_at_[r][s.timing_point] = true;
+    }
   }
   runners_.resize(event.participants.size());
   for (std::size_t i = 0; i < event.participants.size(); ++i) {
@@ -49,27 +64,27 @@ RaceEngine::RaceEngine(const Event& event) : event_(event) {
       g.splits.resize(splits);
       runner.groups.push_back(&g);
     }
-    for (const std::string& chip : p.chips) chips_.emplace(chip, static_cast<RunnerIndex>(i));
+    for (const std::string& chip : p.chips)
+      chips_.insert(chip, static_cast<RunnerIndex>(i));
   }
 }
 
 std::optional<RunnerIndex> RaceEngine::runner_of_chip(std::string_view chip) const {
-  auto it = chips_.find(chip);
-  if (it == chips_.end()) return std::nullopt;
-  return it->second;
+  return chips_.find(chip);
 }
 
 ApplyResult RaceEngine::apply(const Read& read) {
   ++counters_.reads;
-  auto it = chips_.find(read.chip);
-  if (it == chips_.end()) {
+  const auto runner = chips_.find(read.chip);
+  if (!runner) {
     ++counters_.unknown_chip;
     auto u = unknown_.find(read.chip);
-    if (u == unknown_.end()) u = unknown_.emplace(std::string(read.chip), std::vector<StoredRead>{}).first;
+    if (u == unknown_.end())
+      u = unknown_.emplace(std::string(read.chip), std::vector<StoredRead>{}).first;
     u->second.push_back({read.timing_point, read.time});
     return {ReadOutcome::unknown_chip, kNoIndex, false, {}};
   }
-  return apply_to_runner(it->second, read.timing_point, read.time);
+  return apply_to_runner(*runner, read.timing_point, read.time);
 }
 
 ApplyResult RaceEngine::apply_to_runner(RunnerIndex r, TimingPointIndex tp, TimeMs time) {
@@ -85,18 +100,25 @@ ApplyResult RaceEngine::apply_to_runner(RunnerIndex r, TimingPointIndex tp, Time
     ++counters_.before_gun;
     return {ReadOutcome::before_gun, r, false, {}};
   }
-  if (!runner.crossings.add(tp, time, event_.timing_points[tp].dedup_ms)) {
+  const auto change = runner.crossings.add(tp, time, event_.timing_points[tp].dedup_ms);
+  if (change == CrossingSet::Change::none) {
     ++counters_.duplicates;
     return {ReadOutcome::duplicate, r, false, {}};
   }
   ++counters_.applied;
+  // Only splits that count the last read look at a crossing's end.
+  if (change == CrossingSet::Change::last_extended && !last_rule_at_[p.race][tp]) {
+    changed_.clear();
+    return {ReadOutcome::applied, r, false, {}};
+  }
   assign_splits(race, runner.gun, runner.crossings.items(), scratch_);
   changed_.clear();
   if (scratch_ == runner.assignment) return {ReadOutcome::applied, r, false, {}};
   const TimeMs start_before = start_time(r);
   std::swap(scratch_, runner.assignment);  // scratch_ now holds the state before this read
   for (std::size_t s = 0; s < race.splits.size(); ++s) {
-    if (scratch_.times[s] != runner.assignment.times[s]) changed_.push_back(static_cast<std::uint16_t>(s));
+    if (scratch_.times[s] != runner.assignment.times[s])
+      changed_.push_back(static_cast<std::uint16_t>(s));
   }
   const RankKey key_before = runner.key;
   const bool ranked_before = runner.ranked;
@@ -112,8 +134,8 @@ std::optional<DurationMs> RaceEngine::ranked_time(RunnerIndex r, const SplitAssi
   return a.times[s] - (event_.races[race].rank_by == RankBy::chip ? start : runners_[r].gun);
 }
 
-void RaceEngine::update_rankings(RunnerIndex r, const SplitAssignment& before,
-                                 TimeMs start_before, bool was_in) {
+void RaceEngine::update_rankings(RunnerIndex r, const SplitAssignment& before, TimeMs start_before,
+                                 bool was_in) {
   Runner& runner = runners_[r];
   const bool now_in = participates(runner);
   const TimeMs start_now = start_time(r);
@@ -121,7 +143,8 @@ void RaceEngine::update_rankings(RunnerIndex r, const SplitAssignment& before,
   // (Sentinels rather than optionals here: GCC 12 misreads optionals in this loop.)
   constexpr DurationMs kNone = INT64_MIN;
   for (std::size_t s = 0; s < runner.assignment.times.size(); ++s) {
-    const DurationMs old_t = was_in ? ranked_time(r, before, s, start_before).value_or(kNone) : kNone;
+    const DurationMs old_t =
+        was_in ? ranked_time(r, before, s, start_before).value_or(kNone) : kNone;
     const DurationMs new_t =
         now_in ? ranked_time(r, runner.assignment, s, start_now).value_or(kNone) : kNone;
     if (old_t == new_t) continue;
@@ -131,28 +154,32 @@ void RaceEngine::update_rankings(RunnerIndex r, const SplitAssignment& before,
     }
   }
   runner.in_rankings = now_in;
-  // Standings: furthest split first, then the time there.
-  if (runner.ranked) {
-    for (Group* g : runner.groups) g->standings.erase(runner.key);
-  }
+  // Standings: furthest split first, then the time there. A late read that fills in an
+  // earlier split leaves this key as it was.
   const int f = runner.assignment.furthest;
-  runner.ranked = now_in && f >= 0;
-  if (runner.ranked) {
-    const auto fs = static_cast<std::size_t>(f);
-    runner.key = {-f, *ranked_time(r, runner.assignment, fs, start_now), r};
-    for (Group* g : runner.groups) g->standings.insert(runner.key);
+  const bool ranked = now_in && f >= 0;
+  RankKey key;
+  if (ranked) {
+    key = {-f, *ranked_time(r, runner.assignment, static_cast<std::size_t>(f), start_now), r};
   }
+  if (ranked == runner.ranked && (!ranked || key == runner.key)) return;
+  for (Group* g : runner.groups) {
+    if (runner.ranked) g->standings.erase(runner.key);
+    if (ranked) g->standings.insert(key);
+  }
+  runner.ranked = ranked;
+  runner.key = key;
 }
 
 std::optional<std::string> RaceEngine::assign_chip(std::string_view chip, std::string_view bib) {
   auto p = event_.participant_by_bib.find(std::string(bib));
   if (p == event_.participant_by_bib.end()) return "unknown bib \"" + std::string(bib) + "\"";
-  if (auto held = chips_.find(chip); held != chips_.end()) {
+  if (auto held = chips_.find(chip)) {
     return "chip \"" + std::string(chip) + "\" already belongs to bib " +
-           event_.participants[held->second].bib;
+           event_.participants[*held].bib;
   }
   const RunnerIndex r = p->second;
-  chips_.emplace(std::string(chip), r);
+  chips_.insert(chip, r);
   if (auto u = unknown_.find(chip); u != unknown_.end()) {
     const std::vector<StoredRead> kept = std::move(u->second);
     unknown_.erase(u);
@@ -180,7 +207,8 @@ RunnerStatus RaceEngine::status(RunnerIndex r) const {
   if (runner.official == OfficialStatus::dsq) return RunnerStatus::dsq;
   const int f = runner.assignment.furthest;
   if (f < 0) return RunnerStatus::not_started;
-  if (static_cast<std::size_t>(f) + 1 == runner.assignment.times.size()) return RunnerStatus::finished;
+  if (static_cast<std::size_t>(f) + 1 == runner.assignment.times.size())
+    return RunnerStatus::finished;
   return RunnerStatus::running;
 }
 
@@ -247,7 +275,8 @@ std::uint32_t RaceEngine::rank(RunnerIndex r, std::string_view category) const {
   return g ? g->standings.rank_of(runner.key) : 0;
 }
 
-std::uint32_t RaceEngine::split_rank(RunnerIndex r, std::size_t s, std::string_view category) const {
+std::uint32_t RaceEngine::split_rank(RunnerIndex r, std::size_t s,
+                                     std::string_view category) const {
   if (!runners_[r].in_rankings) return 0;
   const auto t = ranked_time_at(r, s);
   const Group* g = group(event_.participants[r].race, category);
@@ -255,7 +284,8 @@ std::uint32_t RaceEngine::split_rank(RunnerIndex r, std::size_t s, std::string_v
   return g->splits[s].rank_of({*t, 0, r});
 }
 
-std::optional<DurationMs> RaceEngine::gap_to_leader(RunnerIndex r, std::string_view category) const {
+std::optional<DurationMs> RaceEngine::gap_to_leader(RunnerIndex r,
+                                                    std::string_view category) const {
   const Runner& runner = runners_[r];
   const int f = runner.assignment.furthest;
   const Group* g = group(event_.participants[r].race, category);

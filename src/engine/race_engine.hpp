@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/chip_index.hpp"
 #include "engine/crossings.hpp"
 #include "engine/ranking.hpp"
 #include "engine/split_assignment.hpp"
@@ -138,7 +139,6 @@ class RaceEngine {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  using ChipMap = std::unordered_map<std::string, RunnerIndex, StringHash, std::equal_to<>>;
   struct StoredRead {
     TimingPointIndex timing_point;
     TimeMs time;
@@ -157,8 +157,9 @@ class RaceEngine {
   const Event& event_;
   std::vector<Runner> runners_;
   std::vector<RaceState> races_;
-  std::vector<std::vector<bool>> on_course_;  // [race][timing point]
-  ChipMap chips_;
+  std::vector<std::vector<bool>> on_course_;     // [race][timing point]
+  std::vector<std::vector<bool>> last_rule_at_;  // [race][timing point]: a split counts last reads
+  ChipIndex chips_;
   std::unordered_map<std::string, std::vector<StoredRead>, StringHash, std::equal_to<>> unknown_;
   EngineCounters counters_;
   SplitAssignment scratch_;

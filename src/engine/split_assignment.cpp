@@ -35,7 +35,8 @@ void assign_splits(const Race& race, TimeMs gun, std::span<const Crossing> cross
   for (const Crossing& c : crossings) {
     // The next split after the last accepted one at this crossing's mat.
     std::size_t j = static_cast<std::size_t>(last + 1);
-    while (j < n && race.splits[j].timing_point != c.timing_point) ++j;
+    while (j < n && race.splits[j].timing_point != c.timing_point)
+      ++j;
     const bool at_last_mat =
         last >= 0 && race.splits[static_cast<std::size_t>(last)].timing_point == c.timing_point;
     if (j < n) {
@@ -52,8 +53,9 @@ void assign_splits(const Race& race, TimeMs gun, std::span<const Crossing> cross
         continue;
       }
       if (!at_last_mat) {
-        const double dist = race.splits[j].distance_m -
-                            (last >= 0 ? race.splits[static_cast<std::size_t>(last)].distance_m : 0);
+        const double dist =
+            race.splits[j].distance_m -
+            (last >= 0 ? race.splits[static_cast<std::size_t>(last)].distance_m : 0);
         const double secs = static_cast<double>(t - last_time) / 1000.0;
         out.flags.push_back({FlagKind::implausible_split, static_cast<std::uint16_t>(j), 0, t,
                              static_cast<float>(secs > 0 ? dist / secs : INFINITY)});

@@ -37,10 +37,12 @@ bool attribute(std::string_view tag, std::string_view name, double& out) {
     std::size_t p = pos + name.size();
     pos = p;
     if (!word_start) continue;
-    while (p < tag.size() && tag[p] == ' ') ++p;
+    while (p < tag.size() && tag[p] == ' ')
+      ++p;
     if (p >= tag.size() || tag[p] != '=') continue;
     ++p;
-    while (p < tag.size() && tag[p] == ' ') ++p;
+    while (p < tag.size() && tag[p] == ' ')
+      ++p;
     if (p >= tag.size() || (tag[p] != '"' && tag[p] != '\'')) continue;
     const char quote = tag[p++];
     const std::size_t end = tag.find(quote, p);
@@ -103,8 +105,8 @@ CourseLine parse_gpx_line(std::string_view text) {
       GeoPoint p;
       if (!attribute(tag, "lat", p.lat) || !attribute(tag, "lon", p.lon) || p.lat < -90 ||
           p.lat > 90 || p.lon < -180 || p.lon > 180) {
-        result.error = "point " + std::to_string(result.points.size()) +
-                       " has no valid lat/lon attributes";
+        result.error =
+            "point " + std::to_string(result.points.size()) + " has no valid lat/lon attributes";
         result.points.clear();
         return result;
       }
@@ -113,12 +115,14 @@ CourseLine parse_gpx_line(std::string_view text) {
     }
     if (!result.points.empty()) break;
   }
-  if (result.points.size() < 2) result.error = "the GPX file needs a track or route of two or more points";
+  if (result.points.size() < 2)
+    result.error = "the GPX file needs a track or route of two or more points";
   return result;
 }
 
 CourseLine parse_course_line(std::string_view file_name, std::string_view text) {
-  const bool gpx = file_name.size() >= 4 && (file_name.ends_with(".gpx") || file_name.ends_with(".GPX"));
+  const bool gpx =
+      file_name.size() >= 4 && (file_name.ends_with(".gpx") || file_name.ends_with(".GPX"));
   return gpx ? parse_gpx_line(text) : parse_geojson_line(text);
 }
 

@@ -74,21 +74,31 @@ const Participant* Event::find_bib(std::string_view bib) const {
   return it == participant_by_bib.end() ? nullptr : &participants[it->second];
 }
 
-std::string_view to_string(ReadRule r) { return r == ReadRule::first ? "first" : "last"; }
-std::string_view to_string(RankBy r) { return r == RankBy::gun ? "gun" : "chip"; }
+std::string_view to_string(ReadRule r) {
+  return r == ReadRule::first ? "first" : "last";
+}
+std::string_view to_string(RankBy r) {
+  return r == RankBy::gun ? "gun" : "chip";
+}
 std::string_view to_string(Gender g) {
   switch (g) {
-    case Gender::male: return "M";
-    case Gender::female: return "F";
-    case Gender::other: return "X";
+    case Gender::male:
+      return "M";
+    case Gender::female:
+      return "F";
+    case Gender::other:
+      return "X";
   }
   return "X";
 }
 std::string_view to_string(Line l) {
   switch (l) {
-    case Line::main: return "main";
-    case Line::backup: return "backup";
-    case Line::unspecified: return "";
+    case Line::main:
+      return "main";
+    case Line::backup:
+      return "backup";
+    case Line::unspecified:
+      return "";
   }
   return "";
 }
@@ -124,7 +134,8 @@ std::string age_group_label(Gender g, int age, const std::vector<int>& bounds) {
   std::string label(to_string(g));
   if (bounds.empty()) return label;
   std::size_t band = 0;
-  while (band + 1 < bounds.size() && age >= bounds[band + 1]) ++band;
+  while (band + 1 < bounds.size() && age >= bounds[band + 1])
+    ++band;
   if (band == 0 && bounds.size() > 1) return label + "U" + std::to_string(bounds[1]);
   return label + std::to_string(bounds[band]);
 }

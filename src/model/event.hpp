@@ -33,7 +33,7 @@ struct TimingPoint {
   std::string name;
   GeoPoint position;
   std::optional<ReadRule> read_rule;  // overrides the default (last at the start, first elsewhere)
-  DurationMs dedup_ms = 5000;         // reads of one chip closer than this are one crossing
+  DurationMs dedup_ms = 5000;         // reads of one chip at most this far apart are one crossing
 };
 
 struct Split {

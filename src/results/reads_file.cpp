@@ -89,7 +89,9 @@ ReadsFile parse_reads_csv(std::string_view text, const Event& event, const std::
   return out;
 }
 
-std::string reads_csv_header() { return "timing_point,chip,time,device,line\n"; }
+std::string reads_csv_header() {
+  return "timing_point,chip,time,device,line\n";
+}
 
 std::string to_csv_line(const FileRead& read, const Event& event) {
   std::string line = csv_escape(event.timing_points[read.timing_point].id);

@@ -47,9 +47,12 @@ std::vector<RunnerIndex> report_order(const RaceEngine& engine, RaceIndex race,
   // Unranked: DNF, then DSQ, then not started; by bib within each.
   auto weight = [&](RunnerIndex r) {
     switch (engine.status(r)) {
-      case RunnerStatus::dnf: return 0;
-      case RunnerStatus::dsq: return 1;
-      default: return 2;
+      case RunnerStatus::dnf:
+        return 0;
+      case RunnerStatus::dsq:
+        return 1;
+      default:
+        return 2;
     }
   };
   std::sort(rest.begin(), rest.end(), [&](RunnerIndex a, RunnerIndex b) {
@@ -65,7 +68,8 @@ json::value flag_json(const Race& race, const Flag& flag) {
   if (flag.kind == FlagKind::missed_mats) {
     o["kind"] = "missed_mats";
     json::array splits;
-    for (std::size_t s = flag.split_from; s <= flag.split_to; ++s) splits.push_back(json::value(race.splits[s].id));
+    for (std::size_t s = flag.split_from; s <= flag.split_to; ++s)
+      splits.push_back(json::value(race.splits[s].id));
     o["splits"] = std::move(splits);
   } else {
     o["kind"] = "implausible_split";
@@ -104,7 +108,8 @@ json::value results_json(const RaceEngine& engine, const ReportOptions& options)
       row["category"] = p.category;
       row["country"] = p.country;
       row["status"] = to_string(engine.status(r));
-      row["last_split"] = f >= 0 ? json::value(race.splits[static_cast<std::size_t>(f)].id) : json::value(nullptr);
+      row["last_split"] =
+          f >= 0 ? json::value(race.splits[static_cast<std::size_t>(f)].id) : json::value(nullptr);
       const auto fs = static_cast<std::size_t>(f);
       row["gun_time_ms"] = f >= 0 ? optional_ms(engine.gun_time_at(r, fs)) : json::value(nullptr);
       row["chip_time_ms"] = f >= 0 ? optional_ms(engine.chip_time_at(r, fs)) : json::value(nullptr);
@@ -119,14 +124,16 @@ json::value results_json(const RaceEngine& engine, const ReportOptions& options)
       for (std::size_t s = 0; s < race.splits.size(); ++s) {
         if (engine.splits(r).times[s] == kNoTime) continue;
         const std::uint32_t split_rank = engine.split_rank(r, s, options.category);
-        splits.push_back(json::object{{"id", race.splits[s].id},
-                                      {"gun_time_ms", optional_ms(engine.gun_time_at(r, s))},
-                                      {"chip_time_ms", optional_ms(engine.chip_time_at(r, s))},
-                                      {"rank", split_rank ? json::value(split_rank) : json::value(nullptr)}});
+        splits.push_back(
+            json::object{{"id", race.splits[s].id},
+                         {"gun_time_ms", optional_ms(engine.gun_time_at(r, s))},
+                         {"chip_time_ms", optional_ms(engine.chip_time_at(r, s))},
+                         {"rank", split_rank ? json::value(split_rank) : json::value(nullptr)}});
       }
       row["splits"] = std::move(splits);
       json::array flags;
-      for (const Flag& flag : engine.splits(r).flags) flags.push_back(flag_json(race, flag));
+      for (const Flag& flag : engine.splits(r).flags)
+        flags.push_back(flag_json(race, flag));
       row["flags"] = std::move(flags);
       rows.push_back(std::move(row));
     }
@@ -137,18 +144,23 @@ json::value results_json(const RaceEngine& engine, const ReportOptions& options)
   json::array unknown;
   for (const UnknownChipInfo& u : engine.unknown_chips()) {
     json::array tps;
-    for (TimingPointIndex tp : u.timing_points) tps.push_back(json::value(event.timing_points[tp].id));
-    unknown.push_back(json::object{{"chip", u.chip},
-                                   {"reads", u.reads},
-                                   {"first_seen", format_iso8601(u.first_seen, event.utc_offset_minutes)},
-                                   {"last_seen", format_iso8601(u.last_seen, event.utc_offset_minutes)},
-                                   {"timing_points", std::move(tps)}});
+    for (TimingPointIndex tp : u.timing_points)
+      tps.push_back(json::value(event.timing_points[tp].id));
+    unknown.push_back(
+        json::object{{"chip", u.chip},
+                     {"reads", u.reads},
+                     {"first_seen", format_iso8601(u.first_seen, event.utc_offset_minutes)},
+                     {"last_seen", format_iso8601(u.last_seen, event.utc_offset_minutes)},
+                     {"timing_points", std::move(tps)}});
   }
   doc["unknown_chips"] = std::move(unknown);
   const EngineCounters& c = engine.counters();
-  doc["reads"] = json::object{{"total", c.reads},           {"applied", c.applied},
-                              {"duplicates", c.duplicates}, {"unknown_chip", c.unknown_chip},
-                              {"not_on_course", c.not_on_course}, {"before_gun", c.before_gun}};
+  doc["reads"] = json::object{{"total", c.reads},
+                              {"applied", c.applied},
+                              {"duplicates", c.duplicates},
+                              {"unknown_chip", c.unknown_chip},
+                              {"not_on_course", c.not_on_course},
+                              {"before_gun", c.before_gun}};
   return doc;
 }
 
@@ -159,12 +171,14 @@ std::string results_csv(const RaceEngine& engine, const ReportOptions& options) 
   for (const Race& race : event.races) {
     if (!options.race.empty() && options.race != race.id) continue;
     for (const Split& s : race.splits) {
-      if (std::find(split_ids.begin(), split_ids.end(), s.id) == split_ids.end()) split_ids.push_back(s.id);
+      if (std::find(split_ids.begin(), split_ids.end(), s.id) == split_ids.end())
+        split_ids.push_back(s.id);
     }
   }
   std::string out =
       "race,rank,bib,name,gender,category,country,status,last_split,gun_time,chip_time,gap";
-  for (const std::string& id : split_ids) out += "," + csv_escape(id);
+  for (const std::string& id : split_ids)
+    out += "," + csv_escape(id);
   out += ",flags\n";
   for (std::size_t ri = 0; ri < event.races.size(); ++ri) {
     const Race& race = event.races[ri];
@@ -173,12 +187,14 @@ std::string results_csv(const RaceEngine& engine, const ReportOptions& options) 
       const Participant& p = event.participants[r];
       const int f = engine.splits(r).furthest;
       const std::uint32_t rank = engine.rank(r, options.category);
-      auto duration = [](const std::optional<DurationMs>& d) { return d ? format_duration(*d) : std::string(); };
+      auto duration = [](const std::optional<DurationMs>& d) {
+        return d ? format_duration(*d) : std::string();
+      };
       const auto fs = static_cast<std::size_t>(f);
-      out += csv_escape(race.id) + "," + (rank ? std::to_string(rank) : "") + "," + csv_escape(p.bib) + "," +
-             csv_escape(p.display_name()) + "," + std::string(to_string(p.gender)) + "," +
-             csv_escape(p.category) + "," + csv_escape(p.country) + "," +
-             std::string(to_string(engine.status(r))) + "," +
+      out += csv_escape(race.id) + "," + (rank ? std::to_string(rank) : "") + "," +
+             csv_escape(p.bib) + "," + csv_escape(p.display_name()) + "," +
+             std::string(to_string(p.gender)) + "," + csv_escape(p.category) + "," +
+             csv_escape(p.country) + "," + std::string(to_string(engine.status(r))) + "," +
              (f >= 0 ? csv_escape(race.splits[fs].id) : "") + "," +
              (f >= 0 ? duration(engine.gun_time_at(r, fs)) : "") + "," +
              (f >= 0 ? duration(engine.chip_time_at(r, fs)) : "") + "," +
@@ -193,7 +209,8 @@ std::string results_csv(const RaceEngine& engine, const ReportOptions& options) 
       for (const Flag& flag : engine.splits(r).flags) {
         if (!flags.empty()) flags += "; ";
         if (flag.kind == FlagKind::missed_mats) {
-          flags += "missed mats " + race.splits[flag.split_from].id + ".." + race.splits[flag.split_to].id;
+          flags += "missed mats " + race.splits[flag.split_from].id + ".." +
+                   race.splits[flag.split_to].id;
         } else {
           flags += "implausible split " + race.splits[flag.split_from].id;
         }

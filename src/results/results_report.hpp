@@ -9,7 +9,7 @@
 namespace splitstream {
 
 struct ReportOptions {
-  std::string race;                                       // empty: every race
+  std::string race;                                          // empty: every race
   std::string category = std::string(RaceEngine::kOverall);  // rank and order by this category
 };
 

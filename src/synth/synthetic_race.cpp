@@ -13,14 +13,20 @@ std::uint64_t SplitMix64::next() {
   return z ^ (z >> 31);
 }
 
-double SplitMix64::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-double SplitMix64::uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+double SplitMix64::uniform() {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
+double SplitMix64::uniform(double lo, double hi) {
+  return lo + (hi - lo) * uniform();
+}
 double SplitMix64::normal() {
   const double u1 = std::max(uniform(), 1e-300);
   const double u2 = uniform();
   return std::sqrt(-2 * std::log(u1)) * std::cos(2 * std::numbers::pi * u2);
 }
-std::size_t SplitMix64::below(std::size_t n) { return n ? static_cast<std::size_t>(next() % n) : 0; }
+std::size_t SplitMix64::below(std::size_t n) {
+  return n ? static_cast<std::size_t>(next() % n) : 0;
+}
 
 namespace {
 
@@ -79,7 +85,8 @@ std::vector<FileRead> synthesize_reads(const Event& event, const SynthOptions& o
         FileRead r;
         r.timing_point = tp;
         r.chip = chip;
-        r.time = static_cast<TimeMs>(std::llround(true_time_ms + rng.uniform(0, 1500) * (k == 0 ? 0.2 : 1.0)));
+        r.time = static_cast<TimeMs>(
+            std::llround(true_time_ms + rng.uniform(0, 1500) * (k == 0 ? 0.2 : 1.0)));
         r.device = device;
         r.line = device.empty() ? Line::unspecified : (line == 0 ? Line::main : Line::backup);
         reads.push_back(std::move(r));
@@ -128,7 +135,8 @@ std::vector<FileRead> synthesize_reads(const Event& event, const SynthOptions& o
   for (std::size_t u = 0; u < options.unknown_chip_reads && !event.timing_points.empty(); ++u) {
     const auto tp = static_cast<TimingPointIndex>(rng.below(event.timing_points.size()));
     const TimeMs base = event.races.empty() ? 0 : event.races.front().gun_time;
-    emit(tp, "UNKNOWN" + std::to_string(1000 + rng.below(5)), static_cast<double>(base) + rng.uniform(0, 3600e3));
+    emit(tp, "UNKNOWN" + std::to_string(1000 + rng.below(5)),
+         static_cast<double>(base) + rng.uniform(0, 3600e3));
   }
   std::stable_sort(reads.begin(), reads.end(),
                    [](const FileRead& a, const FileRead& b) { return a.time < b.time; });
@@ -145,7 +153,8 @@ Event make_synthetic_event(std::size_t runners, std::size_t splits, double dista
   // A straight course due east; one degree of longitude at 39 N is about 86.6 km.
   const double deg_per_m = 1.0 / 86'627.0;
   std::vector<GeoPoint> line;
-  for (int i = 0; i <= 100; ++i) line.push_back({origin.lat, origin.lon + distance_m * deg_per_m * i / 100.0});
+  for (int i = 0; i <= 100; ++i)
+    line.push_back({origin.lat, origin.lon + distance_m * deg_per_m * i / 100.0});
   Race race;
   race.id = "race";
   race.name = "Race";
@@ -160,8 +169,10 @@ Event make_synthetic_event(std::size_t runners, std::size_t splits, double dista
     tp.position = race.course.point_at(d);
     event.timing_points.push_back(tp);
     const auto tpi = static_cast<TimingPointIndex>(s);
-    race.splits.push_back({s == 0 ? "start" : s + 1 == splits ? "finish" : "s" + std::to_string(s), tpi, d,
-                           s == 0 ? ReadRule::last : ReadRule::first});
+    race.splits.push_back({s == 0            ? "start"
+                           : s + 1 == splits ? "finish"
+                                             : "s" + std::to_string(s),
+                           tpi, d, s == 0 ? ReadRule::last : ReadRule::first});
     event.devices.push_back({tp.id + "-main", tpi, Line::main});
     event.devices.push_back({tp.id + "-backup", tpi, Line::backup});
   }

@@ -15,10 +15,10 @@ namespace splitstream {
 
 struct SynthOptions {
   std::uint64_t seed = 1;
-  double capture_rate = 0.99;  // chance that one line reads a chip crossing it
-  int max_raw_reads = 3;       // raw reads per line and crossing: 1 .. this
-  double dnf_rate = 0.03;      // runners who stop at some split
-  double dns_rate = 0.02;      // runners with no read at all
+  double capture_rate = 0.99;          // chance that one line reads a chip crossing it
+  int max_raw_reads = 3;               // raw reads per line and crossing: 1 .. this
+  double dnf_rate = 0.03;              // runners who stop at some split
+  double dns_rate = 0.02;              // runners with no read at all
   std::size_t unknown_chip_reads = 0;  // reads of chips no runner holds
   // Finish gun times by bib for runners whose result is known in advance (e.g. the winners).
   std::unordered_map<std::string, DurationMs> target_finish;
@@ -37,10 +37,10 @@ class SplitMix64 {
  public:
   explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
   std::uint64_t next();
-  double uniform();                   // [0, 1)
+  double uniform();  // [0, 1)
   double uniform(double lo, double hi);
-  double normal();                    // mean 0, sd 1
-  std::size_t below(std::size_t n);   // [0, n)
+  double normal();                   // mean 0, sd 1
+  std::size_t below(std::size_t n);  // [0, n)
 
  private:
   std::uint64_t state_;

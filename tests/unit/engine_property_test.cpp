@@ -17,10 +17,12 @@ namespace {
 // but the read counters, which duplicates change by design.
 boost::json::value outcome(const Event& event, const std::vector<FileRead>& reads) {
   RaceEngine engine(event);
-  for (const FileRead& r : reads) engine.apply({r.timing_point, r.chip, r.time});
+  for (const FileRead& r : reads)
+    engine.apply({r.timing_point, r.chip, r.time});
   boost::json::value doc = results_json(engine);
   boost::json::array chips;
-  for (const auto& u : engine.unknown_chips()) chips.push_back(boost::json::value(u.chip));
+  for (const auto& u : engine.unknown_chips())
+    chips.push_back(boost::json::value(u.chip));
   return boost::json::object{{"races", doc.at("races")}, {"unknown", chips}};
 }
 
@@ -31,7 +33,8 @@ std::vector<FileRead> shuffled_with_duplicates(std::vector<FileRead> reads, std:
     // A third of the reads arrive again (resends, the other line's copy of the same read).
     if (rng.uniform() < 0.33) reads.push_back(reads[i]);
   }
-  for (std::size_t i = reads.size(); i > 1; --i) std::swap(reads[i - 1], reads[rng.below(i)]);
+  for (std::size_t i = reads.size(); i > 1; --i)
+    std::swap(reads[i - 1], reads[rng.below(i)]);
   return reads;
 }
 
@@ -79,7 +82,8 @@ TEST(EngineProperty, ABacklogDelayedByAnHourChangesNothing) {
   auto reads = synthesize_reads(event, options);
   const boost::json::value expected = outcome(event, reads);
   // Device tp2-main loses its link: its reads come after everything else.
-  std::stable_partition(reads.begin(), reads.end(), [](const FileRead& r) { return r.device != "tp2-main"; });
+  std::stable_partition(reads.begin(), reads.end(),
+                        [](const FileRead& r) { return r.device != "tp2-main"; });
   EXPECT_EQ(outcome(event, reads), expected);
 }
 

@@ -31,7 +31,8 @@ class Harness {
 TEST(EngineRules, FirstReadCountsAwayFromTheStartLastReadAtTheStart) {
   Harness h(ten_k().runner("1", "c1", "10k").build());
   // Standing on the start mat from 30 s before the gun; reads every 4 s (dedup 5 s).
-  for (TimeMs t = kGun - 30 * kSec; t <= kGun + 2 * kSec; t += 4 * kSec) h.read("start", "c1", t);
+  for (TimeMs t = kGun - 30 * kSec; t <= kGun + 2 * kSec; t += 4 * kSec)
+    h.read("start", "c1", t);
   const TimeMs at5 = kGun + 25 * kMin;
   h.read("k5", "c1", at5 + 1200);
   h.read("k5", "c1", at5);
@@ -44,11 +45,26 @@ TEST(EngineRules, FirstReadCountsAwayFromTheStartLastReadAtTheStart) {
   EXPECT_EQ(h.engine().status(h.runner("1")), RunnerStatus::running);
 }
 
+TEST(EngineRules, ATimingPointCanBeSetToCountItsLastRead) {
+  // A finish chute where runners stop on the mat: the timing point counts the last read.
+  EventBuilder b;
+  b.timing_point("start").timing_point("chute", 5000);
+  b.race("r", {{"start", "start", 0}, {"finish", "chute", 5000}});
+  Event e = b.runner("1", "c1", "r").build();
+  e.timing_points[1].read_rule = ReadRule::last;
+  e.races[0].splits[1].read_rule = ReadRule::last;
+  Harness h(std::move(e));
+  h.read("start", "c1", kGun);
+  h.read("chute", "c1", kGun + 20 * kMin);
+  h.read("chute", "c1", kGun + 20 * kMin + 4 * kSec);
+  EXPECT_EQ(h.split("1", 1), kGun + 20 * kMin + 4 * kSec);
+}
+
 TEST(EngineRules, ReadsInsideACrossingAreDuplicates) {
   Harness h(ten_k().runner("1", "c1", "10k").build());
   const TimeMs at5 = kGun + 25 * kMin;
   EXPECT_EQ(h.read("k5", "c1", at5).outcome, ReadOutcome::applied);
-  EXPECT_EQ(h.read("k5", "c1", at5).outcome, ReadOutcome::duplicate);  // a resend
+  EXPECT_EQ(h.read("k5", "c1", at5).outcome, ReadOutcome::duplicate);       // a resend
   EXPECT_EQ(h.read("k5", "c1", at5 + 2000).outcome, ReadOutcome::applied);  // extends the crossing
   EXPECT_EQ(h.read("k5", "c1", at5 + 1000).outcome, ReadOutcome::duplicate);  // inside it
   EXPECT_EQ(h.engine().counters().duplicates, 2u);
@@ -160,8 +176,13 @@ TEST(EngineRules, ImplausibleSplitIsFlaggedAndNotRanked) {
 
 TEST(EngineRules, TwoMissedMatsInARowAreFlaggedAndRankedByTheFurthestSplit) {
   EventBuilder b;
-  b.timing_point("start").timing_point("a").timing_point("b").timing_point("c").timing_point("finish");
-  b.race("r", {{"start", "start", 0}, {"a", "a", 2000}, {"b", "b", 4000}, {"c", "c", 6000}, {"finish", "finish", 8000}});
+  b.timing_point("start").timing_point("a").timing_point("b").timing_point("c").timing_point(
+      "finish");
+  b.race("r", {{"start", "start", 0},
+               {"a", "a", 2000},
+               {"b", "b", 4000},
+               {"c", "c", 6000},
+               {"finish", "finish", 8000}});
   b.runner("1", "c1", "r").runner("2", "c2", "r");
   Harness h(b.build());
   h.read("start", "c1", kGun);
@@ -256,11 +277,15 @@ TEST(EngineRules, ALateBacklogGivesTheSameResultAsInOrderArrival) {
     const char* chip;
     TimeMs t;
   };
-  const R reads[] = {{"start", "c1", kGun + 1000},          {"start", "c2", kGun + 3000},
-                     {"k5", "c2", kGun + 20 * kMin},        {"k5", "c1", kGun + 21 * kMin},
-                     {"finish", "c1", kGun + 41 * kMin},    {"finish", "c2", kGun + 42 * kMin},
+  const R reads[] = {{"start", "c1", kGun + 1000},
+                     {"start", "c2", kGun + 3000},
+                     {"k5", "c2", kGun + 20 * kMin},
+                     {"k5", "c1", kGun + 21 * kMin},
+                     {"finish", "c1", kGun + 41 * kMin},
+                     {"finish", "c2", kGun + 42 * kMin},
                      {"finish", "c2", kGun + 42 * kMin + 800}};
-  for (const R& r : reads) in_order.read(r.tp, r.chip, r.t);
+  for (const R& r : reads)
+    in_order.read(r.tp, r.chip, r.t);
   // The 5 km decoder was offline: its backlog arrives after the finish reads.
   for (const R& r : reads) {
     if (std::string(r.tp) != "k5") late.read(r.tp, r.chip, r.t);
@@ -269,9 +294,11 @@ TEST(EngineRules, ALateBacklogGivesTheSameResultAsInOrderArrival) {
     if (std::string(r.tp) == "k5") late.read(r.tp, r.chip, r.t);
   }
   for (const char* bib : {"1", "2"}) {
-    EXPECT_EQ(in_order.engine().splits(in_order.runner(bib)), late.engine().splits(late.runner(bib)));
+    EXPECT_EQ(in_order.engine().splits(in_order.runner(bib)),
+              late.engine().splits(late.runner(bib)));
     EXPECT_EQ(in_order.engine().rank(in_order.runner(bib)), late.engine().rank(late.runner(bib)));
-    EXPECT_EQ(in_order.engine().split_rank(in_order.runner(bib), 1), late.engine().split_rank(late.runner(bib), 1));
+    EXPECT_EQ(in_order.engine().split_rank(in_order.runner(bib), 1),
+              late.engine().split_rank(late.runner(bib), 1));
   }
   EXPECT_EQ(late.engine().split_rank(late.runner("2"), 1), 1u);
   EXPECT_EQ(late.engine().rank(late.runner("1")), 1u);
@@ -285,7 +312,7 @@ TEST(EngineRules, AppliedResultReportsChangedSplitsAndStandingMoves) {
   EXPECT_TRUE(r.standing_changed);
   r = h.read("start", "c1", kGun + 3000);  // the start moves later: last read
   ASSERT_EQ(r.changed_splits.size(), 1u);
-  EXPECT_TRUE(r.standing_changed);  // its time at the furthest split went from 1 s to 3 s
+  EXPECT_TRUE(r.standing_changed);         // its time at the furthest split went from 1 s to 3 s
   r = h.read("start", "c1", kGun + 2000);  // inside the crossing
   EXPECT_EQ(r.outcome, ReadOutcome::duplicate);
   EXPECT_TRUE(r.changed_splits.empty());

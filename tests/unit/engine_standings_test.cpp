@@ -19,7 +19,8 @@ class Field {
   RunnerIndex r(const std::string& bib) const { return event_->participant_by_bib.at(bib); }
   std::vector<std::string> order(std::string_view category = RaceEngine::kOverall) const {
     std::vector<std::string> bibs;
-    for (RunnerIndex i : engine_.standings(0, category)) bibs.push_back(event_->participants[i].bib);
+    for (RunnerIndex i : engine_.standings(0, category))
+      bibs.push_back(event_->participants[i].bib);
     return bibs;
   }
   RaceEngine& engine() { return engine_; }
@@ -32,7 +33,8 @@ class Field {
 Event four_runners(RankBy rank_by) {
   EventBuilder b;
   b.timing_point("start").timing_point("k5").timing_point("finish");
-  b.race("10k", {{"start", "start", 0}, {"5k", "k5", 5000}, {"finish", "finish", 10000}}, kGun, rank_by);
+  b.race("10k", {{"start", "start", 0}, {"5k", "k5", 5000}, {"finish", "finish", 10000}}, kGun,
+         rank_by);
   b.runner("1", "c1", "10k", Gender::male, "M35");
   b.runner("2", "c2", "10k", Gender::female, "F35");
   b.runner("3", "c3", "10k", Gender::male, "M20");
@@ -68,8 +70,8 @@ TEST(Standings, ChipTimeRankingUsesEachRunnersOwnStart) {
   Field f(four_runners(RankBy::chip));
   f.read("start", "c1", kGun + 10 * kSec);
   f.read("start", "c4", kGun + 3 * kMin);
-  f.read("finish", "c1", kGun + 45 * kMin);            // chip 44:50
-  f.read("finish", "c4", kGun + 47 * kMin);            // chip 44:00, gun 47:00
+  f.read("finish", "c1", kGun + 45 * kMin);  // chip 44:50
+  f.read("finish", "c4", kGun + 47 * kMin);  // chip 44:00, gun 47:00
   EXPECT_EQ(f.order(), (std::vector<std::string>{"4", "1"}));
   EXPECT_EQ(f.engine().gap_to_leader(f.r("1")), 50 * kSec);
   EXPECT_EQ(f.engine().rank(f.r("4")), 1u);
@@ -77,7 +79,8 @@ TEST(Standings, ChipTimeRankingUsesEachRunnersOwnStart) {
 
 TEST(Standings, CategoriesRankWithinGenderAndAgeGroup) {
   Field f(four_runners(RankBy::gun));
-  for (const char* c : {"c1", "c2", "c3", "c4"}) f.read("start", c, kGun);
+  for (const char* c : {"c1", "c2", "c3", "c4"})
+    f.read("start", c, kGun);
   f.read("finish", "c3", kGun + 40 * kMin);
   f.read("finish", "c4", kGun + 41 * kMin);
   f.read("finish", "c1", kGun + 42 * kMin);
@@ -89,7 +92,8 @@ TEST(Standings, CategoriesRankWithinGenderAndAgeGroup) {
   EXPECT_EQ(f.engine().rank(f.r("2"), "F"), 2u);
   EXPECT_EQ(f.engine().rank(f.r("2"), "M"), 0u);
   EXPECT_EQ(f.engine().rank(f.r("1"), "M35"), 1u);
-  EXPECT_EQ(f.engine().categories(0), (std::vector<std::string>{"overall", "F", "M", "F35", "M20", "M35"}));
+  EXPECT_EQ(f.engine().categories(0),
+            (std::vector<std::string>{"overall", "F", "M", "F35", "M20", "M35"}));
   EXPECT_EQ(f.engine().ranked_count(0, "F35"), 2u);
   // Gaps and split ranks within a category are to that category's fastest.
   EXPECT_EQ(f.engine().gap_to_leader(f.r("2")), 3 * kMin);
@@ -104,7 +108,8 @@ TEST(Standings, CategoriesRankWithinGenderAndAgeGroup) {
 
 TEST(Standings, OfficialDnfAndDsqLeaveTheRankingsAndCanBeCleared) {
   Field f(four_runners(RankBy::gun));
-  for (const char* c : {"c1", "c2", "c3"}) f.read("start", c, kGun);
+  for (const char* c : {"c1", "c2", "c3"})
+    f.read("start", c, kGun);
   f.read("k5", "c1", kGun + 20 * kMin);
   f.read("k5", "c2", kGun + 21 * kMin);
   f.read("k5", "c3", kGun + 22 * kMin);
@@ -114,7 +119,7 @@ TEST(Standings, OfficialDnfAndDsqLeaveTheRankingsAndCanBeCleared) {
   EXPECT_EQ(f.engine().status(f.r("1")), RunnerStatus::dsq);
   EXPECT_EQ(f.engine().status(f.r("3")), RunnerStatus::dnf);
   EXPECT_EQ(f.engine().rank(f.r("1")), 0u);
-  EXPECT_EQ(f.engine().split_rank(f.r("2"), 1), 1u);  // 1 no longer counts at 5 km
+  EXPECT_EQ(f.engine().split_rank(f.r("2"), 1), 1u);                  // 1 no longer counts at 5 km
   EXPECT_EQ(f.engine().splits(f.r("1")).times[1], kGun + 20 * kMin);  // splits are kept
   // A late read for a disqualified runner changes their splits but not the rankings.
   f.read("finish", "c1", kGun + 40 * kMin);

@@ -1,0 +1,162 @@
+// The race engine in memory: a 60,000-runner, 12-split race with main and backup lines and
+// raw duplicate reads (about three reads per crossing), applied in order, shuffled, and the
+// cost of single standings updates.
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "engine/projection.hpp"
+#include "engine/race_engine.hpp"
+#include "synth/synthetic_race.hpp"
+
+namespace {
+
+using namespace splitstream;
+
+constexpr std::size_t kRunners = 60'000;
+constexpr std::size_t kSplits = 12;
+
+struct Race {
+  Event event = make_synthetic_event(kRunners, kSplits);
+  std::vector<FileRead> reads;
+  std::vector<FileRead> shuffled;
+  Race() {
+    SynthOptions options;
+    options.seed = 42;
+    options.max_raw_reads = 2;  // 1-2 raw reads per line, two lines: ~3 reads per crossing
+    options.dns_rate = 0.01;
+    reads = synthesize_reads(event, options);
+    shuffled = reads;
+    SplitMix64 rng(9);
+    for (std::size_t i = shuffled.size(); i > 1; --i)
+      std::swap(shuffled[i - 1], shuffled[rng.below(i)]);
+  }
+};
+
+const Race& race() {
+  static const Race r;
+  return r;
+}
+
+// Heap bytes in use (including large mmapped blocks): what the engine holds, unlike RSS,
+// which keeps pages freed by an earlier iteration.
+double heap_mib() {
+  const struct mallinfo2 m = mallinfo2();
+  return static_cast<double>(m.uordblks + m.hblkhd) / (1024.0 * 1024.0);
+}
+
+void apply_all(benchmark::State& state, const std::vector<FileRead>& reads) {
+  const Race& r = race();
+  std::uint64_t applied = 0;
+  double memory_mib = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const double before = heap_mib();
+    auto engine = std::make_unique<RaceEngine>(r.event);
+    state.ResumeTiming();
+    for (const FileRead& read : reads)
+      engine->apply({read.timing_point, read.chip, read.time});
+    state.PauseTiming();
+    applied = engine->counters().applied;
+    memory_mib = heap_mib() - before;
+    benchmark::DoNotOptimize(engine->standings(0, RaceEngine::kOverall, 0, 10));
+    engine.reset();
+    state.ResumeTiming();
+  }
+  state.counters["reads"] = static_cast<double>(reads.size());
+  state.counters["crossings"] = static_cast<double>(applied);
+  state.counters["reads_per_s"] = benchmark::Counter(static_cast<double>(reads.size()),
+                                                     benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["engine_MiB"] = memory_mib;
+}
+
+void BM_WholeRaceInOrder(benchmark::State& state) {
+  apply_all(state, race().reads);
+}
+void BM_WholeRaceShuffled(benchmark::State& state) {
+  apply_all(state, race().shuffled);
+}
+
+// One standings update: a runner reaching the finish moves in the overall, gender and age
+// group standings and enters the finish split rankings.
+void BM_StandingsUpdate(benchmark::State& state) {
+  const Race& r = race();
+  const TimingPointIndex finish = r.event.races[0].splits.back().timing_point;
+  std::vector<const FileRead*> finishes;
+  std::vector<bool> seen(r.event.participants.size(), false);
+  for (const FileRead& read : r.reads) {
+    if (read.timing_point != finish) continue;
+    const RunnerIndex runner = r.event.participant_by_chip.at(read.chip);
+    if (!seen[runner]) finishes.push_back(&read);
+    seen[runner] = true;
+  }
+  std::uint64_t updates = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto engine = std::make_unique<RaceEngine>(r.event);
+    for (const FileRead& read : r.reads) {
+      if (read.timing_point != finish) engine->apply({read.timing_point, read.chip, read.time});
+    }
+    state.ResumeTiming();
+    for (const FileRead* read : finishes) {
+      updates += engine->apply({read->timing_point, read->chip, read->time}).standing_changed;
+    }
+    state.PauseTiming();
+    engine.reset();
+    state.ResumeTiming();
+  }
+  state.counters["updates"] = static_cast<double>(finishes.size());
+  state.counters["ns_per_update"] = benchmark::Counter(
+      static_cast<double>(finishes.size()),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  benchmark::DoNotOptimize(updates);
+}
+
+// A raw duplicate: the cheapest and most common read.
+void BM_DuplicateRead(benchmark::State& state) {
+  const Race& r = race();
+  RaceEngine engine(r.event);
+  for (const FileRead& read : r.reads)
+    engine.apply({read.timing_point, read.chip, read.time});
+  const FileRead& read = r.reads[r.reads.size() / 2];
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(engine.apply({read.timing_point, read.chip, read.time}));
+  }
+}
+
+// Positions and ETAs of the whole field at one moment mid-race (the map's work).
+void BM_ProjectField(benchmark::State& state) {
+  const Race& r = race();
+  RaceEngine engine(r.event);
+  const TimeMs at = r.event.races[0].gun_time + 2 * 3600 * 1000;
+  for (const FileRead& read : r.reads) {
+    if (read.time <= at) engine.apply({read.timing_point, read.chip, read.time});
+  }
+  std::size_t running = 0;
+  for (auto _ : state) {
+    running = 0;
+    for (RunnerIndex i = 0; i < r.event.participants.size(); ++i) {
+      if (auto p = project_runner(engine, i, at)) {
+        ++running;
+        benchmark::DoNotOptimize(p->position);
+      }
+    }
+  }
+  state.counters["running"] = static_cast<double>(running);
+  state.counters["ns_per_runner"] = benchmark::Counter(
+      static_cast<double>(r.event.participants.size()),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+BENCHMARK(BM_WholeRaceInOrder)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_WholeRaceShuffled)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_StandingsUpdate)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_DuplicateRead);
+BENCHMARK(BM_ProjectField)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
