@@ -1,0 +1,242 @@
+#include "server/config.hpp"
+
+#include <charconv>
+
+#include "core/csv.hpp"
+
+namespace splitstream {
+namespace {
+
+template <typename T>
+std::optional<T> parse_number(std::string_view s, T min, T max) {
+  T v{};
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || v < min || v > max) return std::nullopt;
+  return v;
+}
+
+// One setting: its name (the flag without --, the file key, and the variable's suffix), its
+// help, how to print its default and how to store a value. `apply` returns an error text.
+struct Setting {
+  const char* name;
+  const char* help;
+  std::function<std::string(const ServerConfig&)> show;
+  std::function<std::optional<std::string>(ServerConfig&, std::string_view)> apply;
+};
+
+Setting text(const char* name, const char* help, std::string ServerConfig::*field) {
+  return {name, help, [field](const ServerConfig& c) { return c.*field; },
+          [field](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+            c.*field = std::string(v);
+            return std::nullopt;
+          }};
+}
+
+template <typename T>
+Setting number(const char* name, const char* help, T ServerConfig::*field, T min, T max) {
+  return {name, help, [field](const ServerConfig& c) { return std::to_string(c.*field); },
+          [=](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+            auto n = parse_number<T>(v, min, max);
+            if (!n) {
+              return "expected a whole number from " + std::to_string(min) + " to " +
+                     std::to_string(max) + ", not \"" + std::string(v) + "\"";
+            }
+            c.*field = *n;
+            return std::nullopt;
+          }};
+}
+
+Setting endpoint(const char* name, const char* help, Endpoint ServerConfig::*field) {
+  return {name, help,
+          [field](const ServerConfig& c) {
+            return (c.*field).host + ":" + std::to_string((c.*field).port);
+          },
+          [field](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+            auto e = parse_endpoint(v);
+            if (!e) return "expected HOST:PORT, not \"" + std::string(v) + "\"";
+            c.*field = *e;
+            return std::nullopt;
+          }};
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> all = {
+      text("event", "event directory (event.json, participants.csv, courses)",
+           &ServerConfig::event_dir),
+      {"redis", "Redis server, redis://HOST:PORT",
+       [](const ServerConfig& c) {
+         return "redis://" + c.redis_host + ":" + std::to_string(c.redis_port);
+       },
+       [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+         auto e = parse_redis_url(v);
+         if (!e) return "expected redis://HOST:PORT, not \"" + std::string(v) + "\"";
+         c.redis_host = e->host;
+         c.redis_port = e->port;
+         return std::nullopt;
+       }},
+      endpoint("http", "HTTP listen address (REST, health, WebSocket)", &ServerConfig::http),
+      endpoint("devices", "device listen address (TCP, Protobuf frames)", &ServerConfig::devices),
+      text("device-tokens", "file of `device-id token` lines", &ServerConfig::device_tokens_file),
+      number("threads", "I/O threads", &ServerConfig::threads, 1, 64),
+      number("max-clock-skew", "seconds a read may lie in the future",
+             &ServerConfig::max_clock_skew_s, 0, 86400),
+      number("heartbeat", "seconds between heartbeats to devices",
+             &ServerConfig::heartbeat_interval_s, 1, 3600),
+      number("idle-timeout", "seconds of silence before a device is dropped",
+             &ServerConfig::idle_timeout_s, 1, 86400),
+      number("max-frame", "largest device frame in bytes", &ServerConfig::max_frame_bytes, 1024u,
+             64u << 20),
+      number("max-body", "largest HTTP request body in bytes", &ServerConfig::max_body_bytes, 1024u,
+             64u << 20),
+      {"log-level", "debug, info, warn or error", [](const ServerConfig& c) { return c.log_level; },
+       [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+         if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+           return "expected debug, info, warn or error, not \"" + std::string(v) + "\"";
+         }
+         c.log_level = std::string(v);
+         return std::nullopt;
+       }},
+  };
+  return all;
+}
+
+const Setting* find_setting(std::string_view name) {
+  for (const Setting& s : settings()) {
+    if (name == s.name) return &s;
+  }
+  return nullptr;
+}
+
+std::string env_name(std::string_view name) {
+  std::string out = "SPLITSTREAM_";
+  for (char c : name)
+    out += c == '-' ? '_' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+  return out;
+}
+
+}  // namespace
+
+std::optional<Endpoint> parse_endpoint(std::string_view text) {
+  std::string_view host = text, port = text;
+  if (!text.empty() && text.front() == '[') {  // [::1]:8080
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  auto p = parse_number<std::uint16_t>(port, 0, 65535);
+  if (host.empty() || !p) return std::nullopt;
+  return Endpoint{std::string(host), *p};
+}
+
+std::optional<Endpoint> parse_redis_url(std::string_view text) {
+  if (text.starts_with("redis://")) text.remove_prefix(8);
+  if (!text.empty() && text.back() == '/') text.remove_suffix(1);
+  return parse_endpoint(text);
+}
+
+ConfigResult parse_server_config(
+    const std::vector<std::string>& args,
+    const std::function<std::optional<std::string>(const std::string&)>& env,
+    const std::function<std::optional<std::string>(const std::string&)>& read_file) {
+  ConfigResult result;
+  auto apply = [&](const std::string& source, std::string_view name, std::string_view value) {
+    const Setting* s = find_setting(name);
+    if (!s) {
+      result.errors.push_back(source + ": unknown setting \"" + std::string(name) + "\"");
+      return;
+    }
+    if (auto error = s->apply(result.config, value)) {
+      result.errors.push_back(source + ": " + std::string(name) + ": " + *error);
+    }
+  };
+  // Flags first into a list, so that --config is known before the others apply.
+  std::vector<std::pair<std::string, std::string>> flags;
+  std::optional<std::string> config_file = env("SPLITSTREAM_CONFIG");
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a == "--help" || a == "-h") {
+      result.help = true;
+      continue;
+    }
+    if (!a.starts_with("--")) {
+      result.errors.push_back("unexpected argument \"" + a + "\"");
+      continue;
+    }
+    std::string value;
+    if (auto eq = a.find('='); eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a.resize(eq);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      result.errors.push_back(a + " needs a value");
+      continue;
+    }
+    if (a == "--config") {
+      config_file = value;
+    } else {
+      flags.emplace_back(a.substr(2), value);
+    }
+  }
+  if (config_file) {
+    auto content = read_file(*config_file);
+    if (!content) {
+      result.errors.push_back("cannot read config file " + *config_file);
+    } else {
+      std::size_t line_no = 0;
+      std::string_view rest = *content;
+      while (!rest.empty()) {
+        ++line_no;
+        const auto nl = rest.find('\n');
+        std::string_view line = trim(rest.substr(0, nl));
+        rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+        if (line.empty() || line.front() == '#') continue;
+        const auto eq = line.find('=');
+        const std::string source = *config_file + ":" + std::to_string(line_no);
+        if (eq == std::string_view::npos) {
+          result.errors.push_back(source + ": expected `key = value`");
+          continue;
+        }
+        apply(source, trim(line.substr(0, eq)), trim(line.substr(eq + 1)));
+      }
+    }
+  }
+  for (const Setting& s : settings()) {
+    const std::string var = env_name(s.name);
+    if (auto v = env(var)) apply("environment " + var, s.name, *v);
+  }
+  for (const auto& [name, value] : flags)
+    apply("--" + name, name, value);
+  if (!result.help && result.config.event_dir.empty()) {
+    result.errors.push_back(
+        "--event DIR is required (or SPLITSTREAM_EVENT, or event = DIR in --config)");
+  }
+  return result;
+}
+
+std::string server_config_help() {
+  std::string out =
+      "Usage: splitstream serve --event DIR [options]\n\n"
+      "Each setting comes from (later wins): its default, --config FILE (`key = value` lines),\n"
+      "the environment (SPLITSTREAM_<KEY>), then the flag.\n\n";
+  const ServerConfig defaults;
+  out += "  --config FILE  (SPLITSTREAM_CONFIG)\n      settings file\n";
+  for (const Setting& s : settings()) {
+    out += "  --" + std::string(s.name) + "  (" + env_name(s.name) + ")\n      " + s.help;
+    const std::string d = s.show(defaults);
+    if (!d.empty()) out += " [default: " + d + "]";
+    out += "\n";
+  }
+  out += "\nDevice tokens also come from SPLITSTREAM_DEVICE_TOKENS=\"dev1=token1,dev2=token2\".\n";
+  return out;
+}
+
+}  // namespace splitstream

@@ -1,0 +1,56 @@
+// Settings of `splitstream serve`: each defined once, read from (later wins) its default, a
+// config file of `key = value` lines, the environment (SPLITSTREAM_<KEY>) and command-line
+// flags (--key value). Pure: the caller passes the environment and the file's text.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace splitstream {
+
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct ServerConfig {
+  std::string event_dir;
+  std::string redis_host = "127.0.0.1";
+  std::uint16_t redis_port = 6379;
+  Endpoint http{"0.0.0.0", 8080};
+  Endpoint devices{"0.0.0.0", 7070};
+  std::string device_tokens_file;  // lines "device-id token"; SPLITSTREAM_DEVICE_TOKENS too
+  int threads = 2;
+  int max_clock_skew_s = 300;
+  int heartbeat_interval_s = 10;
+  int idle_timeout_s = 30;
+  std::uint32_t max_frame_bytes = 1 << 20;
+  std::uint32_t max_body_bytes = 1 << 20;
+  std::string log_level = "info";
+};
+
+struct ConfigResult {
+  ServerConfig config;
+  std::vector<std::string> errors;  // each names the source and the setting
+  bool help = false;
+};
+
+// `args` are the flags after `serve`; `env` looks up an environment variable; `read_file`
+// returns the text of the --config file (nullopt when unreadable).
+ConfigResult parse_server_config(
+    const std::vector<std::string>& args,
+    const std::function<std::optional<std::string>(const std::string&)>& env,
+    const std::function<std::optional<std::string>(const std::string&)>& read_file);
+
+// The --help text: every setting with its flag, variable, default and meaning.
+std::string server_config_help();
+
+std::optional<Endpoint> parse_endpoint(std::string_view text);
+// redis://host:port (or host:port).
+std::optional<Endpoint> parse_redis_url(std::string_view text);
+
+}  // namespace splitstream
