@@ -2,6 +2,7 @@
 // engine over a reads file, `synth-reads` writes the reads of a simulated race.
 #include <boost/json.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -14,6 +15,9 @@
 #include "model/event_loader.hpp"
 #include "results/reads_file.hpp"
 #include "results/results_report.hpp"
+#include "server/config.hpp"
+#include "server/log.hpp"
+#include "server/server.hpp"
 #include "synth/synthetic_race.hpp"
 
 namespace {
@@ -29,6 +33,8 @@ Usage:
                       [--race ID] [--category ID]
       Run the race engine over a reads file and print the standings. TIME is ISO 8601 with an
       offset (reads after it are left out). Malformed reads lines are reported and skipped.
+  splitstream serve --event DIR [--http HOST:PORT] [--redis URL] ... (serve --help)
+      Run the live server (health endpoints for now; device ingest and Redis are being built).
   splitstream synth-reads --event DIR [--out FILE] [--seed N] [--target BIB=H:MM:SS ...]
       Write the reads of a simulated race of the event's participants (CSV).
   splitstream --help | --version
@@ -209,6 +215,32 @@ int cmd_synth(const Args& args) {
   return 0;
 }
 
+int cmd_serve(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  const ConfigResult parsed = parse_server_config(
+      args,
+      [](const std::string& name) -> std::optional<std::string> {
+        const char* v = std::getenv(name.c_str());
+        return v ? std::optional<std::string>(v) : std::nullopt;
+      },
+      [](const std::string& path) { return read_text_file(path); });
+  if (parsed.help) {
+    std::cout << server_config_help();
+    return 0;
+  }
+  for (const std::string& e : parsed.errors)
+    std::cerr << "splitstream serve: " << e << "\n";
+  if (!parsed.errors.empty()) return 2;
+  log::Level level = log::Level::info;
+  log::parse_level(parsed.config.log_level, level);
+  log::set_level(level);
+  Args event_args;
+  event_args.options["event"].push_back(parsed.config.event_dir);
+  auto loaded = load_or_report(event_args);
+  if (!loaded) return 1;
+  return run_server(parsed.config, loaded->event);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -222,6 +254,7 @@ int main(int argc, char** argv) {
       std::cout << "splitstream 0.1.0\n";
       return 0;
     }
+    if (argc >= 2 && !std::strcmp(argv[1], "serve")) return cmd_serve(argc, argv);
     std::string error;
     auto args = parse_args(argc, argv, error);
     if (!args) return usage_error(error);

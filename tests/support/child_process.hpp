@@ -1,0 +1,148 @@
+// Test helpers: run a program as a child process, find a free loopback port, and speak
+// minimal HTTP/1.1 over a plain socket.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace splitstream::testing {
+
+// A port the kernel says is free now (bound and released).
+inline int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class ChildProcess {
+ public:
+  ChildProcess(const std::string& program, const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    std::vector<std::string> all{program};
+    all.insert(all.end(), args.begin(), args.end());
+    for (std::string& a : all)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execv(program.c_str(), argv.data());
+      ::_exit(127);
+    }
+  }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  void signal(int sig) { ::kill(pid_, sig); }
+  // The exit status, or nullopt if still running after `timeout`.
+  std::optional<int> wait(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return std::nullopt;
+  }
+  bool running() {
+    int status = 0;
+    return !exited_ && ::waitpid(pid_, &status, WNOHANG) == 0;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+struct HttpResult {
+  int status = 0;  // 0: no answer
+  std::string headers;
+  std::string body;
+};
+
+// Sends `request` (a whole HTTP/1.1 request) to 127.0.0.1:port and reads until the server
+// closes or Content-Length is satisfied.
+inline HttpResult http_exchange(int port, const std::string& request) {
+  HttpResult result;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return result;
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  for (std::size_t sent = 0; sent < request.size();) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string data;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    data.append(buf, static_cast<std::size_t>(n));
+    const auto end = data.find("\r\n\r\n");
+    if (end == std::string::npos) continue;
+    const auto cl = data.find("Content-Length: ");
+    if (cl != std::string::npos && cl < end &&
+        data.size() >= end + 4 + std::stoul(data.substr(cl + 16))) {
+      break;
+    }
+  }
+  ::close(fd);
+  const auto end = data.find("\r\n\r\n");
+  if (data.rfind("HTTP/1.1 ", 0) != 0 || end == std::string::npos) return result;
+  result.status = std::stoi(data.substr(9, 3));
+  result.headers = data.substr(0, end);
+  result.body = data.substr(end + 4);
+  return result;
+}
+
+inline HttpResult http_get(int port, const std::string& path) {
+  return http_exchange(port,
+                       "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+}
+
+// Polls until `path` answers (any status) or the timeout passes.
+inline HttpResult wait_for_http(int port, const std::string& path,
+                                std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  HttpResult r;
+  while (std::chrono::steady_clock::now() < deadline) {
+    r = http_get(port, path);
+    if (r.status != 0) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return r;
+}
+
+}  // namespace splitstream::testing
