@@ -15,6 +15,7 @@ SPLITSTREAM_PACKAGES=(
   libhiredis-dev redis-server
   python3 python3-jsonschema
   clang-format git
+  clang libclang-rt-14-dev
 )
 
 splitstream_setup() {

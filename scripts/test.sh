@@ -4,11 +4,12 @@
 #   scripts/test.sh [--no-setup]
 #
 # Steps: setup (scripts/setup.sh), clang-format check, build/ (RelWithDebInfo, -Werror: tests, CLI,
-# benchmarks) + ctest, build-asan/ (AddressSanitizer + UBSan, -Werror, no benchmarks) + ctest.
+# benchmarks) + ctest, build-asan/ (AddressSanitizer + UBSan, -Werror, no benchmarks) + ctest,
+# fuzz (scripts/fuzz.sh --seconds 15: the libFuzzer targets, built with clang in build-fuzz/).
 # The benchmarks are compiled but not run (run build/bin/engine_bench yourself).
 # The last line of output is `N passed, N failed`: the tests of both ctest runs, plus one failure
-# for each step that failed outside ctest (setup, format, configure, build). Exit status 0 only
-# when everything passed.
+# for each step that failed outside ctest (setup, format, configure, build, fuzz). Exit status 0
+# only when everything passed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -202,6 +203,18 @@ build_and_test "build-asan" "$BUILD_ASAN" \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 -- \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" \
   -DSPLITSTREAM_SANITIZE=ON -DSPLITSTREAM_BUILD_BENCH=OFF
+
+# --- fuzz ---------------------------------------------------------------------------------------
+# A short run of each libFuzzer target from its committed seeds: it catches a crash a change
+# makes easy to find, not a deep one (run scripts/fuzz.sh --seconds 600 for that).
+note "fuzz: scripts/fuzz.sh --seconds 15"
+FUZZ_START=$SECONDS
+if bash "$ROOT/scripts/fuzz.sh" --seconds 15; then
+  record "fuzz" "ok (2 targets, 15 s each; $((SECONDS - FUZZ_START)) s in all)"
+else
+  record "fuzz" "FAILED (see above; inputs in build-fuzz/artifacts/)"
+  FAILED=$((FAILED + 1))
+fi
 
 if command -v ccache >/dev/null 2>&1 && [[ "${CI:-}" == true ]]; then
   note "ccache"

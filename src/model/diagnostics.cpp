@@ -5,7 +5,7 @@ namespace splitstream {
 std::string Diagnostic::to_string() const {
   std::string out = file;
   if (line > 0) out += ":" + std::to_string(line);
-  out += ": ";
+  if (!out.empty()) out += ": ";
   if (!field.empty()) out += field + ": ";
   out += message;
   return out;

@@ -16,8 +16,10 @@ class Serve : public ::testing::Test {
     port_ = free_port();
     server_ = std::make_unique<ChildProcess>(
         kBin, std::vector<std::string>{"serve", "--event", kDemo, "--http",
-                                       "127.0.0.1:" + std::to_string(port_), "--max-body", "2048",
-                                       "--log-level", "warn"});
+                                       "127.0.0.1:" + std::to_string(port_), "--devices",
+                                       "127.0.0.1:" + std::to_string(free_port()), "--redis",
+                                       "redis://127.0.0.1:" + std::to_string(free_port()),
+                                       "--max-body", "2048", "--log-level", "warn"});
     ASSERT_NE(wait_for_http(port_, "/healthz", 10s).status, 0) << "server did not come up";
   }
   int port_ = 0;
@@ -31,12 +33,15 @@ TEST_F(Serve, HealthzAnswersOkAsJson) {
   EXPECT_EQ(r.body, R"({"status":"ok"})");
 }
 
-TEST_F(Serve, ReadyzReportsEachCheck) {
+TEST_F(Serve, ReadyzFailsWhileRedisIsUnreachableAndSaysWhy) {
+  // Nothing listens on the Redis port given: the event is loaded, Redis is not there.
   const HttpResult r = http_get(port_, "/readyz");
-  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find(R"("status":"not_ready")"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find(R"("event":{"ready":true,"detail":"pyongyang-2025: 400 participants"})"),
             std::string::npos)
       << r.body;
+  EXPECT_NE(r.body.find(R"("redis":{"ready":false)"), std::string::npos) << r.body;
 }
 
 TEST_F(Serve, UnknownPathsAndMethodsGetJsonErrors) {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "store/key_schema.hpp"
+
+#include <gtest/gtest.h>
 
 namespace splitstream {
 namespace {

@@ -80,7 +80,7 @@ TEST(ServerConfig, HelpListsEverySettingWithItsVariableAndDefault) {
   for (const char* expected :
        {"--event", "SPLITSTREAM_EVENT", "--redis", "redis://127.0.0.1:6379", "--devices",
         "0.0.0.0:7070", "--idle-timeout", "SPLITSTREAM_IDLE_TIMEOUT", "[default: 30]",
-        "SPLITSTREAM_DEVICE_TOKENS"}) {
+        "SPLITSTREAM_DEVICE_TOKENS_FILE", "SPLITSTREAM_DEVICE_TOKENS=\"dev1=token1"}) {
     EXPECT_NE(help.find(expected), std::string::npos) << expected;
   }
 }

@@ -1,0 +1,157 @@
+#include "ingest/device_session.hpp"
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+
+#include "ingest/frame_codec.hpp"
+#include "server/log.hpp"
+
+namespace splitstream {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds kTick{1};
+
+TimeMs now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class DeviceSession {
+ public:
+  DeviceSession(tcp::socket socket, std::shared_ptr<DeviceIngest> ingest)
+      : socket_(std::move(socket)),
+        ingest_(std::move(ingest)),
+        protocol_(ingest_->event, ingest_->tokens, ingest_->protocol, now_ms()),
+        decoder_(ingest_->protocol.max_frame_bytes) {}
+
+  asio::awaitable<void> run() {
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    std::array<char, 16 * 1024> buffer;
+    bool open = true;
+    while (open) {
+      tick.expires_after(kTick);
+      auto event = co_await (socket_.async_read_some(asio::buffer(buffer), kNoThrow) ||
+                             tick.async_wait(kNoThrow));
+      if (event.index() == 1) {
+        open = co_await carry_out(protocol_.on_tick(now_ms()));
+        continue;
+      }
+      auto [read_error, n] = std::get<0>(event);
+      if (read_error) break;  // the device went away; it resends what was not acked
+      protocol_.note_bytes_received(now_ms());
+      std::string_view input(buffer.data(), n);
+      while (open && !input.empty()) {
+        input.remove_prefix(decoder_.feed(input));
+        for (FrameResult r = decoder_.next(); open && !r.need_more(); r = decoder_.next()) {
+          if (r.is_error()) {
+            open = co_await carry_out(protocol_.on_frame_error(r.error, "", now_ms()));
+            break;
+          }
+          const auto message = decode_device_message(r.payload);
+          DeviceProtocolOutput out;
+          if (message) {
+            out = protocol_.on_message(*message, now_ms());
+          } else {
+            out = protocol_.on_undecodable_frame("", now_ms());
+          }
+          open = co_await carry_out(std::move(out));
+        }
+      }
+    }
+    log_end();
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+ private:
+  // Does what the protocol asked, feeding Redis's answers back until it asks for nothing more.
+  // False when the session is over.
+  asio::awaitable<bool> carry_out(DeviceProtocolOutput out) {
+    for (;;) {
+      if (!co_await send(out.send)) co_return false;
+      if (out.close_after_send) co_return false;
+      if (out.load_acked_seq) {
+        const ReadLogResult loaded = co_await ingest_->read_log.acked_seq(protocol_.device_id());
+        // (if/else, not ?: -- GCC 12 loses a ?: temporary assigned in a coroutine.)
+        if (loaded.error) {
+          out = protocol_.on_store_error(loaded.detail, now_ms());
+        } else {
+          out = protocol_.on_acked_seq_loaded(loaded.ingest.acked_seq, now_ms());
+        }
+        continue;
+      }
+      if (out.persist) {
+        PersistRequest request = std::move(*out.persist);
+        const ReadLogResult stored =
+            co_await ingest_->read_log.append(request.device_id, now_ms(), std::move(request.reads),
+                                              std::move(request.to_mark_rejected));
+        if (stored.error) {
+          out = protocol_.on_store_error(stored.detail, now_ms());
+        } else {
+          out = protocol_.on_persisted(stored.ingest.acked_seq, stored.ingest.gaps, now_ms());
+        }
+        continue;
+      }
+      co_return true;
+    }
+  }
+
+  asio::awaitable<bool> send(const std::vector<v1::ServerMessage>& messages) {
+    if (messages.empty()) co_return true;
+    std::string bytes;
+    for (const v1::ServerMessage& m : messages)
+      bytes += encode_frame(m);
+    auto [ec, written] = co_await asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
+    co_return !ec;
+  }
+
+  void log_end() const {
+    const DeviceSessionStats& s = protocol_.stats();
+    const std::string who =
+        protocol_.device_id().empty() ? "unidentified device" : protocol_.device_id();
+    log::info("devices", who + " disconnected: " + std::to_string(s.batches) + " batches, " +
+                             std::to_string(s.reads_accepted) + " reads accepted, " +
+                             std::to_string(s.reads_rejected) + " rejected, acked seq " +
+                             std::to_string(protocol_.acked_seq()));
+  }
+
+  tcp::socket socket_;
+  std::shared_ptr<DeviceIngest> ingest_;
+  DeviceProtocol protocol_;
+  FrameDecoder decoder_;
+};
+
+}  // namespace
+
+asio::awaitable<void> run_device_session(tcp::socket socket, std::shared_ptr<DeviceIngest> ingest) {
+  DeviceSession session(std::move(socket), std::move(ingest));
+  co_await session.run();
+}
+
+asio::awaitable<void> run_device_listener(tcp::acceptor& acceptor,
+                                          std::shared_ptr<DeviceIngest> ingest) {
+  const auto executor = co_await asio::this_coro::executor;
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) continue;
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(executor, run_device_session(std::move(socket), ingest), asio::detached);
+  }
+}
+
+}  // namespace splitstream

@@ -1,0 +1,112 @@
+#include "store/read_log.hpp"
+
+#include "splitstream/v1/read.pb.h"
+#include "store/redis_connection.hpp"
+
+namespace splitstream {
+namespace {
+
+// Commands are built here, outside the coroutines: GCC 12 rejects braced initializer lists in
+// a coroutine body ("array used as initializer").
+std::vector<std::string> script_load_command() {
+  return {"SCRIPT", "LOAD", std::string(ingest_script())};
+}
+
+std::vector<std::string> evalsha_command(const std::string& sha,
+                                         const std::vector<std::string>& args) {
+  std::vector<std::string> command{"EVALSHA", sha};
+  command.insert(command.end(), args.begin(), args.end());
+  return command;
+}
+
+std::vector<std::string> acked_command(const KeySchema& keys, const std::string& device_id) {
+  return {"HGET", keys.device(device_id), "acked"};
+}
+
+}  // namespace
+
+std::optional<IngestResult> parse_ingest_reply(const RedisReply& reply) {
+  const auto& e = reply.elements();
+  if (!reply.is_array() || e.size() < 3 || (e.size() - 3) % 2 != 0) return std::nullopt;
+  std::vector<std::int64_t> n;
+  for (const RedisReply& item : e) {
+    auto v = item.to_integer();
+    if (!v || *v < 0) return std::nullopt;
+    n.push_back(*v);
+  }
+  IngestResult result;
+  result.acked_seq = static_cast<std::uint64_t>(n[0]);
+  result.appended = static_cast<std::uint64_t>(n[1]);
+  result.duplicates = static_cast<std::uint64_t>(n[2]);
+  for (std::size_t i = 3; i + 1 < n.size(); i += 2) {
+    result.gaps.push_back({static_cast<std::uint64_t>(n[i]), static_cast<std::uint64_t>(n[i + 1])});
+  }
+  return result;
+}
+
+ReadLog::ReadLog(std::shared_ptr<RedisConnection> redis, KeySchema keys)
+    : redis_(std::move(redis)), keys_(std::move(keys)) {}
+
+boost::asio::awaitable<ReadLogResult> ReadLog::append(std::string device_id, std::int64_t now_ms,
+                                                      std::vector<v1::Read> accepted,
+                                                      std::vector<std::uint64_t> rejected_seqs) {
+  ReadLogResult out;
+  const std::vector<std::string> args =
+      ingest_script_args(keys_, device_id, now_ms, accepted, rejected_seqs);
+  // EVALSHA first; a Redis that restarted has forgotten the script: load it and call again.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (script_sha_.empty()) {
+      const RedisConnection::CommandResult loaded = co_await redis_->command(script_load_command());
+      const boost::system::error_code& load_error = std::get<0>(loaded);
+      const RedisReply& sha = std::get<1>(loaded);
+      if (load_error || !sha.is_string()) {
+        out.error = load_error ? load_error : make_error_code(boost::system::errc::io_error);
+        out.detail = load_error ? load_error.message() : "SCRIPT LOAD: " + sha.debug_string();
+        co_return out;
+      }
+      script_sha_ = sha.as_string();
+    }
+    const RedisConnection::CommandResult result =
+        co_await redis_->command(evalsha_command(script_sha_, args));
+    const boost::system::error_code& error = std::get<0>(result);
+    const RedisReply& reply = std::get<1>(result);
+    if (error) {
+      out.error = error;
+      out.detail = error.message();
+      co_return out;
+    }
+    if (reply.is_error() && reply.as_string().starts_with("NOSCRIPT")) {
+      script_sha_.clear();
+      continue;
+    }
+    if (auto parsed = parse_ingest_reply(reply)) {
+      out.ingest = std::move(*parsed);
+    } else {
+      out.error = make_error_code(boost::system::errc::io_error);
+      out.detail = "ingest script: " + reply.debug_string();
+    }
+    co_return out;
+  }
+  out.error = make_error_code(boost::system::errc::io_error);
+  out.detail = "ingest script not found after SCRIPT LOAD";
+  co_return out;
+}
+
+boost::asio::awaitable<ReadLogResult> ReadLog::acked_seq(std::string device_id) {
+  ReadLogResult out;
+  auto [ec, reply] = co_await redis_->command(acked_command(keys_, device_id));
+  if (ec) {
+    out.error = ec;
+    out.detail = ec.message();
+  } else if (reply.is_nil()) {
+    out.ingest.acked_seq = 0;
+  } else if (auto v = reply.to_integer(); v && *v >= 0) {
+    out.ingest.acked_seq = static_cast<std::uint64_t>(*v);
+  } else {
+    out.error = make_error_code(boost::system::errc::io_error);
+    out.detail = "HGET acked: " + reply.debug_string();
+  }
+  co_return out;
+}
+
+}  // namespace splitstream

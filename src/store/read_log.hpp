@@ -1,0 +1,48 @@
+// The event's read log in Redis: appends a device's batch through the ingest script (atomic,
+// deduplicated by device and sequence) and reads a device's acked sequence.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/ingest_script.hpp"
+#include "store/key_schema.hpp"
+#include "store/redis_reply.hpp"
+
+namespace splitstream {
+
+class RedisConnection;
+
+struct ReadLogResult {
+  boost::system::error_code error;  // transport failure, or a Redis error reply (detail says)
+  std::string detail;
+  IngestResult ingest;
+};
+
+class ReadLog {
+ public:
+  ReadLog(std::shared_ptr<RedisConnection> redis, KeySchema keys);
+
+  boost::asio::awaitable<ReadLogResult> append(std::string device_id, std::int64_t now_ms,
+                                               std::vector<v1::Read> accepted,
+                                               std::vector<std::uint64_t> rejected_seqs);
+  // The device's highest contiguous stored sequence (0 for a new device) in ingest.acked_seq.
+  boost::asio::awaitable<ReadLogResult> acked_seq(std::string device_id);
+
+  const KeySchema& keys() const { return keys_; }
+
+ private:
+  std::shared_ptr<RedisConnection> redis_;
+  KeySchema keys_;
+  std::string script_sha_;  // SHA1 of ingest_script(), computed by SCRIPT LOAD
+};
+
+// The script's reply: {acked, appended, duplicates, gap_from, gap_to, ...}.
+std::optional<IngestResult> parse_ingest_reply(const RedisReply& reply);
+
+}  // namespace splitstream

@@ -1,0 +1,64 @@
+// An owned, copyable Redis reply. hiredis frees its `redisReply` as soon as the reply callback
+// returns, so every reply is copied into this value type before it leaves the callback.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+struct redisReply;  // hiredis; kept out of this header so users need no hiredis include
+
+namespace splitstream {
+
+class RedisReply {
+ public:
+  // The RESP2 reply kinds hiredis 0.14 produces (it has no RESP3 double, map or set).
+  enum class Kind { nil, status, error, integer, string, array };
+
+  RedisReply() = default;  // nil
+  static RedisReply nil() { return RedisReply(); }
+  static RedisReply status(std::string text) { return RedisReply(Kind::status, std::move(text)); }
+  static RedisReply error(std::string text) { return RedisReply(Kind::error, std::move(text)); }
+  static RedisReply string(std::string bytes) { return RedisReply(Kind::string, std::move(bytes)); }
+  static RedisReply integer(std::int64_t value);
+  static RedisReply array(std::vector<RedisReply> elements);
+
+  Kind kind() const { return kind_; }
+  bool is_nil() const { return kind_ == Kind::nil; }
+  bool is_status() const { return kind_ == Kind::status; }
+  bool is_error() const { return kind_ == Kind::error; }
+  bool is_integer() const { return kind_ == Kind::integer; }
+  bool is_string() const { return kind_ == Kind::string; }
+  bool is_array() const { return kind_ == Kind::array; }
+
+  // The bytes of a string reply, or the text of a status or error reply; empty for other kinds.
+  const std::string& as_string() const { return text_; }
+  // The value of an integer reply; 0 for other kinds (check is_integer() first).
+  std::int64_t as_integer() const { return integer_; }
+  // An integer reply, or a string reply that is exactly a decimal integer (HGET, Lua results
+  // and stream fields carry numbers as strings); nullopt otherwise.
+  std::optional<std::int64_t> to_integer() const;
+  // The elements of an array reply; empty for other kinds.
+  const std::vector<RedisReply>& elements() const { return elements_; }
+
+  // A compact rendering for logs and test failures: nil, +OK, -ERR ..., :42, "bytes", [a, b].
+  std::string debug_string() const;
+
+  friend bool operator==(const RedisReply&, const RedisReply&) = default;
+
+ private:
+  RedisReply(Kind kind, std::string text) : kind_(kind), text_(std::move(text)) {}
+
+  Kind kind_ = Kind::nil;
+  std::int64_t integer_ = 0;
+  std::string text_;
+  std::vector<RedisReply> elements_;
+};
+
+// Copies a hiredis reply tree (as built by hiredis's reader, sync or async) into a RedisReply.
+// Pure: does not free or modify `reply`. Strings are copied by length, so they are binary-safe.
+RedisReply convert_hiredis_reply(const redisReply& reply);
+
+}  // namespace splitstream
