@@ -39,9 +39,15 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket,
       break;
     }
     if (read_error) break;  // closed, timed out, or not HTTP: nothing to answer
-    const HttpRequest& request = parser.get();
-    HttpResponse response = router->handle(request);
-    if (request.method() == http::verb::head) response.body().clear();
+    HttpRequest request = parser.release();
+    const bool head = request.method() == http::verb::head;
+    HttpResponse response;
+    if (const Router::AsyncHandler* handler = router->async_handler(request)) {
+      response = co_await (*handler)(std::move(request));
+    } else {
+      response = router->handle(request);
+    }
+    if (head) response.body().clear();
     const bool keep_alive = response.keep_alive();
     auto [write_error, written] = co_await http::async_write(stream, response, kNoThrow);
     if (write_error || !keep_alive) break;

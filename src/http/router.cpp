@@ -21,6 +21,12 @@ HttpResponse error_response(const HttpRequest& request, http::status status, std
   return json_response(request, status, boost::json::serialize(body));
 }
 
+const Router::AsyncHandler* Router::async_handler(const HttpRequest& request) const {
+  const std::string_view target = request.target();
+  const auto it = async_.find(target.substr(0, target.find('?')));
+  return it == async_.end() ? nullptr : &it->second;
+}
+
 HttpResponse Router::handle(const HttpRequest& request) const {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));

@@ -2,8 +2,10 @@
 // machine-readable code and a message for people.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,11 +23,20 @@ struct ReadinessCheck {
 
 class Router {
  public:
+  // A route that awaits I/O (Redis) before it can answer.
+  using AsyncHandler = std::function<boost::asio::awaitable<HttpResponse>(HttpRequest)>;
+
   explicit Router(std::vector<ReadinessCheck> checks) : checks_(std::move(checks)) {}
+  void add_async(std::string path, AsyncHandler handler) {
+    async_.emplace(std::move(path), std::move(handler));
+  }
+  // The async handler for the request's path, or null: then handle() answers.
+  const AsyncHandler* async_handler(const HttpRequest& request) const;
   HttpResponse handle(const HttpRequest& request) const;
 
  private:
   std::vector<ReadinessCheck> checks_;
+  std::map<std::string, AsyncHandler, std::less<>> async_;
 };
 
 HttpResponse json_response(const HttpRequest& request, http::status status, std::string body);

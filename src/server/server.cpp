@@ -7,17 +7,22 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "engine/race_engine.hpp"
 #include "http/http_listener.hpp"
 #include "ingest/device_session.hpp"
 #include "ingest/device_tokens.hpp"
+#include "ingest/http_ingest.hpp"
 #include "server/log.hpp"
 #include "store/read_log.hpp"
 #include "store/redis_connection.hpp"
+#include "store/stream_follower.hpp"
 
 namespace splitstream {
 namespace {
@@ -41,6 +46,15 @@ tcp::acceptor open_acceptor(asio::io_context& ioc, const Endpoint& at, const cha
   }
   return acceptor;
 }
+
+// What this node's engine has applied from the stream, for /readyz (read from HTTP threads).
+struct EngineProgress {
+  std::mutex mutex;
+  bool caught_up = false;
+  std::uint64_t applied = 0;  // stream entries handed to the engine
+  std::uint64_t skipped = 0;  // entries naming a timing point this event does not have
+  std::string last_id = "0";
+};
 
 }  // namespace
 
@@ -88,6 +102,35 @@ int run_server(const ServerConfig& config, const Event& event) {
   protocol.max_frame_bytes = config.max_frame_bytes;
   auto ingest = std::make_shared<DeviceIngest>(DeviceIngest{event, tokens, protocol, read_log});
 
+  // This node's engine follows the stream on its own strand and connection (XREAD BLOCK holds
+  // a connection), so a read ingested by any node reaches it, and a restart replays the race.
+  const auto engine_strand = asio::make_strand(ioc);
+  auto follower_redis = RedisConnection::create(engine_strand, redis_options);
+  RaceEngine engine(event);
+  EngineProgress progress;
+  const KeySchema keys(event.id);
+  auto apply_entries = [&](std::vector<StreamEntry>& entries, bool caught_up) {
+    std::uint64_t applied = 0, skipped = 0;
+    for (const StreamEntry& e : entries) {
+      const auto tp = event.find_timing_point(e.timing_point);
+      if (!tp) {
+        ++skipped;
+        continue;
+      }
+      engine.apply({*tp, e.chip, e.time_ms});
+      ++applied;
+    }
+    const std::lock_guard lock(progress.mutex);
+    progress.applied += applied;
+    progress.skipped += skipped;
+    if (!entries.empty()) progress.last_id = entries.back().id;
+    if (caught_up && !progress.caught_up) {
+      progress.caught_up = true;
+      log::info("engine", "caught up with the stream: " + std::to_string(progress.applied) +
+                              " reads applied");
+    }
+  };
+
   std::vector<ReadinessCheck> checks;
   checks.push_back({"event", [&event](std::string& detail) {
                       detail = event.id + ": " + std::to_string(event.participants.size()) +
@@ -100,12 +143,30 @@ int run_server(const ServerConfig& config, const Event& event) {
                                (up ? " connected" : " not connected");
                       return up;
                     }});
-  auto router = std::make_shared<const Router>(std::move(checks));
+  checks.push_back({"engine", [&progress](std::string& detail) {
+                      const std::lock_guard lock(progress.mutex);
+                      detail = std::to_string(progress.applied) + " reads applied, stream at " +
+                               progress.last_id;
+                      if (progress.skipped > 0) {
+                        detail += ", " + std::to_string(progress.skipped) + " skipped";
+                      }
+                      if (!progress.caught_up) detail += ", replaying";
+                      return progress.caught_up;
+                    }});
+  auto router = std::make_shared<Router>(std::move(checks));
+  // HTTP ingest hops onto the ingest strand, where the ReadLog and its connection live.
+  router->add_async("/api/v1/reads", [ingest, ingest_strand](HttpRequest request) {
+    return asio::co_spawn(ingest_strand, handle_http_ingest(std::move(request), ingest),
+                          asio::use_awaitable);
+  });
   HttpLimits limits;
   limits.max_body_bytes = config.max_body_bytes;
   asio::co_spawn(ioc, run_http_listener(http_acceptor, router, limits), asio::detached);
   asio::co_spawn(ingest_strand, redis->run(), asio::detached);
   asio::co_spawn(ingest_strand, run_device_listener(device_acceptor, ingest), asio::detached);
+  asio::co_spawn(engine_strand, follower_redis->run(), asio::detached);
+  asio::co_spawn(engine_strand, follow_stream(follower_redis, keys.reads(), apply_entries),
+                 asio::detached);
 
   // Stop: no new connections, a moment for batches in flight to reach Redis and be acked,
   // then close everything. Devices resend whatever was not acked.
@@ -122,6 +183,7 @@ int run_server(const ServerConfig& config, const Event& event) {
       grace.expires_after(std::chrono::milliseconds(500));
       grace.async_wait([&](const boost::system::error_code&) {
         redis->stop();
+        follower_redis->stop();
         ioc.stop();
       });
     });

@@ -239,5 +239,131 @@ TEST_F(DeviceIngest, ServerKilledMidRaceLosesNothingAcked) {
   EXPECT_EQ(stream_length(), 4);
 }
 
+HttpResult post_reads(int port, const std::string& token, const std::string& content_type,
+                      const std::string& body, const std::string& accept = "") {
+  std::string request = "POST /api/v1/reads HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+  if (!accept.empty()) request += "Accept: " + accept + "\r\n";
+  request += "Content-Type: " + content_type +
+             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return http_exchange(port, request);
+}
+
+std::string json_batch(std::uint64_t from, std::uint64_t to) {
+  std::string body = R"({"reads":[)";
+  for (std::uint64_t seq = from; seq <= to; ++seq) {
+    if (seq != from) body += ",";
+    body += R"({"device_id":"arch-main","chip":"H)" + std::to_string(seq) + R"(","seq":)" +
+            std::to_string(seq) + R"(,"time":"2025-04-06T08:20:0)" + std::to_string(seq % 10) +
+            R"(.250+09:00"})";
+  }
+  return body + "]}";
+}
+
+TEST_F(DeviceIngest, HttpPushIsAckedLikeATcpDeviceAndResendsCountOnce) {
+  HttpResult r = post_reads(http_port_, "s3cret-main", "application/json", json_batch(1, 3));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("acked_seq":"3")"), std::string::npos) << r.body;
+  EXPECT_EQ(stream_length(), 3);
+  r = post_reads(http_port_, "s3cret-main", "application/json", json_batch(2, 4));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("acked_seq":"4")"), std::string::npos) << r.body;
+  EXPECT_EQ(stream_length(), 4);
+  // The same session over TCP sees what HTTP stored.
+  DeviceClient device(device_port_);
+  EXPECT_EQ(open(device, "arch-main", "s3cret-main"), 4);
+}
+
+TEST_F(DeviceIngest, HttpPushTakesProtobufAndAnswersInKind) {
+  v1::ReadBatch batch;
+  v1::Read* read = batch.add_reads();
+  read->set_device_id("arch-backup");
+  read->set_seq(1);
+  read->set_chip("P1");
+  read->set_time_ms(kGun + 60'000);
+  const HttpResult r =
+      post_reads(http_port_, "s3cret-backup", "application/x-protobuf", batch.SerializeAsString());
+  ASSERT_EQ(r.status, 200) << r.body;
+  v1::Ack ack;
+  ASSERT_TRUE(ack.ParseFromString(r.body));
+  EXPECT_EQ(ack.acked_seq(), 1u);
+  EXPECT_EQ(stream_length(), 1);
+}
+
+TEST_F(DeviceIngest, HttpPushRefusesBadInputWithClearErrors) {
+  struct Case {
+    std::string token, type, body;
+    int status;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"", "application/json", json_batch(1, 1), 401, "Authorization: Bearer"},
+      {"wrong", "application/json", json_batch(1, 1), 401, R"("code":"bad_token")"},
+      {"s3cret-main", "text/csv", "a,b", 415, "send application/json or application/x-protobuf"},
+      {"s3cret-main", "application/json", "{\"reads\":[{]}", 400, "invalid JSON"},
+      {"s3cret-main", "application/json", R"({"reads":[{"device_id":"arch-main","seq":1}]})", 400,
+       "reads[0]"},
+      {"s3cret-main", "application/json", R"({"reads":[]})", 400, "no reads"},
+      {"s3cret-main", "application/x-protobuf", "\xff\xff\xff", 400, "not a Protobuf ReadBatch"},
+  };
+  for (const Case& c : cases) {
+    const HttpResult r = post_reads(http_port_, c.token, c.type, c.body);
+    EXPECT_EQ(r.status, c.status) << c.body << " -> " << r.body;
+    EXPECT_NE(r.body.find(c.expected), std::string::npos) << c.body << " -> " << r.body;
+  }
+  EXPECT_EQ(stream_length(), 0);
+}
+
+// The engine detail of /readyz once it says `applied` reads (or the last detail after 10 s).
+std::string wait_engine_applied(int http_port, std::uint64_t applied) {
+  const std::string wanted = "\"detail\":\"" + std::to_string(applied) + " reads applied";
+  std::string body;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    body = http_get(http_port, "/readyz").body;
+    if (body.find(wanted) != std::string::npos) return wanted;
+    std::this_thread::sleep_for(20ms);
+  }
+  return body;
+}
+
+TEST_F(DeviceIngest, TheEngineFollowsTheStreamAndReplaysItAfterARestart) {
+  DeviceClient device(device_port_);
+  ASSERT_EQ(open(device, "arch-main", "s3cret-main"), 0);
+  device.send(batch({1, 2, 3}));
+  ASSERT_EQ(device.receive_reply()->ack().acked_seq(), 3u);
+  EXPECT_EQ(wait_engine_applied(http_port_, 3), "\"detail\":\"3 reads applied");
+  server_->signal(SIGTERM);
+  ASSERT_EQ(server_->wait(5s), 0);
+  start_server();
+  EXPECT_EQ(wait_engine_applied(http_port_, 3), "\"detail\":\"3 reads applied");
+}
+
+TEST_F(DeviceIngest, TwoNodesOnOneRedisBothApplyEveryRead) {
+  const int other_http = free_port();
+  ChildProcess other(kBin, {"serve", "--event", kDemo, "--redis",
+                            "redis://127.0.0.1:" + std::to_string(redis_.port()), "--http",
+                            "127.0.0.1:" + std::to_string(other_http), "--devices",
+                            "127.0.0.1:" + std::to_string(free_port()), "--device-tokens-file",
+                            tokens_.string(), "--log-level", "error"});
+  ASSERT_NE(wait_for_http(other_http, "/healthz", 10s).status, 0);
+  // Main line into this node, backup line over HTTP into the other.
+  DeviceClient device(device_port_);
+  ASSERT_EQ(open(device, "arch-main", "s3cret-main"), 0);
+  device.send(batch({1, 2}));
+  ASSERT_EQ(device.receive_reply()->ack().acked_seq(), 2u);
+  const std::string body =
+      R"({"reads":[{"device_id":"arch-backup","chip":"CHIP1","seq":1,"time_ms":1743894001000}]})";
+  const HttpResult r =
+      http_exchange(other_http,
+                    "POST /api/v1/reads HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    "Authorization: Bearer s3cret-backup\r\nContent-Type: application/json\r\n"
+                    "Content-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(wait_engine_applied(http_port_, 3), "\"detail\":\"3 reads applied");
+  EXPECT_EQ(wait_engine_applied(other_http, 3), "\"detail\":\"3 reads applied");
+}
+
 }  // namespace
 }  // namespace splitstream::testing
