@@ -1,5 +1,6 @@
 #include "core/time.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
@@ -27,6 +28,12 @@ unsigned days_in_month(int y, unsigned m) {
 }
 
 }  // namespace
+
+TimeMs wall_clock_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Howard Hinnant's days_from_civil.
 std::int64_t days_from_civil(int year, unsigned month, unsigned day) {

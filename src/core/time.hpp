@@ -12,6 +12,10 @@ using TimeMs = std::int64_t;      // milliseconds since 1970-01-01T00:00:00Z
 using DurationMs = std::int64_t;  // milliseconds
 inline constexpr TimeMs kNoTime = INT64_MIN;
 
+// The system clock now. For the shells (sessions, logs); the engine never reads a clock, its
+// time comes with the reads.
+TimeMs wall_clock_now();
+
 // Parses "2025-04-06T08:03:12.250+09:00", "...Z", with 0-9 fraction digits (kept to the ms,
 // truncated). An offset is required unless `default_offset_minutes` is given.
 std::optional<TimeMs> parse_iso8601(std::string_view text,

@@ -69,10 +69,6 @@ RaceEngine::RaceEngine(const Event& event) : event_(event) {
   }
 }
 
-std::optional<RunnerIndex> RaceEngine::runner_of_chip(std::string_view chip) const {
-  return chips_.find(chip);
-}
-
 ApplyResult RaceEngine::apply(const Read& read) {
   ++counters_.reads;
   const auto runner = chips_.find(read.chip);

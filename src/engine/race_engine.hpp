@@ -84,7 +84,6 @@ class RaceEngine {
   const Event& event() const { return event_; }
   const EngineCounters& counters() const { return counters_; }
   std::vector<UnknownChipInfo> unknown_chips() const;
-  std::optional<RunnerIndex> runner_of_chip(std::string_view chip) const;
 
   // Per runner.
   const SplitAssignment& splits(RunnerIndex r) const { return runners_[r].assignment; }

@@ -23,18 +23,12 @@ using namespace asio::experimental::awaitable_operators;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kTick{1};
 
-TimeMs now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 class DeviceSession {
  public:
   DeviceSession(tcp::socket socket, std::shared_ptr<DeviceIngest> ingest)
       : socket_(std::move(socket)),
         ingest_(std::move(ingest)),
-        protocol_(ingest_->event, ingest_->tokens, ingest_->protocol, now_ms()),
+        protocol_(ingest_->event, ingest_->tokens, ingest_->protocol, wall_clock_now()),
         decoder_(ingest_->protocol.max_frame_bytes) {}
 
   asio::awaitable<void> run() {
@@ -46,26 +40,26 @@ class DeviceSession {
       auto event = co_await (socket_.async_read_some(asio::buffer(buffer), kNoThrow) ||
                              tick.async_wait(kNoThrow));
       if (event.index() == 1) {
-        open = co_await carry_out(protocol_.on_tick(now_ms()));
+        open = co_await carry_out(protocol_.on_tick(wall_clock_now()));
         continue;
       }
       auto [read_error, n] = std::get<0>(event);
       if (read_error) break;  // the device went away; it resends what was not acked
-      protocol_.note_bytes_received(now_ms());
+      protocol_.note_bytes_received(wall_clock_now());
       std::string_view input(buffer.data(), n);
       while (open && !input.empty()) {
         input.remove_prefix(decoder_.feed(input));
         for (FrameResult r = decoder_.next(); open && !r.need_more(); r = decoder_.next()) {
           if (r.is_error()) {
-            open = co_await carry_out(protocol_.on_frame_error(r.error, "", now_ms()));
+            open = co_await carry_out(protocol_.on_frame_error(r.error, "", wall_clock_now()));
             break;
           }
           const auto message = decode_device_message(r.payload);
           DeviceProtocolOutput out;
           if (message) {
-            out = protocol_.on_message(*message, now_ms());
+            out = protocol_.on_message(*message, wall_clock_now());
           } else {
-            out = protocol_.on_undecodable_frame("", now_ms());
+            out = protocol_.on_undecodable_frame("", wall_clock_now());
           }
           open = co_await carry_out(std::move(out));
         }
@@ -88,21 +82,22 @@ class DeviceSession {
         const ReadLogResult loaded = co_await ingest_->read_log.acked_seq(protocol_.device_id());
         // (if/else, not ?: -- GCC 12 loses a ?: temporary assigned in a coroutine.)
         if (loaded.error) {
-          out = protocol_.on_store_error(loaded.detail, now_ms());
+          out = protocol_.on_store_error(loaded.detail, wall_clock_now());
         } else {
-          out = protocol_.on_acked_seq_loaded(loaded.ingest.acked_seq, now_ms());
+          out = protocol_.on_acked_seq_loaded(loaded.ingest.acked_seq, wall_clock_now());
         }
         continue;
       }
       if (out.persist) {
         PersistRequest request = std::move(*out.persist);
-        const ReadLogResult stored =
-            co_await ingest_->read_log.append(request.device_id, now_ms(), std::move(request.reads),
-                                              std::move(request.to_mark_rejected));
+        const ReadLogResult stored = co_await ingest_->read_log.append(
+            request.device_id, wall_clock_now(), std::move(request.reads),
+            std::move(request.to_mark_rejected));
         if (stored.error) {
-          out = protocol_.on_store_error(stored.detail, now_ms());
+          out = protocol_.on_store_error(stored.detail, wall_clock_now());
         } else {
-          out = protocol_.on_persisted(stored.ingest.acked_seq, stored.ingest.gaps, now_ms());
+          out =
+              protocol_.on_persisted(stored.ingest.acked_seq, stored.ingest.gaps, wall_clock_now());
         }
         continue;
       }

@@ -9,12 +9,6 @@
 namespace splitstream {
 namespace {
 
-TimeMs now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 bool is_protobuf(std::string_view content_type) {
   return content_type.starts_with("application/x-protobuf") ||
          content_type.starts_with("application/protobuf") ||
@@ -131,29 +125,30 @@ boost::asio::awaitable<HttpResponse> handle_http_ingest(HttpRequest request,
     }
   }
   // The one-shot session: Hello, the device's acked seq, the batch, Redis, the Ack.
-  DeviceProtocol session(ingest->event, ingest->tokens, ingest->protocol, now_ms());
+  DeviceProtocol session(ingest->event, ingest->tokens, ingest->protocol, wall_clock_now());
   v1::DeviceMessage hello;
   hello.mutable_hello()->set_device_id(device);
   hello.mutable_hello()->set_token(token);
   hello.mutable_hello()->set_software("http");
-  DeviceProtocolOutput out = session.on_message(hello, now_ms());
+  DeviceProtocolOutput out = session.on_message(hello, wall_clock_now());
   if (const v1::Error* error = find_error(out)) co_return protocol_error(request, *error);
   const ReadLogResult loaded = co_await ingest->read_log.acked_seq(device);
   if (loaded.error) {
     co_return error_response(request, http::status::service_unavailable, "unavailable",
                              "Redis: " + loaded.detail + "; retry later");
   }
-  out = session.on_acked_seq_loaded(loaded.ingest.acked_seq, now_ms());
-  out = session.on_message(batch_message, now_ms());
+  out = session.on_acked_seq_loaded(loaded.ingest.acked_seq, wall_clock_now());
+  out = session.on_message(batch_message, wall_clock_now());
   if (out.persist) {
     PersistRequest persist = std::move(*out.persist);
     const ReadLogResult stored = co_await ingest->read_log.append(
-        persist.device_id, now_ms(), std::move(persist.reads), std::move(persist.to_mark_rejected));
+        persist.device_id, wall_clock_now(), std::move(persist.reads),
+        std::move(persist.to_mark_rejected));
     if (stored.error) {
       co_return error_response(request, http::status::service_unavailable, "unavailable",
                                "Redis: " + stored.detail + "; nothing was acknowledged, retry");
     }
-    out = session.on_persisted(stored.ingest.acked_seq, stored.ingest.gaps, now_ms());
+    out = session.on_persisted(stored.ingest.acked_seq, stored.ingest.gaps, wall_clock_now());
   }
   if (const v1::Error* error = find_error(out)) co_return protocol_error(request, *error);
   for (const v1::ServerMessage& m : out.send) {

@@ -1,7 +1,6 @@
 #include "server/log.hpp"
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -50,10 +49,7 @@ bool enabled(Level level) {
 
 void write(Level level, std::string_view component, std::string_view message) {
   if (!enabled(level)) return;
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  const std::string line = format_iso8601(now, 0) + " " + name(level) + " " +
+  const std::string line = format_iso8601(wall_clock_now(), 0) + " " + name(level) + " " +
                            std::string(component) + ": " + std::string(message) + "\n";
   const std::lock_guard lock(g_mutex);
   std::fputs(line.c_str(), stderr);

@@ -11,12 +11,15 @@ std::string_view ingest_script() {
 local stream, dev, pending = KEYS[1], KEYS[2], KEYS[3]
 local device, now, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local acked = tonumber(redis.call('HGET', dev, 'acked') or '0')
+-- Sequences arriving in order advance acked directly; only those beyond a gap are kept in the
+-- pending set, so the common case costs one XADD per read and nothing more.
+local waiting_count = redis.call('ZCARD', pending)
 local appended, duplicates, rejected = 0, 0, 0
 local last_read = nil
 local i = 4
 for _ = 1, count do
   local kind, seq = ARGV[i], tonumber(ARGV[i + 1])
-  if seq <= acked or redis.call('ZSCORE', pending, ARGV[i + 1]) then
+  if seq <= acked or (waiting_count > 0 and redis.call('ZSCORE', pending, ARGV[i + 1])) then
     duplicates = duplicates + 1
   else
     if kind == 'a' then
@@ -27,19 +30,28 @@ for _ = 1, count do
     else
       rejected = rejected + 1
     end
-    redis.call('ZADD', pending, ARGV[i + 1], ARGV[i + 1])
+    if seq == acked + 1 then
+      acked = seq
+    else
+      redis.call('ZADD', pending, ARGV[i + 1], ARGV[i + 1])
+      waiting_count = waiting_count + 1
+    end
   end
   i = i + 7
 end
--- Move acked over the sequences that now follow it without a gap.
-local waiting = redis.call('ZRANGE', pending, 0, -1)
+-- Move acked over the waiting sequences that now follow it without a gap.
+local waiting = {}
 local consumed = 0
-for _, member in ipairs(waiting) do
-  if tonumber(member) ~= acked + 1 then break end
-  acked = acked + 1
-  consumed = consumed + 1
+if waiting_count > 0 then
+  waiting = redis.call('ZRANGE', pending, 0, -1)
+  for _, member in ipairs(waiting) do
+    local s = tonumber(member)
+    if s > acked + 1 then break end
+    if s == acked + 1 then acked = s end
+    consumed = consumed + 1
+  end
+  if consumed > 0 then redis.call('ZREMRANGEBYRANK', pending, 0, consumed - 1) end
 end
-if consumed > 0 then redis.call('ZREMRANGEBYRANK', pending, 0, consumed - 1) end
 redis.call('HSET', dev, 'acked', acked, 'last_seen_ms', now)
 if last_read then redis.call('HSET', dev, 'last_read_ms', last_read) end
 redis.call('HINCRBY', dev, 'reads', appended)

@@ -21,9 +21,6 @@ std::string_view ingest_script();
 
 // Arguments after the script name or SHA: numkeys, the three keys, then the device id, the
 // server time, and per read a kind ('a' accepted, 'r' rejected) and its fields.
-struct RejectedSeq {
-  std::uint64_t seq;
-};
 std::vector<std::string> ingest_script_args(const KeySchema& keys, std::string_view device_id,
                                             std::int64_t now_ms,
                                             const std::vector<v1::Read>& accepted,

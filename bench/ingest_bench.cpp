@@ -1,0 +1,487 @@
+// Ingest end to end: reads acknowledged per second from device clients through `splitstream serve`
+// into Redis, with Redis's own XADD / ZADD rate (redis-benchmark) as the reference.
+//
+//   ingest_bench [--reads M] [--batch B] [--inflight W] [--devices N] [--event DIR]
+//                [--splitstream PATH] [--redis-requests R] [--json FILE]
+//
+// It starts its own redis-server (appendonly yes, appendfsync everysec) on a free loopback port
+// and `splitstream serve` on free ports against the demo event, streams M reads per device from N
+// device threads (one per device of the event), checks that the stream holds every read exactly
+// once, and stops everything it started. See docs/benchmarks.md.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ingest/frame_codec.hpp"
+#include "splitstream/v1/device.pb.h"
+#include "support/child_process.hpp"
+#include "support/device_client.hpp"
+#include "support/redis_server.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using splitstream::encode_frame;
+using splitstream::test_support::RedisServer;
+using splitstream::testing::DeviceClient;
+using splitstream::testing::free_port;
+using splitstream::testing::http_get;
+namespace v1 = splitstream::v1;
+
+constexpr std::int64_t kGun = 1'743'894'000'000;  // 2025-04-06T08:00:00+09:00
+const std::string kReadsKey = "{ev:pyongyang-2025}:reads";
+const std::vector<std::string> kTimingPoints = {"stadium", "arch", "square", "mirae", "potong"};
+
+struct Options {
+  std::uint64_t reads = 100'000;  // per device
+  std::uint64_t batch = 500;
+  std::size_t inflight = 4;
+  std::size_t devices = 10;
+  std::uint64_t redis_requests = 200'000;
+  std::string event = SPLITSTREAM_SOURCE_DIR "/events/pyongyang-2025";
+  std::string splitstream;
+  std::string json;
+};
+
+[[noreturn]] void usage(const std::string& error) {
+  std::cerr << "ingest_bench: " << error
+            << "\nusage: ingest_bench [--reads M] [--batch B] [--inflight W] [--devices N]"
+               " [--event DIR] [--splitstream PATH] [--redis-requests R] [--json FILE]\n";
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
+  o.splitstream = (self.parent_path() / "splitstream").string();
+  auto number = [&](int& i) -> std::uint64_t {
+    if (i + 1 >= argc) usage(std::string(argv[i]) + " needs a value");
+    const std::string text = argv[++i];
+    try {
+      std::size_t used = 0;
+      const unsigned long long v = std::stoull(text, &used);
+      if (used != text.size() || v == 0) throw std::invalid_argument(text);
+      return v;
+    } catch (const std::exception&) {
+      usage("not a positive number: " + text);
+    }
+  };
+  auto text = [&](int& i) -> std::string {
+    if (i + 1 >= argc) usage(std::string(argv[i]) + " needs a value");
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--reads")
+      o.reads = number(i);
+    else if (arg == "--batch")
+      o.batch = number(i);
+    else if (arg == "--inflight")
+      o.inflight = number(i);
+    else if (arg == "--devices")
+      o.devices = number(i);
+    else if (arg == "--redis-requests")
+      o.redis_requests = number(i);
+    else if (arg == "--event")
+      o.event = text(i);
+    else if (arg == "--splitstream")
+      o.splitstream = text(i);
+    else if (arg == "--json")
+      o.json = text(i);
+    else if (arg.rfind("--", 0) != 0)
+      o.splitstream = arg;
+    else
+      usage("unknown option " + arg);
+  }
+  if (o.batch > 10'000) usage("--batch is at most 10000 (the protocol's limit)");
+  if (o.devices > 2 * kTimingPoints.size()) usage("the demo event has 10 devices");
+  return o;
+}
+
+// `splitstream serve` as a child that dies with this process.
+class Server {
+ public:
+  explicit Server(const std::vector<std::string>& args) {
+    std::vector<std::string> all = args;
+    std::vector<char*> argv;
+    for (std::string& a : all)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~Server() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+  // SIGTERM, then the exit status (SIGKILL after 10 s: -1).
+  int stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    const auto deadline = Clock::now() + 10s;
+    while (Clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = all.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(all.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double self_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// A number after `name:` or `name=` in Redis INFO text, or 0.
+double info_field(const std::string& info, const std::string& name) {
+  const auto at = info.find(name);
+  if (at == std::string::npos) return 0;
+  return std::strtod(info.c_str() + at + name.size() + 1, nullptr);
+}
+
+std::string chip_code(std::uint64_t n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "E2801160600002%010llX", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+struct DeviceResult {
+  std::string id;
+  std::uint64_t acked = 0;
+  std::string error;
+  std::vector<double> latencies_ms;  // one per batch
+};
+
+// One device: Hello, then `reads` reads in batches of `batch`, at most `inflight` unacked.
+void run_device(int port, const std::string& id, const std::string& token, std::size_t index,
+                const Options& o, std::barrier<>& start, DeviceResult& result) {
+  result.id = id;
+  // Encode every frame before the clock starts: the bench measures the server, not the client.
+  std::vector<std::string> frames;
+  std::vector<std::uint64_t> last_seq;
+  for (std::uint64_t first = 1; first <= o.reads; first += o.batch) {
+    const std::uint64_t last = std::min(o.reads, first + o.batch - 1);
+    v1::DeviceMessage m;
+    v1::ReadBatch* batch = m.mutable_batch();
+    for (std::uint64_t seq = first; seq <= last; ++seq) {
+      v1::Read* r = batch->add_reads();
+      r->set_seq(seq);
+      // Runners pass in bursts: 20,000 chips, each read by this mat ~every 5 s of race time.
+      r->set_chip(chip_code((seq * 7919 + index * 104729) % 20'000));
+      r->set_time_ms(kGun + static_cast<std::int64_t>(seq) * 250);
+      if (seq % 3 == 0) r->set_rssi_dbm(-60 - static_cast<std::int32_t>(seq % 20));
+    }
+    frames.push_back(encode_frame(m));
+    last_seq.push_back(last);
+  }
+  result.latencies_ms.reserve(frames.size());
+
+  DeviceClient client(port);
+  bool ok = client.connected() && client.hello(id, token);
+  if (ok) {
+    auto welcome = client.receive_reply();
+    if (!welcome || !welcome->has_welcome()) {
+      result.error = welcome ? "no Welcome: " + welcome->ShortDebugString() : "no Welcome";
+      ok = false;
+    } else if (welcome->welcome().acked_seq() != 0) {
+      result.error = "Welcome.acked_seq is not 0 (Redis not empty?)";
+      ok = false;
+    }
+  } else {
+    result.error = "cannot connect or send Hello";
+  }
+  start.arrive_and_wait();
+  if (!ok) return;
+
+  std::deque<std::pair<std::size_t, Clock::time_point>> in_flight;  // frame index, sent at
+  std::size_t next = 0;
+  while (next < frames.size() || !in_flight.empty()) {
+    while (next < frames.size() && in_flight.size() < o.inflight) {
+      in_flight.emplace_back(next, Clock::now());
+      if (!client.send_raw(frames[next])) {
+        result.error = "send failed at batch " + std::to_string(next);
+        return;
+      }
+      ++next;
+    }
+    auto reply = client.receive_reply();
+    if (!reply || !reply->has_ack()) {
+      result.error = reply ? "expected an Ack, got " + reply->ShortDebugString()
+                           : "connection closed or 10 s without a reply";
+      return;
+    }
+    const v1::Ack& ack = reply->ack();
+    if (ack.rejected_size() > 0 || ack.gaps_size() > 0) {
+      result.error = "unexpected rejected reads or gaps: " + ack.ShortDebugString();
+      return;
+    }
+    const auto now = Clock::now();
+    result.acked = std::max<std::uint64_t>(result.acked, ack.acked_seq());
+    while (!in_flight.empty() && last_seq[in_flight.front().first] <= ack.acked_seq()) {
+      result.latencies_ms.push_back(
+          std::chrono::duration<double, std::milli>(now - in_flight.front().second).count());
+      in_flight.pop_front();
+    }
+  }
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(i, sorted.size() - 1)];
+}
+
+// redis-benchmark's requests/s for one command, or 0 (with the output on stderr).
+double redis_benchmark(int port, std::uint64_t requests, const std::string& command) {
+  const std::string line = std::string(SPLITSTREAM_REDIS_BENCHMARK) + " -h 127.0.0.1 -p " +
+                           std::to_string(port) + " -q -n " + std::to_string(requests) +
+                           " -r 1000000 -P 16 " + command + " 2>&1";
+  FILE* pipe = ::popen(line.c_str(), "r");
+  if (pipe == nullptr) return 0;
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe))
+    out.append(buf, n);
+  ::pclose(pipe);
+  // Progress lines end in \r; the final one reads "CMD: 123456.79 requests per second, ...".
+  const auto at = out.rfind(" requests per second");
+  if (at == std::string::npos) {
+    std::cerr << "ingest_bench: cannot parse redis-benchmark output:\n" << out << "\n";
+    return 0;
+  }
+  const auto colon = out.rfind(": ", at);
+  return std::strtod(out.c_str() + colon + 2, nullptr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  if (!std::filesystem::exists(o.splitstream)) usage("no splitstream binary at " + o.splitstream);
+
+  RedisServer::Options redis_options;
+  redis_options.append_only = true;
+  redis_options.extra_args = {"--appendfsync", "everysec"};
+  RedisServer redis(redis_options);
+
+  // Tokens for every device of the demo event, in Redis's temp dir (removed with it).
+  std::vector<std::pair<std::string, std::string>> devices;
+  for (const std::string& line : {std::string("main"), std::string("backup")}) {
+    for (const std::string& tp : kTimingPoints)
+      devices.emplace_back(tp + "-" + line, "bench-token-" + tp + "-" + line);
+  }
+  std::sort(devices.begin(), devices.end(), [](const auto& a, const auto& b) {
+    // main and backup of a mat next to each other, mats in course order
+    const auto mat = [](const std::string& id) {
+      return std::find(kTimingPoints.begin(), kTimingPoints.end(), id.substr(0, id.find('-'))) -
+             kTimingPoints.begin();
+    };
+    return mat(a.first) != mat(b.first) ? mat(a.first) < mat(b.first) : a.first > b.first;
+  });
+  const std::filesystem::path tokens = redis.dir() / "device-tokens";
+  {
+    std::ofstream out(tokens);
+    for (const auto& [id, token] : devices)
+      out << id << ' ' << token << '\n';
+  }
+  std::filesystem::permissions(
+      tokens, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  devices.resize(o.devices);
+
+  const int http_port = free_port();
+  const int device_port = free_port();
+  Server server({o.splitstream, "serve", "--event", o.event, "--redis",
+                 "redis://127.0.0.1:" + std::to_string(redis.port()), "--http",
+                 "127.0.0.1:" + std::to_string(http_port), "--devices",
+                 "127.0.0.1:" + std::to_string(device_port), "--device-tokens-file",
+                 tokens.string(), "--log-level", "error"});
+  {
+    const auto deadline = Clock::now() + 30s;
+    bool ready = false;
+    while (Clock::now() < deadline && server.running()) {
+      if (http_get(http_port, "/readyz").status == 200) {
+        ready = true;
+        break;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    if (!ready) {
+      std::cerr << "ingest_bench: splitstream serve did not become ready (/readyz)\n";
+      return 1;
+    }
+  }
+
+  // Run.
+  std::vector<DeviceResult> results(devices.size());
+  std::barrier start(static_cast<std::ptrdiff_t>(devices.size() + 1));
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    threads.emplace_back(run_device, device_port, devices[i].first, devices[i].second, i,
+                         std::cref(o), std::ref(start), std::ref(results[i]));
+  }
+  const std::string info_before = redis.command({"INFO", "cpu"}).as_string();
+  const double server_cpu_before = process_cpu_seconds(server.pid());
+  const double self_cpu_before = self_cpu_seconds();
+  start.arrive_and_wait();
+  const auto t0 = Clock::now();
+  for (std::thread& t : threads)
+    t.join();
+  const double wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double server_cpu_s = process_cpu_seconds(server.pid()) - server_cpu_before;
+  const double self_cpu_s = self_cpu_seconds() - self_cpu_before;
+  const std::string info_after = redis.command({"INFO", "cpu"}).as_string();
+  const double redis_cpu_s =
+      info_field(info_after, "used_cpu_sys") + info_field(info_after, "used_cpu_user") -
+      info_field(info_before, "used_cpu_sys") - info_field(info_before, "used_cpu_user");
+  const std::string commandstats = redis.command({"INFO", "commandstats"}).as_string();
+  const auto evalsha_at = commandstats.find("cmdstat_evalsha:");
+  const std::string evalsha =
+      evalsha_at == std::string::npos ? "" : commandstats.substr(evalsha_at, 200);
+  const double evalsha_calls = info_field(evalsha, "calls");
+  const double evalsha_usec = info_field(evalsha, ",usec");
+
+  // Results and correctness.
+  bool ok = true;
+  std::uint64_t acked = 0;
+  std::vector<double> latencies;
+  for (const DeviceResult& r : results) {
+    acked += r.acked;
+    latencies.insert(latencies.end(), r.latencies_ms.begin(), r.latencies_ms.end());
+    if (!r.error.empty()) {
+      std::cerr << "ingest_bench: device " << r.id << ": " << r.error << "\n";
+      ok = false;
+    } else if (r.acked != o.reads) {
+      std::cerr << "ingest_bench: device " << r.id << " acked " << r.acked << " of " << o.reads
+                << "\n";
+      ok = false;
+    }
+  }
+  const std::uint64_t sent = o.reads * devices.size();
+  const auto stream_length =
+      static_cast<std::uint64_t>(redis.command({"XLEN", kReadsKey}).as_integer());
+  if (stream_length != sent) {
+    std::cerr << "ingest_bench: XLEN " << kReadsKey << " is " << stream_length << ", sent " << sent
+              << "\n";
+    ok = false;
+  }
+  std::sort(latencies.begin(), latencies.end());
+  const double p50 = percentile(latencies, 0.50);
+  const double p99 = percentile(latencies, 0.99);
+  const double max = latencies.empty() ? 0 : latencies.back();
+  const double reads_per_s = static_cast<double>(acked) / wall_s;
+
+  // Redis's own rate for what one read costs inside the ingest script, on the same server.
+  const int server_exit = server.stop();
+  const double xadd_per_s =
+      redis_benchmark(redis.port(), o.redis_requests,
+                      "XADD '{ev:bench}:s' '*' d x s 1 tp arch c __rand_int__ t 1743894000000 l "
+                      "main r ''");
+  const double zadd_per_s = redis_benchmark(redis.port(), o.redis_requests,
+                                            "ZADD '{ev:bench}:z' __rand_int__ __rand_int__");
+  const double xadd_zadd_per_s =
+      xadd_per_s > 0 && zadd_per_s > 0 ? 1.0 / (1.0 / xadd_per_s + 1.0 / zadd_per_s) : 0;
+  const double ratio = xadd_per_s > 0 ? reads_per_s / xadd_per_s : 0;
+  redis.stop();
+
+  std::printf(
+      "ingest_bench: %zu devices x %llu reads, batches of %llu, %zu in flight\n"
+      "  reads acked        %llu (stream holds %llu, sent %llu)\n"
+      "  wall time          %.3f s\n"
+      "  acked reads/s      %.0f\n"
+      "  ack latency ms     p50 %.2f  p99 %.2f  max %.2f  (%zu batches)\n"
+      "  cpu s during run   splitstream %.2f  redis %.2f  bench clients %.2f\n"
+      "  redis EVALSHA      %.0f calls, %.1f us per call (%.2f us per read)\n"
+      "  redis-benchmark    XADD %.0f/s  ZADD %.0f/s  XADD+ZADD %.0f/s (-P 16)\n"
+      "  ratio              %.3f of XADD, %.3f of XADD+ZADD\n"
+      "  server exit        %d\n"
+      "  result             %s\n",
+      devices.size(), static_cast<unsigned long long>(o.reads),
+      static_cast<unsigned long long>(o.batch), o.inflight, static_cast<unsigned long long>(acked),
+      static_cast<unsigned long long>(stream_length), static_cast<unsigned long long>(sent), wall_s,
+      reads_per_s, p50, p99, max, latencies.size(), server_cpu_s, redis_cpu_s, self_cpu_s,
+      evalsha_calls, evalsha_calls > 0 ? evalsha_usec / evalsha_calls : 0.0,
+      stream_length > 0 ? evalsha_usec / static_cast<double>(stream_length) : 0.0, xadd_per_s,
+      zadd_per_s, xadd_zadd_per_s, ratio, xadd_zadd_per_s > 0 ? reads_per_s / xadd_zadd_per_s : 0.0,
+      server_exit, ok ? "OK" : "FAILED");
+
+  if (!o.json.empty()) {
+    std::ofstream out(o.json);
+    out << "{\"devices\": " << devices.size() << ", \"reads_per_device\": " << o.reads
+        << ", \"batch\": " << o.batch << ", \"inflight\": " << o.inflight
+        << ", \"reads_acked\": " << acked << ", \"stream_length\": " << stream_length
+        << ", \"wall_s\": " << wall_s << ", \"acked_reads_per_s\": " << reads_per_s
+        << ", \"ack_latency_ms\": {\"p50\": " << p50 << ", \"p99\": " << p99 << ", \"max\": " << max
+        << "}, \"cpu_s\": {\"splitstream\": " << server_cpu_s << ", \"redis\": " << redis_cpu_s
+        << ", \"bench\": " << self_cpu_s << "}, \"redis_evalsha_calls\": " << evalsha_calls
+        << ", \"redis_evalsha_usec\": " << evalsha_usec << ", \"redis_xadd_per_s\": " << xadd_per_s
+        << ", \"redis_zadd_per_s\": " << zadd_per_s << ", \"ratio_to_xadd\": " << ratio
+        << ", \"ok\": " << (ok ? "true" : "false") << "}\n";
+    if (!out) {
+      std::cerr << "ingest_bench: cannot write " << o.json << "\n";
+      ok = false;
+    }
+  }
+  return ok ? 0 : 1;
+}
