@@ -2,8 +2,6 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include <chrono>
-
 #include "ingest/read_batch_json.hpp"
 
 namespace splitstream {

@@ -154,6 +154,23 @@ class BatchParser {
     return fail(path_ + "." + std::string(key) + ": " + std::string(problem));
   }
 
+  // Reads an integer field into `set`, or reports `expected` (or out of range) for `key`.
+  template <typename Int, typename Setter>
+  bool integer_field(const json::value& value, std::string_view key, std::string_view expected,
+                     Setter set) {
+    Int n = 0;
+    switch (to_integer(value, n)) {
+      case IntStatus::ok:
+        set(n);
+        return true;
+      case IntStatus::out_of_range:
+        return field_error(key, "integer out of range");
+      case IntStatus::not_integer:
+        break;
+    }
+    return field_error(key, expected);
+  }
+
   v1::ReadBatch& out_;
   std::string path_;  // "reads[3]" while converting that read
   std::string message_;
@@ -241,30 +258,12 @@ bool BatchParser::set_field(const ReadKey& key, const json::value& value, v1::Re
         read.set_time_ms(*t);
         return true;
       }
-      std::int64_t time_ms = 0;
-      switch (to_integer(value, time_ms)) {
-        case IntStatus::ok:
-          read.set_time_ms(time_ms);
-          return true;
-        case IntStatus::out_of_range:
-          return field_error(key.key, "integer out of range");
-        case IntStatus::not_integer:
-          break;
-      }
-      return field_error(key.key, "expected an integer");
+      return integer_field<std::int64_t>(value, key.key, "expected an integer",
+                                         [&](std::int64_t n) { read.set_time_ms(n); });
     }
     case Field::seq: {
-      std::uint64_t seq = 0;
-      switch (to_integer(value, seq)) {
-        case IntStatus::ok:
-          read.set_seq(seq);
-          return true;
-        case IntStatus::out_of_range:
-          return field_error(key.key, "integer out of range");
-        case IntStatus::not_integer:
-          break;
-      }
-      return field_error(key.key, "expected a non-negative integer");
+      return integer_field<std::uint64_t>(value, key.key, "expected a non-negative integer",
+                                          [&](std::uint64_t n) { read.set_seq(n); });
     }
     case Field::line: {
       const std::optional<v1::Line> line = to_line(value);
@@ -273,17 +272,8 @@ bool BatchParser::set_field(const ReadKey& key, const json::value& value, v1::Re
       return true;
     }
     case Field::rssi_dbm: {
-      std::int32_t rssi = 0;
-      switch (to_integer(value, rssi)) {
-        case IntStatus::ok:
-          read.set_rssi_dbm(rssi);
-          return true;
-        case IntStatus::out_of_range:
-          return field_error(key.key, "integer out of range");
-        case IntStatus::not_integer:
-          break;
-      }
-      return field_error(key.key, "expected an integer");
+      return integer_field<std::int32_t>(value, key.key, "expected an integer",
+                                         [&](std::int32_t n) { read.set_rssi_dbm(n); });
     }
   }
   return field_error(key.key, "unsupported field");

@@ -1,5 +1,7 @@
 #include "store/read_log.hpp"
 
+#include <iterator>
+
 #include "splitstream/v1/read.pb.h"
 #include "store/redis_connection.hpp"
 
@@ -12,10 +14,11 @@ std::vector<std::string> script_load_command() {
   return {"SCRIPT", "LOAD", std::string(ingest_script())};
 }
 
-std::vector<std::string> evalsha_command(const std::string& sha,
-                                         const std::vector<std::string>& args) {
+std::vector<std::string> evalsha_command(const std::string& sha, std::vector<std::string> args) {
   std::vector<std::string> command{"EVALSHA", sha};
-  command.insert(command.end(), args.begin(), args.end());
+  command.reserve(args.size() + 2);
+  command.insert(command.end(), std::make_move_iterator(args.begin()),
+                 std::make_move_iterator(args.end()));
   return command;
 }
 
@@ -51,9 +54,8 @@ boost::asio::awaitable<ReadLogResult> ReadLog::append(std::string device_id, std
                                                       std::vector<v1::Read> accepted,
                                                       std::vector<std::uint64_t> rejected_seqs) {
   ReadLogResult out;
-  const std::vector<std::string> args =
-      ingest_script_args(keys_, device_id, now_ms, accepted, rejected_seqs);
   // EVALSHA first; a Redis that restarted has forgotten the script: load it and call again.
+  // The arguments are built straight into the command: once, but for that rare retry.
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (script_sha_.empty()) {
       const RedisConnection::CommandResult loaded = co_await redis_->command(script_load_command());
@@ -66,8 +68,8 @@ boost::asio::awaitable<ReadLogResult> ReadLog::append(std::string device_id, std
       }
       script_sha_ = sha.as_string();
     }
-    const RedisConnection::CommandResult result =
-        co_await redis_->command(evalsha_command(script_sha_, args));
+    const RedisConnection::CommandResult result = co_await redis_->command(evalsha_command(
+        script_sha_, ingest_script_args(keys_, device_id, now_ms, accepted, rejected_seqs)));
     const boost::system::error_code& error = std::get<0>(result);
     const RedisReply& reply = std::get<1>(result);
     if (error) {
