@@ -57,9 +57,7 @@ RaceEngine::RaceEngine(const Event& event) : event_(event) {
     runner.assignment.times.assign(event.races[p.race].splits.size(), kNoTime);
     auto& groups = races_[p.race].groups;
     const std::size_t splits = event.races[p.race].splits.size();
-    for (const std::string& name :
-         {std::string(kOverall), std::string(to_string(p.gender)), p.category}) {
-      if (name.empty()) continue;
+    for (const std::string& name : categories_of(p)) {
       Group& g = groups[name];
       g.splits.resize(splits);
       runner.groups.push_back(&g);
@@ -228,6 +226,17 @@ std::optional<DurationMs> RaceEngine::chip_time_at(RunnerIndex r, std::size_t s)
 
 std::optional<DurationMs> RaceEngine::ranked_time_at(RunnerIndex r, std::size_t s) const {
   return ranked_time(r, runners_[r].assignment, s, start_time(r));
+}
+
+std::vector<std::string> RaceEngine::categories_of(const Participant& p) {
+  std::vector<std::string> out{std::string(kOverall), std::string(to_string(p.gender))};
+  if (!p.category.empty()) out.push_back(p.category);
+  return out;
+}
+
+std::optional<RankKey> RaceEngine::standing_key(RunnerIndex r) const {
+  if (!runners_[r].ranked) return std::nullopt;
+  return runners_[r].key;
 }
 
 std::vector<std::string> RaceEngine::categories(RaceIndex race) const {

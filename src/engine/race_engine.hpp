@@ -106,6 +106,10 @@ class RaceEngine {
   // Ranked runners in order, ranks offset+1 .. offset+limit.
   std::vector<RunnerIndex> standings(RaceIndex race, std::string_view category,
                                      std::size_t offset = 0, std::size_t limit = SIZE_MAX) const;
+  // The groups a participant is ranked in: "overall", its gender, its age group or category.
+  static std::vector<std::string> categories_of(const Participant& p);
+  // The runner's key in its standings (smaller first), nullopt when not ranked.
+  std::optional<RankKey> standing_key(RunnerIndex r) const;
   // 1-based rank in a category of the runner's race; 0 when not ranked there.
   std::uint32_t rank(RunnerIndex r, std::string_view category = kOverall) const;
   // 1-based rank at split `s` among the category's runners with a time there; 0 when none.

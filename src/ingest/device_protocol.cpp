@@ -137,6 +137,15 @@ void DeviceProtocol::fail(v1::ErrorCode code, std::string text, TimeMs now,
   queue_.clear();
 }
 
+DeviceProtocolOutput DeviceProtocol::on_shutdown(TimeMs now) {
+  DeviceProtocolOutput out;
+  if (state_ == State::closed) return out;
+  fail(v1::ERROR_CODE_SHUTTING_DOWN,
+       "the server is stopping; everything acked is stored: reconnect and resend the rest", now,
+       out, config_.retry_after_ms);
+  return out;
+}
+
 DeviceProtocolOutput DeviceProtocol::on_message(const v1::DeviceMessage& message, TimeMs now) {
   DeviceProtocolOutput out;
   if (state_ == State::closed) return out;

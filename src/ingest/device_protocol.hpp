@@ -134,6 +134,9 @@ class DeviceProtocol {
   // device resends whatever was not acknowledged when it reconnects.
   DeviceProtocolOutput on_store_error(std::string_view detail, TimeMs now);
 
+  // The server is stopping and the caller has nothing in flight: Error SHUTTING_DOWN, close.
+  DeviceProtocolOutput on_shutdown(TimeMs now);
+
   // Call periodically (about once a second): sends a Heartbeat when the server has sent nothing
   // for heartbeat_interval_ms, or closes a device idle for longer than idle_timeout_ms.
   DeviceProtocolOutput on_tick(TimeMs now);

@@ -29,13 +29,18 @@ class DeviceSession {
       : socket_(std::move(socket)),
         ingest_(std::move(ingest)),
         protocol_(ingest_->event, ingest_->tokens, ingest_->protocol, wall_clock_now()),
-        decoder_(ingest_->protocol.max_frame_bytes) {}
+        decoder_(ingest_->protocol.max_frame_bytes) {
+    ingest_->session_opened(&socket_);
+  }
+  ~DeviceSession() { ingest_->session_closed(&socket_); }
+  DeviceSession(const DeviceSession&) = delete;
+  DeviceSession& operator=(const DeviceSession&) = delete;
 
   asio::awaitable<void> run() {
     asio::steady_timer tick(co_await asio::this_coro::executor);
     std::array<char, 16 * 1024> buffer;
     bool open = true;
-    while (open) {
+    while (open && !ingest_->draining()) {
       tick.expires_after(kTick);
       auto event = co_await (socket_.async_read_some(asio::buffer(buffer), kNoThrow) ||
                              tick.async_wait(kNoThrow));
@@ -65,6 +70,8 @@ class DeviceSession {
         }
       }
     }
+    // Stopping: nothing is in flight here (carry_out finished every batch it started).
+    if (open && ingest_->draining()) co_await carry_out(protocol_.on_shutdown(wall_clock_now()));
     log_end();
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -131,6 +138,15 @@ class DeviceSession {
 };
 
 }  // namespace
+
+void DeviceIngest::drain() {
+  draining_ = true;
+  // Wakes sessions waiting for bytes; one storing a batch notices after its Ack.
+  for (tcp::socket* socket : sockets_) {
+    boost::system::error_code ignored;
+    socket->cancel(ignored);
+  }
+}
 
 asio::awaitable<void> run_device_session(tcp::socket socket, std::shared_ptr<DeviceIngest> ingest) {
   DeviceSession session(std::move(socket), std::move(ingest));

@@ -6,7 +6,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <cstddef>
 #include <memory>
+#include <unordered_set>
 
 #include "ingest/device_protocol.hpp"
 #include "ingest/device_tokens.hpp"
@@ -15,13 +17,34 @@
 
 namespace splitstream {
 
-// What every device session shares. All sessions and the ReadLog's Redis connection run on
-// one strand.
+// What every device session shares. All sessions, HTTP pushes and the ReadLog's Redis
+// connection run on one strand.
 struct DeviceIngest {
+  DeviceIngest(const Event& e, const DeviceTokens& t, DeviceProtocolConfig p, ReadLog& log)
+      : event(e), tokens(t), protocol(p), read_log(log) {}
+
   const Event& event;
   const DeviceTokens& tokens;
   DeviceProtocolConfig protocol;
   ReadLog& read_log;
+
+  // Shutdown: sessions stop reading, finish the batch they are storing, answer Error
+  // SHUTTING_DOWN and close; HTTP pushes are refused with 503.
+  void drain();
+  bool draining() const { return draining_; }
+  // No session open and no HTTP push being stored.
+  bool drained() const { return sockets_.empty() && http_in_flight_ == 0; }
+
+  // Bookkeeping for drain(), by the sessions and HTTP pushes themselves.
+  void session_opened(boost::asio::ip::tcp::socket* s) { sockets_.insert(s); }
+  void session_closed(boost::asio::ip::tcp::socket* s) { sockets_.erase(s); }
+  void http_push_started() { ++http_in_flight_; }
+  void http_push_finished() { --http_in_flight_; }
+
+ private:
+  std::unordered_set<boost::asio::ip::tcp::socket*> sockets_;
+  std::size_t http_in_flight_ = 0;
+  bool draining_ = false;
 };
 
 boost::asio::awaitable<void> run_device_session(boost::asio::ip::tcp::socket socket,

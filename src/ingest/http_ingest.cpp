@@ -122,6 +122,21 @@ boost::asio::awaitable<HttpResponse> handle_http_ingest(HttpRequest request,
                                    "].device_id: every read must name the same device over HTTP");
     }
   }
+  if (ingest->draining()) {
+    co_return error_response(request, http::status::service_unavailable, "shutting_down",
+                             "the server is stopping; nothing was stored, retry");
+  }
+  // Counted while it may store reads, so a stopping server waits for its Ack.
+  ingest->http_push_started();
+  class Finished {
+   public:
+    explicit Finished(DeviceIngest& ingest) : ingest_(ingest) {}
+    ~Finished() { ingest_.http_push_finished(); }
+
+   private:
+    DeviceIngest& ingest_;
+  };
+  const Finished finished(*ingest);
   // The one-shot session: Hello, the device's acked seq, the batch, Redis, the Ack.
   DeviceProtocol session(ingest->event, ingest->tokens, ingest->protocol, wall_clock_now());
   v1::DeviceMessage hello;

@@ -85,6 +85,8 @@ const std::vector<Setting>& settings() {
              &ServerConfig::heartbeat_interval_s, 1, 3600),
       number("idle-timeout", "seconds of silence before a device is dropped",
              &ServerConfig::idle_timeout_s, 1, 86400),
+      number("drain-timeout", "seconds a stopping server waits for batches and state writes",
+             &ServerConfig::drain_timeout_s, 0, 600),
       number("max-frame", "largest device frame in bytes", &ServerConfig::max_frame_bytes, 1024u,
              64u << 20),
       number("max-body", "largest HTTP request body in bytes", &ServerConfig::max_body_bytes, 1024u,

@@ -28,6 +28,7 @@ struct ServerConfig {
   int max_clock_skew_s = 300;
   int heartbeat_interval_s = 10;
   int idle_timeout_s = 30;
+  int drain_timeout_s = 10;  // on SIGTERM: longest wait for batches in flight and state writes
   std::uint32_t max_frame_bytes = 1 << 20;
   std::uint32_t max_body_bytes = 1 << 20;
   std::string log_level = "info";

@@ -1,13 +1,18 @@
 #include "server/server.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -22,6 +27,7 @@
 #include "server/log.hpp"
 #include "store/read_log.hpp"
 #include "store/redis_connection.hpp"
+#include "store/state_materializer.hpp"
 #include "store/stream_follower.hpp"
 
 namespace splitstream {
@@ -29,6 +35,9 @@ namespace {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::milliseconds kDrainPoll{10};
 
 tcp::acceptor open_acceptor(asio::io_context& ioc, const Endpoint& at, const char* what) {
   boost::system::error_code ec;
@@ -55,6 +64,38 @@ struct EngineProgress {
   std::uint64_t skipped = 0;  // entries naming a timing point this event does not have
   std::string last_id = "0";
 };
+
+asio::awaitable<void> pause(std::chrono::milliseconds delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+  co_await timer.async_wait(kNoThrow);
+}
+
+std::vector<std::string> last_entry_command(const std::string& stream) {
+  return {"XREVRANGE", stream, "+", "-", "COUNT", "1"};
+}
+
+// Shutdown, on the ingest strand: stop taking reads, let every batch being stored get its Ack,
+// then (on the engine strand) let the engine apply the stream up to its last entry and the
+// materializer write it out. Each wait ends at the drain deadline; whatever is left is in the
+// stream already and any node (or this one, restarted) derives it again.
+asio::awaitable<void> drain(
+    std::shared_ptr<DeviceIngest> ingest, std::shared_ptr<RedisConnection> redis,
+    std::string stream, Clock::time_point deadline,
+    std::function<asio::awaitable<void>(std::string, Clock::time_point)> flush_engine) {
+  ingest->drain();
+  while (!ingest->drained() && Clock::now() < deadline)
+    co_await pause(kDrainPoll);
+  if (!ingest->drained())
+    log::warn("server", "drain timeout: closing sessions with batches in flight");
+  std::string last_id = "0";
+  if (redis->connected()) {
+    auto [ec, reply] = co_await redis->command(last_entry_command(stream));
+    if (!ec && reply.is_array() && !reply.elements().empty()) {
+      if (auto entry = parse_stream_entry(reply.elements().front())) last_id = entry->id;
+    }
+  }
+  co_await flush_engine(std::move(last_id), deadline);
+}
 
 }  // namespace
 
@@ -100,7 +141,7 @@ int run_server(const ServerConfig& config, const Event& event) {
   protocol.heartbeat_interval_ms = static_cast<DurationMs>(config.heartbeat_interval_s) * 1000;
   protocol.idle_timeout_ms = static_cast<DurationMs>(config.idle_timeout_s) * 1000;
   protocol.max_frame_bytes = config.max_frame_bytes;
-  auto ingest = std::make_shared<DeviceIngest>(DeviceIngest{event, tokens, protocol, read_log});
+  auto ingest = std::make_shared<DeviceIngest>(event, tokens, protocol, read_log);
 
   // This node's engine follows the stream on its own strand and connection (XREAD BLOCK holds
   // a connection), so a read ingested by any node reaches it, and a restart replays the race.
@@ -109,6 +150,9 @@ int run_server(const ServerConfig& config, const Event& event) {
   RaceEngine engine(event);
   EngineProgress progress;
   const KeySchema keys(event.id);
+  // The engine's derived state goes to Redis next to the stream, over a third connection.
+  auto materializer_redis = RedisConnection::create(engine_strand, redis_options);
+  StateMaterializer materializer(materializer_redis, keys, engine);
   auto apply_entries = [&](std::vector<StreamEntry>& entries, bool caught_up) {
     std::uint64_t applied = 0, skipped = 0;
     for (const StreamEntry& e : entries) {
@@ -117,7 +161,8 @@ int run_server(const ServerConfig& config, const Event& event) {
         ++skipped;
         continue;
       }
-      engine.apply({*tp, e.chip, e.time_ms});
+      const ApplyResult result = engine.apply({*tp, e.chip, e.time_ms});
+      if (result.outcome == ReadOutcome::applied) materializer.runner_changed(result.runner);
       ++applied;
     }
     const std::lock_guard lock(progress.mutex);
@@ -129,6 +174,23 @@ int run_server(const ServerConfig& config, const Event& event) {
       log::info("engine", "caught up with the stream: " + std::to_string(progress.applied) +
                               " reads applied");
     }
+    materializer.applied_up_to(progress.last_id, progress.applied, progress.caught_up);
+  };
+  // Shutdown's last step, on the engine strand: apply up to `last_id`, write the state out.
+  auto flush_engine = [&](std::string last_id,
+                          Clock::time_point deadline) -> asio::awaitable<void> {
+    return asio::co_spawn(
+        engine_strand,
+        [&, last_id = std::move(last_id), deadline]() -> asio::awaitable<void> {
+          auto flushed = [&] {
+            const std::lock_guard lock(progress.mutex);
+            return compare_stream_ids(progress.last_id, last_id) >= 0 && materializer.idle();
+          };
+          while (!flushed() && materializer_redis->connected() && Clock::now() < deadline)
+            co_await pause(kDrainPoll);
+          if (!flushed()) log::warn("server", "drain timeout: state not fully written to Redis");
+        },
+        asio::use_awaitable);
   };
 
   std::vector<ReadinessCheck> checks;
@@ -167,11 +229,12 @@ int run_server(const ServerConfig& config, const Event& event) {
   asio::co_spawn(engine_strand, follower_redis->run(), asio::detached);
   asio::co_spawn(engine_strand, follow_stream(follower_redis, keys.reads(), apply_entries),
                  asio::detached);
+  asio::co_spawn(engine_strand, materializer_redis->run(), asio::detached);
+  asio::co_spawn(engine_strand, materializer.run(), asio::detached);
 
-  // Stop: no new connections, a moment for batches in flight to reach Redis and be acked,
-  // then close everything. Devices resend whatever was not acked.
+  // Stop: no new connections, batches in flight stored and acked, the engine's state written
+  // out (each within --drain-timeout), then close everything. Devices resend what was not acked.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  asio::steady_timer grace(ingest_strand);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log::info("server", "signal " + std::to_string(signal) + ": stopping");
@@ -180,12 +243,17 @@ int run_server(const ServerConfig& config, const Event& event) {
     asio::post(ingest_strand, [&] {
       boost::system::error_code ignore;
       device_acceptor.close(ignore);
-      grace.expires_after(std::chrono::milliseconds(500));
-      grace.async_wait([&](const boost::system::error_code&) {
-        redis->stop();
-        follower_redis->stop();
-        ioc.stop();
-      });
+      const auto deadline = Clock::now() + std::chrono::seconds(config.drain_timeout_s);
+      asio::co_spawn(ingest_strand, drain(ingest, redis, keys.reads(), deadline, flush_engine),
+                     [&](std::exception_ptr) {
+                       redis->stop();
+                       asio::post(engine_strand, [&] {
+                         materializer.stop();
+                         materializer_redis->stop();
+                         follower_redis->stop();
+                         ioc.stop();
+                       });
+                     });
     });
   });
   const auto http_at = http_acceptor.local_endpoint();

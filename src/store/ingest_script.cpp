@@ -74,12 +74,11 @@ return result
 )lua";
 }
 
-std::vector<std::string> ingest_script_args(const KeySchema& keys, std::string_view device_id,
-                                            std::int64_t now_ms,
-                                            const std::vector<v1::Read>& accepted,
-                                            const std::vector<std::uint64_t>& rejected_seqs) {
-  std::vector<std::string> args;
-  args.reserve(7 + 7 * (accepted.size() + rejected_seqs.size()));
+void append_ingest_script_args(std::vector<std::string>& args, const KeySchema& keys,
+                               std::string_view device_id, std::int64_t now_ms,
+                               const std::vector<v1::Read>& accepted,
+                               const std::vector<std::uint64_t>& rejected_seqs) {
+  args.reserve(args.size() + 7 + 7 * (accepted.size() + rejected_seqs.size()));
   args.push_back("3");
   args.push_back(keys.reads());
   args.push_back(keys.device(device_id));
@@ -104,7 +103,6 @@ std::vector<std::string> ingest_script_args(const KeySchema& keys, std::string_v
     for (int k = 0; k < 5; ++k)
       args.emplace_back();
   }
-  return args;
 }
 
 }  // namespace splitstream

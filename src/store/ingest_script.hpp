@@ -19,12 +19,12 @@ namespace splitstream {
 // The script's source; load it once with SCRIPT LOAD and call it with EVALSHA.
 std::string_view ingest_script();
 
-// Arguments after the script name or SHA: numkeys, the three keys, then the device id, the
-// server time, and per read a kind ('a' accepted, 'r' rejected) and its fields.
-std::vector<std::string> ingest_script_args(const KeySchema& keys, std::string_view device_id,
-                                            std::int64_t now_ms,
-                                            const std::vector<v1::Read>& accepted,
-                                            const std::vector<std::uint64_t>& rejected_seqs);
+// Appends the arguments after the script's SHA: numkeys, the three keys, then the device id,
+// the server time, and per read a kind ('a' accepted, 'r' rejected) and its fields.
+void append_ingest_script_args(std::vector<std::string>& args, const KeySchema& keys,
+                               std::string_view device_id, std::int64_t now_ms,
+                               const std::vector<v1::Read>& accepted,
+                               const std::vector<std::uint64_t>& rejected_seqs);
 
 struct SeqGap {
   std::uint64_t from;  // inclusive

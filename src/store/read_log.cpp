@@ -1,7 +1,5 @@
 #include "store/read_log.hpp"
 
-#include <iterator>
-
 #include "splitstream/v1/read.pb.h"
 #include "store/redis_connection.hpp"
 
@@ -10,18 +8,6 @@ namespace {
 
 // Commands are built here, outside the coroutines: GCC 12 rejects braced initializer lists in
 // a coroutine body ("array used as initializer").
-std::vector<std::string> script_load_command() {
-  return {"SCRIPT", "LOAD", std::string(ingest_script())};
-}
-
-std::vector<std::string> evalsha_command(const std::string& sha, std::vector<std::string> args) {
-  std::vector<std::string> command{"EVALSHA", sha};
-  command.reserve(args.size() + 2);
-  command.insert(command.end(), std::make_move_iterator(args.begin()),
-                 std::make_move_iterator(args.end()));
-  return command;
-}
-
 std::vector<std::string> acked_command(const KeySchema& keys, const std::string& device_id) {
   return {"HGET", keys.device(device_id), "acked"};
 }
@@ -54,43 +40,21 @@ boost::asio::awaitable<ReadLogResult> ReadLog::append(std::string device_id, std
                                                       std::vector<v1::Read> accepted,
                                                       std::vector<std::uint64_t> rejected_seqs) {
   ReadLogResult out;
-  // EVALSHA first; a Redis that restarted has forgotten the script: load it and call again.
-  // The arguments are built straight into the command: once, but for that rare retry.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (script_sha_.empty()) {
-      const RedisConnection::CommandResult loaded = co_await redis_->command(script_load_command());
-      const boost::system::error_code& load_error = std::get<0>(loaded);
-      const RedisReply& sha = std::get<1>(loaded);
-      if (load_error || !sha.is_string()) {
-        out.error = load_error ? load_error : make_error_code(boost::system::errc::io_error);
-        out.detail = load_error ? load_error.message() : "SCRIPT LOAD: " + sha.debug_string();
-        co_return out;
-      }
-      script_sha_ = sha.as_string();
-    }
-    const RedisConnection::CommandResult result = co_await redis_->command(evalsha_command(
-        script_sha_, ingest_script_args(keys_, device_id, now_ms, accepted, rejected_seqs)));
-    const boost::system::error_code& error = std::get<0>(result);
-    const RedisReply& reply = std::get<1>(result);
-    if (error) {
-      out.error = error;
-      out.detail = error.message();
-      co_return out;
-    }
-    if (reply.is_error() && reply.as_string().starts_with("NOSCRIPT")) {
-      script_sha_.clear();
-      continue;
-    }
-    if (auto parsed = parse_ingest_reply(reply)) {
-      out.ingest = std::move(*parsed);
-    } else {
-      out.error = make_error_code(boost::system::errc::io_error);
-      out.detail = "ingest script: " + reply.debug_string();
-    }
-    co_return out;
+  const RedisConnection::CommandResult result =
+      co_await script_.call(*redis_, [&](std::vector<std::string>& command) {
+        append_ingest_script_args(command, keys_, device_id, now_ms, accepted, rejected_seqs);
+      });
+  const boost::system::error_code& error = std::get<0>(result);
+  const RedisReply& reply = std::get<1>(result);
+  if (error) {
+    out.error = error;
+    out.detail = error.message();
+  } else if (auto parsed = parse_ingest_reply(reply)) {
+    out.ingest = std::move(*parsed);
+  } else {
+    out.error = make_error_code(boost::system::errc::io_error);
+    out.detail = "ingest script: " + reply.debug_string();
   }
-  out.error = make_error_code(boost::system::errc::io_error);
-  out.detail = "ingest script not found after SCRIPT LOAD";
   co_return out;
 }
 

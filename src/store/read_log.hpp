@@ -13,6 +13,7 @@
 #include "store/ingest_script.hpp"
 #include "store/key_schema.hpp"
 #include "store/redis_reply.hpp"
+#include "store/redis_script.hpp"
 
 namespace splitstream {
 
@@ -39,7 +40,7 @@ class ReadLog {
  private:
   std::shared_ptr<RedisConnection> redis_;
   KeySchema keys_;
-  std::string script_sha_;  // SHA1 of ingest_script(), computed by SCRIPT LOAD
+  RedisScript script_{ingest_script()};
 };
 
 // The script's reply: {acked, appended, duplicates, gap_from, gap_to, ...}.

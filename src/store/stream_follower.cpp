@@ -28,7 +28,32 @@ std::vector<std::string> xread_command(const std::string& key, const std::string
   return {"XREAD", "COUNT", std::to_string(kBatch), "BLOCK", "1000", "STREAMS", key, last_id};
 }
 
+struct StreamId {
+  std::uint64_t ms = 0, seq = 0;
+  bool valid = false;
+};
+
+StreamId parse_stream_id(std::string_view id) {
+  StreamId out;
+  const std::size_t dash = id.find('-');
+  const std::string_view ms = id.substr(0, dash);
+  const std::string_view seq = dash == std::string_view::npos ? "0" : id.substr(dash + 1);
+  const auto a = std::from_chars(ms.data(), ms.data() + ms.size(), out.ms);
+  const auto b = std::from_chars(seq.data(), seq.data() + seq.size(), out.seq);
+  out.valid = a.ec == std::errc() && a.ptr == ms.data() + ms.size() && b.ec == std::errc() &&
+              b.ptr == seq.data() + seq.size() && !ms.empty() && !seq.empty();
+  return out;
+}
+
 }  // namespace
+
+int compare_stream_ids(std::string_view a, std::string_view b) {
+  const StreamId x = parse_stream_id(a), y = parse_stream_id(b);
+  if (x.valid != y.valid) return x.valid ? 1 : -1;
+  if (x.ms != y.ms) return x.ms < y.ms ? -1 : 1;
+  if (x.seq != y.seq) return x.seq < y.seq ? -1 : 1;
+  return 0;
+}
 
 std::optional<StreamEntry> parse_stream_entry(const RedisReply& entry) {
   const auto& parts = entry.elements();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/redis_reply.hpp"
@@ -30,6 +31,10 @@ struct StreamEntry {
 // One element of an XREAD/XRANGE entry list: [id, [field, value, ...]]. Nullopt when it is
 // not such an entry or lacks a field the engine needs (tp, c, t).
 std::optional<StreamEntry> parse_stream_entry(const RedisReply& entry);
+
+// Orders two stream IDs ("ms-seq", or "0"): negative, zero or positive. Unparsable IDs sort
+// first.
+int compare_stream_ids(std::string_view a, std::string_view b);
 
 // `caught_up` turns true once a read of the stream came back with less than a full batch:
 // everything stored before the node started has been handed over.

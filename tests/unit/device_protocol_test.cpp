@@ -594,6 +594,19 @@ TEST_F(DeviceProtocolTest, IdleClockPausesWhileTheServerIsBusy) {
   EXPECT_FALSE(loading.on_tick(kT0 + 45'000).close_after_send);
 }
 
+TEST_F(DeviceProtocolTest, ShutdownAnswersShuttingDownOnceThenNothing) {
+  DeviceProtocol session = connected();
+  const DeviceProtocolOutput out = session.on_shutdown(kT0 + 5);
+  ASSERT_EQ(out.send.size(), 1u);
+  ASSERT_TRUE(out.send[0].has_error());
+  EXPECT_EQ(out.send[0].error().code(), v1::ERROR_CODE_SHUTTING_DOWN);
+  EXPECT_NE(out.send[0].error().text().find("reconnect"), std::string::npos);
+  EXPECT_GT(out.send[0].error().retry_after_ms(), 0u);
+  EXPECT_TRUE(out.close_after_send);
+  EXPECT_TRUE(session.closed());
+  EXPECT_TRUE(session.on_shutdown(kT0 + 6).send.empty());
+}
+
 TEST(DeviceProtocolFormatTest, FormatsSeconds) {
   EXPECT_EQ(format_seconds(31'000), "31 s");
   EXPECT_EQ(format_seconds(30'500), "30.5 s");

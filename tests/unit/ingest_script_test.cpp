@@ -21,8 +21,11 @@ TEST(IngestScript, ArgumentsCarryKeysDeviceAndEveryReadInOrder) {
   b.set_timing_point_id("arch");
   b.set_chip("C2");
   b.set_time_ms(1743894000300);
-  const auto args = ingest_script_args(keys, "arch-backup", 1743894001000, {a, b}, {9});
-  const std::vector<std::string> expected = {"3",
+  std::vector<std::string> args{"EVALSHA", "sha"};
+  append_ingest_script_args(args, keys, "arch-backup", 1743894001000, {a, b}, {9});
+  const std::vector<std::string> expected = {"EVALSHA",
+                                             "sha",
+                                             "3",
                                              "{ev:ev1}:reads",
                                              "{ev:ev1}:dev:arch-backup",
                                              "{ev:ev1}:dev:arch-backup:pending",
