@@ -83,4 +83,10 @@ void assign_splits(const Race& race, TimeMs gun, std::span<const Crossing> cross
   }
 }
 
+std::string flag_label(const Race& race, const Flag& flag) {
+  if (flag.kind == FlagKind::missed_mats)
+    return "missed_mats:" + race.splits[flag.split_from].id + "-" + race.splits[flag.split_to].id;
+  return "implausible_split:" + race.splits[flag.split_from].id;
+}
+
 }  // namespace splitstream

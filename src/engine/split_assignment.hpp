@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "engine/crossings.hpp"
@@ -44,6 +45,9 @@ struct SplitAssignment {
 //   last-read split it moves the time later, elsewhere it is ignored;
 // - a crossing too soon at any other mat is an implausible split: flagged, not accepted;
 // - two or more splits missed in a row before an accepted split are flagged.
+// A flag as short text: "missed_mats:FROM-TO" or "implausible_split:SPLIT" (split ids).
+std::string flag_label(const Race& race, const Flag& flag);
+
 void assign_splits(const Race& race, TimeMs gun_time, std::span<const Crossing> crossings,
                    SplitAssignment& out);
 

@@ -40,6 +40,10 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket,
     }
     if (read_error) break;  // closed, timed out, or not HTTP: nothing to answer
     HttpRequest request = parser.release();
+    if (const Router::UpgradeHandler* upgrade = router->upgrade_handler(request)) {
+      co_await (*upgrade)(stream, std::move(request));
+      co_return;
+    }
     const bool head = request.method() == http::verb::head;
     HttpResponse response;
     if (const Router::AsyncHandler* handler = router->async_handler(request)) {

@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 
 namespace splitstream {
@@ -23,8 +24,19 @@ HttpResponse error_response(const HttpRequest& request, http::status status, std
 
 const Router::AsyncHandler* Router::async_handler(const HttpRequest& request) const {
   const std::string_view target = request.target();
-  const auto it = async_.find(target.substr(0, target.find('?')));
-  return it == async_.end() ? nullptr : &it->second;
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (const auto it = async_.find(path); it != async_.end()) return &it->second;
+  for (const auto& [prefix, handler] : async_prefix_) {
+    if (path.starts_with(prefix)) return &handler;
+  }
+  return nullptr;
+}
+
+const Router::UpgradeHandler* Router::upgrade_handler(const HttpRequest& request) const {
+  if (!boost::beast::websocket::is_upgrade(request)) return nullptr;
+  const std::string_view target = request.target();
+  const auto it = upgrade_.find(target.substr(0, target.find('?')));
+  return it == upgrade_.end() ? nullptr : &it->second;
 }
 
 HttpResponse Router::handle(const HttpRequest& request) const {
@@ -52,6 +64,12 @@ HttpResponse Router::handle(const HttpRequest& request) const {
                                    {"checks", std::move(checks)}};
     return json_response(request, all_ready ? http::status::ok : http::status::service_unavailable,
                          boost::json::serialize(body));
+  }
+  if (upgrade_.contains(path)) {
+    auto res = error_response(request, http::status::upgrade_required, "upgrade_required",
+                              std::string(path) + " is a WebSocket endpoint: connect with ws://");
+    res.set(http::field::upgrade, "websocket");
+    return res;
   }
   return error_response(request, http::status::not_found, "not_found",
                         "no resource at " + std::string(path));

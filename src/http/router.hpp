@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
 #include <map>
@@ -26,17 +27,33 @@ class Router {
   // A route that awaits I/O (Redis) before it can answer.
   using AsyncHandler = std::function<boost::asio::awaitable<HttpResponse>(HttpRequest)>;
 
+  // Takes over the connection for a protocol upgrade (WebSocket): it may answer an HTTP error
+  // on the stream, or move its socket away. The HTTP session ends after it.
+  using UpgradeHandler =
+      std::function<boost::asio::awaitable<void>(boost::beast::tcp_stream&, HttpRequest)>;
+
   explicit Router(std::vector<ReadinessCheck> checks) : checks_(std::move(checks)) {}
   void add_async(std::string path, AsyncHandler handler) {
     async_.emplace(std::move(path), std::move(handler));
   }
+  // For every path under `prefix` that has no exact route.
+  void add_async_prefix(std::string prefix, AsyncHandler handler) {
+    async_prefix_.emplace_back(std::move(prefix), std::move(handler));
+  }
+  void add_upgrade(std::string path, UpgradeHandler handler) {
+    upgrade_.emplace(std::move(path), std::move(handler));
+  }
   // The async handler for the request's path, or null: then handle() answers.
   const AsyncHandler* async_handler(const HttpRequest& request) const;
+  // The upgrade handler when the request is a WebSocket upgrade of an upgrade path.
+  const UpgradeHandler* upgrade_handler(const HttpRequest& request) const;
   HttpResponse handle(const HttpRequest& request) const;
 
  private:
   std::vector<ReadinessCheck> checks_;
   std::map<std::string, AsyncHandler, std::less<>> async_;
+  std::vector<std::pair<std::string, AsyncHandler>> async_prefix_;
+  std::map<std::string, UpgradeHandler, std::less<>> upgrade_;
 };
 
 HttpResponse json_response(const HttpRequest& request, http::status status, std::string body);

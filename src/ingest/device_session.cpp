@@ -32,7 +32,10 @@ class DeviceSession {
         decoder_(ingest_->protocol.max_frame_bytes) {
     ingest_->session_opened(&socket_);
   }
-  ~DeviceSession() { ingest_->session_closed(&socket_); }
+  ~DeviceSession() {
+    if (!online_as_.empty()) ingest_->device_offline(online_as_);
+    ingest_->session_closed(&socket_);
+  }
   DeviceSession(const DeviceSession&) = delete;
   DeviceSession& operator=(const DeviceSession&) = delete;
 
@@ -67,6 +70,10 @@ class DeviceSession {
             out = protocol_.on_undecodable_frame("", wall_clock_now());
           }
           open = co_await carry_out(std::move(out));
+          if (online_as_.empty() && protocol_.state() == DeviceProtocol::State::established) {
+            online_as_ = protocol_.device_id();
+            ingest_->device_online(online_as_);
+          }
         }
       }
     }
@@ -135,6 +142,7 @@ class DeviceSession {
   std::shared_ptr<DeviceIngest> ingest_;
   DeviceProtocol protocol_;
   FrameDecoder decoder_;
+  std::string online_as_;  // the device id once Welcome was sent
 };
 
 }  // namespace

@@ -7,7 +7,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstddef>
+#include <map>
 #include <memory>
+#include <string>
 #include <unordered_set>
 
 #include "ingest/device_protocol.hpp"
@@ -38,11 +40,18 @@ struct DeviceIngest {
   // Bookkeeping for drain(), by the sessions and HTTP pushes themselves.
   void session_opened(boost::asio::ip::tcp::socket* s) { sockets_.insert(s); }
   void session_closed(boost::asio::ip::tcp::socket* s) { sockets_.erase(s); }
+  void device_online(const std::string& id) { ++online_[id]; }
+  void device_offline(const std::string& id) {
+    if (auto it = online_.find(id); it != online_.end() && --it->second == 0) online_.erase(it);
+  }
+  // Sessions per device id past Welcome, on this node.
+  const std::map<std::string, int>& online() const { return online_; }
   void http_push_started() { ++http_in_flight_; }
   void http_push_finished() { --http_in_flight_; }
 
  private:
   std::unordered_set<boost::asio::ip::tcp::socket*> sockets_;
+  std::map<std::string, int> online_;
   std::size_t http_in_flight_ = 0;
   bool draining_ = false;
 };

@@ -15,7 +15,13 @@ json::value optional_ms(const std::optional<DurationMs>& d) {
   return d ? json::value(*d) : json::value(nullptr);
 }
 
-// Seconds per km at the runner's furthest split, from their chip time.
+bool in_category(const Participant& p, std::string_view category) {
+  return category == RaceEngine::kOverall || category == to_string(p.gender) ||
+         category == p.category;
+}
+
+}  // namespace
+
 std::optional<double> pace_s_per_km(const RaceEngine& engine, RunnerIndex r) {
   const Race& race = engine.event().races[engine.event().participants[r].race];
   const int f = engine.splits(r).furthest;
@@ -25,13 +31,6 @@ std::optional<double> pace_s_per_km(const RaceEngine& engine, RunnerIndex r) {
   if (!t || d <= 0 || *t <= 0) return std::nullopt;
   return std::round(static_cast<double>(*t) / d * 10.0) / 10.0;  // ms per m is s per km
 }
-
-bool in_category(const Participant& p, std::string_view category) {
-  return category == RaceEngine::kOverall || category == to_string(p.gender) ||
-         category == p.category;
-}
-
-}  // namespace
 
 std::vector<RunnerIndex> report_order(const RaceEngine& engine, RaceIndex race,
                                       std::string_view category) {

@@ -91,6 +91,33 @@ const std::vector<Setting>& settings() {
              64u << 20),
       number("max-body", "largest HTTP request body in bytes", &ServerConfig::max_body_bytes, 1024u,
              64u << 20),
+      {"roles", "what this node serves: ingest, push, or ingest,push",
+       [](const ServerConfig& c) {
+         return std::string(c.ingest_role ? "ingest" : "") +
+                (c.ingest_role && c.push_role ? "," : "") + (c.push_role ? "push" : "");
+       },
+       [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+         if (v == "ingest,push" || v == "push,ingest") {
+           c.ingest_role = c.push_role = true;
+         } else if (v == "ingest") {
+           c.ingest_role = true;
+           c.push_role = false;
+         } else if (v == "push") {
+           c.ingest_role = false;
+           c.push_role = true;
+         } else {
+           return "expected ingest, push or ingest,push, not \"" + std::string(v) + "\"";
+         }
+         return std::nullopt;
+       }},
+      text("allowed-origins", "comma-separated Origins allowed on /ws (empty: any)",
+           &ServerConfig::allowed_origins),
+      number("ws-idle-timeout", "seconds before a silent viewer is pinged and then dropped",
+             &ServerConfig::ws_idle_timeout_s, 2, 3600),
+      number("max-viewers", "WebSocket connections this node accepts", &ServerConfig::max_viewers,
+             1u, 1'000'000u),
+      number("viewer-queue-bytes", "bytes queued for one viewer before it is closed as too slow",
+             &ServerConfig::viewer_queue_bytes, 4096u, 1u << 30),
       {"log-level", "debug, info, warn or error", [](const ServerConfig& c) { return c.log_level; },
        [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {

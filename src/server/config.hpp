@@ -32,6 +32,12 @@ struct ServerConfig {
   std::uint32_t max_frame_bytes = 1 << 20;
   std::uint32_t max_body_bytes = 1 << 20;
   std::string log_level = "info";
+  bool ingest_role = true;      // device port and POST /api/v1/reads
+  bool push_role = true;        // /ws and the REST API
+  std::string allowed_origins;  // comma-separated; empty: any Origin on /ws
+  int ws_idle_timeout_s = 60;
+  std::uint32_t max_viewers = 50'000;
+  std::uint32_t viewer_queue_bytes = 16u << 20;  // a viewer further behind is closed
 };
 
 struct ConfigResult {

@@ -11,6 +11,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -21,9 +22,12 @@
 
 #include "engine/race_engine.hpp"
 #include "http/http_listener.hpp"
+#include "http/rest_api.hpp"
 #include "ingest/device_session.hpp"
 #include "ingest/device_tokens.hpp"
 #include "ingest/http_ingest.hpp"
+#include "push/push_hub.hpp"
+#include "push/websocket_session.hpp"
 #include "server/log.hpp"
 #include "store/read_log.hpp"
 #include "store/redis_connection.hpp"
@@ -97,6 +101,86 @@ asio::awaitable<void> drain(
   co_await flush_engine(std::move(last_id), deadline);
 }
 
+asio::awaitable<HttpResponse> answer_rest(HttpRequest request, RestContext rest) {
+  co_return handle_rest(request, rest);
+}
+
+std::vector<std::string> device_hash_command(const KeySchema& keys, const std::string& device) {
+  return {"HGETALL", keys.device(device)};
+}
+
+// The body of GET /api/v1/devices (outside the coroutine: GCC 12 and braced lists).
+std::string device_status_json(const Event& event, const std::map<std::string, int>& online,
+                               const std::vector<RedisReply>& replies) {
+  boost::json::array devices;
+  for (std::size_t i = 0; i < event.devices.size(); ++i) {
+    const Device& d = event.devices[i];
+    boost::json::object o{{"id", d.id},
+                          {"timing_point_id", event.timing_points[d.timing_point].id},
+                          {"line", std::string(to_string(d.line))},
+                          {"connected_here", online.contains(d.id)}};
+    for (const char* field :
+         {"acked", "reads", "duplicates", "rejected", "last_read_ms", "last_seen_ms"}) {
+      o[field] = nullptr;
+    }
+    if (i < replies.size() && replies[i].is_array()) {
+      const auto& kv = replies[i].elements();
+      for (std::size_t k = 0; k + 1 < kv.size(); k += 2) {
+        if (auto n = kv[k + 1].to_integer()) o[kv[k].as_string()] = *n;
+      }
+    }
+    devices.push_back(std::move(o));
+  }
+  return boost::json::serialize(boost::json::object{{"devices", std::move(devices)}});
+}
+
+std::vector<std::vector<std::string>> device_status_commands(const Event& event,
+                                                             const KeySchema& keys) {
+  std::vector<std::vector<std::string>> commands;
+  for (const Device& d : event.devices)
+    commands.push_back(device_hash_command(keys, d.id));
+  return commands;
+}
+
+// GET /api/v1/devices, on the ingest strand: each device of the event with its counters from
+// Redis (shared by every node) and whether it is connected to this node.
+asio::awaitable<HttpResponse> device_status(HttpRequest request,
+                                            std::shared_ptr<DeviceIngest> ingest,
+                                            std::shared_ptr<RedisConnection> redis,
+                                            KeySchema keys) {
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    co_return error_response(request, http::status::method_not_allowed, "method_not_allowed",
+                             "/api/v1/devices is read-only: use GET");
+  }
+  auto [ec, replies] = co_await redis->pipeline(device_status_commands(ingest->event, keys));
+  if (ec) {
+    co_return error_response(request, http::status::service_unavailable, "unavailable",
+                             "Redis: " + ec.message());
+  }
+  co_return json_response(request, http::status::ok,
+                          device_status_json(ingest->event, ingest->online(), replies));
+}
+
+WebSocketOptions websocket_options(const ServerConfig& config) {
+  WebSocketOptions o;
+  o.idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s);
+  o.max_connections = config.max_viewers;
+  o.max_queue_bytes = config.viewer_queue_bytes;
+  std::string_view list = config.allowed_origins;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
+    if (!item.empty()) o.allowed_origins.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return o;
+}
+
 }  // namespace
 
 int run_server(const ServerConfig& config, const Event& event) {
@@ -118,7 +202,8 @@ int run_server(const ServerConfig& config, const Event& event) {
 
   asio::io_context ioc(config.threads);
   tcp::acceptor http_acceptor = open_acceptor(ioc, config.http, "http");
-  tcp::acceptor device_acceptor = open_acceptor(ioc, config.devices, "devices");
+  tcp::acceptor device_acceptor =
+      config.ingest_role ? open_acceptor(ioc, config.devices, "devices") : tcp::acceptor(ioc);
 
   // Device sessions and their Redis connection share one strand: hiredis is single-threaded.
   const auto ingest_strand = asio::make_strand(ioc);
@@ -153,9 +238,15 @@ int run_server(const ServerConfig& config, const Event& event) {
   // The engine's derived state goes to Redis next to the stream, over a third connection.
   auto materializer_redis = RedisConnection::create(engine_strand, redis_options);
   StateMaterializer materializer(materializer_redis, keys, engine);
+  // Live push: updates built from the engine after each batch; the version of an update is the
+  // number of stream entries applied, the same on every node.
+  PushHub hub(engine);
+  const LiveCatalog catalog(event);
+  std::uint64_t entries_seen = 0;  // engine strand
   auto apply_entries = [&](std::vector<StreamEntry>& entries, bool caught_up) {
     std::uint64_t applied = 0, skipped = 0;
     for (const StreamEntry& e : entries) {
+      ++entries_seen;
       const auto tp = event.find_timing_point(e.timing_point);
       if (!tp) {
         ++skipped;
@@ -163,8 +254,10 @@ int run_server(const ServerConfig& config, const Event& event) {
       }
       const ApplyResult result = engine.apply({*tp, e.chip, e.time_ms});
       if (result.outcome == ReadOutcome::applied) materializer.runner_changed(result.runner);
+      hub.note_applied(result, entries_seen, e.time_ms);
       ++applied;
     }
+    hub.publish();
     const std::lock_guard lock(progress.mutex);
     progress.applied += applied;
     progress.skipped += skipped;
@@ -216,16 +309,35 @@ int run_server(const ServerConfig& config, const Event& event) {
                       return progress.caught_up;
                     }});
   auto router = std::make_shared<Router>(std::move(checks));
-  // HTTP ingest hops onto the ingest strand, where the ReadLog and its connection live.
-  router->add_async("/api/v1/reads", [ingest, ingest_strand](HttpRequest request) {
-    return asio::co_spawn(ingest_strand, handle_http_ingest(std::move(request), ingest),
-                          asio::use_awaitable);
-  });
+  if (config.ingest_role) {
+    // HTTP ingest hops onto the ingest strand, where the ReadLog and its connection live.
+    router->add_async("/api/v1/reads", [ingest, ingest_strand](HttpRequest request) {
+      return asio::co_spawn(ingest_strand, handle_http_ingest(std::move(request), ingest),
+                            asio::use_awaitable);
+    });
+    router->add_async("/api/v1/devices", [ingest, ingest_strand, redis, keys](HttpRequest request) {
+      return asio::co_spawn(ingest_strand, device_status(std::move(request), ingest, redis, keys),
+                            asio::use_awaitable);
+    });
+  }
+  auto push = std::make_shared<PushContext>(hub, engine_strand, catalog, websocket_options(config));
+  if (config.push_role) {
+    router->add_upgrade("/ws", [push](boost::beast::tcp_stream& stream, HttpRequest request) {
+      return serve_websocket(stream, std::move(request), push);
+    });
+    // The REST API reads the engine and the hub, on their strand.
+    const RestContext rest{engine, hub, catalog};
+    router->add_async_prefix("/api/v1/", [rest, engine_strand](HttpRequest request) {
+      return asio::co_spawn(engine_strand, answer_rest(std::move(request), rest),
+                            asio::use_awaitable);
+    });
+  }
   HttpLimits limits;
   limits.max_body_bytes = config.max_body_bytes;
   asio::co_spawn(ioc, run_http_listener(http_acceptor, router, limits), asio::detached);
   asio::co_spawn(ingest_strand, redis->run(), asio::detached);
-  asio::co_spawn(ingest_strand, run_device_listener(device_acceptor, ingest), asio::detached);
+  if (config.ingest_role)
+    asio::co_spawn(ingest_strand, run_device_listener(device_acceptor, ingest), asio::detached);
   asio::co_spawn(engine_strand, follower_redis->run(), asio::detached);
   asio::co_spawn(engine_strand, follow_stream(follower_redis, keys.reads(), apply_entries),
                  asio::detached);
@@ -257,12 +369,14 @@ int run_server(const ServerConfig& config, const Event& event) {
     });
   });
   const auto http_at = http_acceptor.local_endpoint();
-  const auto devices_at = device_acceptor.local_endpoint();
+  std::string devices_at = "no device port (push role only)";
+  if (config.ingest_role) {
+    const auto at = device_acceptor.local_endpoint();
+    devices_at = "devices on " + at.address().to_string() + ":" + std::to_string(at.port());
+  }
   log::info("server", "event " + event.id + "; http on " + http_at.address().to_string() + ":" +
-                          std::to_string(http_at.port()) + "; devices on " +
-                          devices_at.address().to_string() + ":" +
-                          std::to_string(devices_at.port()) + "; " + std::to_string(tokens.size()) +
-                          " device tokens");
+                          std::to_string(http_at.port()) + "; " + devices_at + "; " +
+                          std::to_string(tokens.size()) + " device tokens");
 
   std::vector<std::thread> threads;
   for (int i = 1; i < config.threads; ++i)

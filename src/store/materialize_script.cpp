@@ -71,11 +71,7 @@ std::string flag_list(const RaceEngine& engine, RunnerIndex r) {
   std::string out;
   for (const Flag& f : engine.splits(r).flags) {
     if (!out.empty()) out += ',';
-    if (f.kind == FlagKind::missed_mats) {
-      out += "missed_mats:" + race.splits[f.split_from].id + '-' + race.splits[f.split_to].id;
-    } else {
-      out += "implausible_split:" + race.splits[f.split_from].id;
-    }
+    out += flag_label(race, f);
   }
   return out;
 }

@@ -18,6 +18,7 @@
 #include "store/key_schema.hpp"
 #include "store/materialize_script.hpp"
 #include "support/child_process.hpp"
+#include "support/demo_race.hpp"
 #include "support/device_client.hpp"
 #include "support/redis_server.hpp"
 
@@ -28,7 +29,7 @@ namespace {
 using namespace std::chrono_literals;
 const std::string kBin = SPLITSTREAM_BIN_DIR "/splitstream";
 const std::string kDemo = SPLITSTREAM_SOURCE_DIR "/events/pyongyang-2025";
-constexpr std::size_t kBatch = 250;
+constexpr std::size_t kBatch = DemoRace::kBatch;
 
 // Field -> value of one runner hash, minus `version` (which depends on stream IDs).
 using RunnerState = std::map<std::string, std::string>;
@@ -70,17 +71,10 @@ std::string describe_difference(const RaceState& a, const RaceState& b) {
 class RaceStateTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    loaded_ = std::make_unique<LoadedEvent>(load_event_dir(kDemo));
-    ASSERT_TRUE(loaded_->ok());
-    const Event& event = loaded_->event;
-    std::ifstream file(kDemo + "/reads.csv");
-    std::stringstream text;
-    text << file.rdbuf();
-    ReadsFile reads = parse_reads_csv(text.str(), event);
-    ASSERT_TRUE(reads.problems.empty());
-    by_device_ = std::make_unique<std::map<std::string, std::vector<FileRead>>>();
-    for (FileRead& r : reads.reads)
-      (*by_device_)[r.device].push_back(std::move(r));
+    const DemoRace& demo = DemoRace::get();
+    ASSERT_FALSE(demo.by_device().empty());
+    by_device_ = &demo.by_device();
+    const Event& event = demo.event();
     // What the engine makes of every read: the state Redis must end up holding.
     expected_ = std::make_unique<RaceState>();
     RaceEngine engine(event);
@@ -106,12 +100,10 @@ class RaceStateTest : public ::testing::Test {
 
   void SetUp() override {
     tokens_ = redis_.dir() / "device-tokens";
-    std::ofstream out(tokens_);
-    for (const Device& d : event().devices)
-      out << d.id << " tok-" << d.id << "\n";
+    DemoRace::get().write_tokens(tokens_);
   }
 
-  static const Event& event() { return loaded_->event; }
+  static const Event& event() { return DemoRace::get().event(); }
 
   struct Node {
     std::unique_ptr<ChildProcess> process;
@@ -139,45 +131,14 @@ class RaceStateTest : public ::testing::Test {
     return node;
   }
 
-  static v1::DeviceMessage batch_of(const std::vector<FileRead>& reads, std::size_t from,
-                                    std::size_t to) {
-    v1::DeviceMessage m;
-    for (std::size_t i = from; i < to; ++i) {
-      v1::Read* r = m.mutable_batch()->add_reads();
-      r->set_seq(i + 1);
-      r->set_chip(reads[i].chip);
-      r->set_timing_point_id(event().timing_points[reads[i].timing_point].id);
-      r->set_time_ms(reads[i].time);
-    }
-    return m;
+  static v1::DeviceMessage batch_of(const std::string& device, std::size_t from, std::size_t to) {
+    return DemoRace::get().batch(device, from, to);
   }
-
-  // Streams a device's reads with seq = position + 1, from what the server has acked up to
-  // `until` reads, each batch acked before the next. Returns the final acked seq (or 0).
   static std::uint64_t feed(int port, const std::string& device, std::size_t until) {
-    const std::vector<FileRead>& reads = by_device_->at(device);
-    until = std::min(until, reads.size());
-    DeviceClient client(port);
-    client.hello(device, "tok-" + device);
-    auto welcome = client.receive_reply();
-    if (!welcome || !welcome->has_welcome()) return 0;
-    std::uint64_t acked = welcome->welcome().acked_seq();
-    while (acked < until) {
-      const std::size_t to = std::min<std::size_t>(acked + kBatch, until);
-      client.send(batch_of(reads, acked, to));
-      auto ack = client.receive_reply();
-      if (!ack || !ack->has_ack()) return 0;
-      acked = ack->ack().acked_seq();
-    }
-    return acked;
+    return DemoRace::get().feed(port, device, until);
   }
-
-  // Every device's reads up to `fraction` of its list, devices one after another.
   static void feed_all(int port, double fraction = 1.0) {
-    for (const auto& [device, reads] : *by_device_) {
-      const auto until = static_cast<std::size_t>(static_cast<double>(reads.size()) * fraction);
-      ASSERT_EQ(feed(port, device, until), until) << device;
-    }
+    ASSERT_TRUE(DemoRace::get().feed_all(port, fraction));
   }
 
   // Waits until the materialised version is the stream's last ID.
@@ -226,8 +187,7 @@ class RaceStateTest : public ::testing::Test {
     return e;
   }
 
-  inline static std::unique_ptr<LoadedEvent> loaded_;
-  inline static std::unique_ptr<std::map<std::string, std::vector<FileRead>>> by_device_;
+  inline static const std::map<std::string, std::vector<FileRead>>* by_device_ = nullptr;
   inline static std::unique_ptr<RaceState> expected_;
   RedisServer redis_;
   std::filesystem::path tokens_;
@@ -301,7 +261,7 @@ TEST_F(RaceStateTest, ServerKilledMidStreamEndsWithTheStandingsOfAnUninterrupted
     auto welcome = client.receive_reply();
     ASSERT_TRUE(welcome && welcome->has_welcome());
     const std::size_t from = welcome->welcome().acked_seq();
-    client.send(batch_of(reads, from, std::min(from + kBatch, reads.size())));
+    client.send(batch_of(device, from, std::min(from + kBatch, reads.size())));
     node.process->signal(SIGKILL);
     node.process->wait(5s);
   }
@@ -362,7 +322,7 @@ TEST_F(RaceStateTest, StoppingAnswersDevicesAndLeavesTheStateWritten) {
   client.hello(device, "tok-" + device);
   auto welcome = client.receive_reply();
   ASSERT_TRUE(welcome && welcome->has_welcome());
-  client.send(batch_of(reads, 0, kBatch));
+  client.send(batch_of(device, 0, kBatch));
   auto ack = client.receive_reply();
   ASSERT_TRUE(ack && ack->has_ack());
   EXPECT_EQ(ack->ack().acked_seq(), kBatch);

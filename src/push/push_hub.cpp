@@ -1,0 +1,254 @@
+#include "push/push_hub.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "push/live_view.hpp"
+
+namespace splitstream {
+
+std::shared_ptr<const LiveFrame> make_frame(const v1::LiveMessage& message, LiveFrame::Kind kind,
+                                            bool json, bool protobuf) {
+  auto frame = std::make_shared<LiveFrame>();
+  frame->kind = kind;
+  frame->subscription = message.subscription();
+  if (json)
+    frame->json =
+        std::make_shared<const std::string>(encode_live_message(message, LiveFormat::json));
+  if (protobuf) {
+    frame->protobuf =
+        std::make_shared<const std::string>(encode_live_message(message, LiveFormat::protobuf));
+  }
+  return frame;
+}
+
+PushHub::PushHub(const RaceEngine& engine, PushHubOptions options)
+    : engine_(engine), options_(options), is_changed_(engine.event().participants.size(), false) {}
+
+void PushHub::note_applied(const ApplyResult& result, std::uint64_t version, TimeMs time_ms) {
+  version_ = version;
+  race_clock_ = std::max(race_clock_, time_ms);
+  if (result.outcome != ReadOutcome::applied || result.runner == kNoIndex) return;
+  if (!is_changed_[result.runner]) {
+    is_changed_[result.runner] = true;
+    changed_.push_back(result.runner);
+  }
+  const SplitAssignment& a = engine_.splits(result.runner);
+  for (std::uint16_t s : result.changed_splits) {
+    if (a.times[s] == kNoTime) continue;  // a split lost its time (a re-assignment)
+    new_passings_.push_back(make_passing(engine_, result.runner, s, version));
+  }
+}
+
+bool PushHub::passing_matches(const SubscriptionShape& shape, const v1::Passing& passing) const {
+  return shape.timing_point == kNoIndex ||
+         engine_.event().timing_points[shape.timing_point].id == passing.timing_point_id();
+}
+
+void PushHub::deliver(Shape& shape, const v1::LiveMessage& message, LiveFrame::Kind kind) {
+  bool json = false, protobuf = false;
+  std::erase_if(shape.subscribers, [](const Subscriber& s) { return s.subscriber.expired(); });
+  for (const Subscriber& s : shape.subscribers)
+    (s.format == LiveFormat::json ? json : protobuf) = true;
+  if (!json && !protobuf) return;
+  const auto frame = make_frame(message, kind, json, protobuf);
+  ++frames_built_;
+  for (const Subscriber& s : shape.subscribers) {
+    if (auto live = s.subscriber.lock()) {
+      live->deliver(frame);
+      ++frames_delivered_;
+    }
+  }
+}
+
+void PushHub::publish() {
+  // Passings kept for resume and REST.
+  for (const v1::Passing& p : new_passings_)
+    passings_.push_back(p);
+  while (passings_.size() > options_.passings_kept) {
+    passings_floor_ = passings_.front().version();
+    passings_.pop_front();
+  }
+  // Which standings tables the changed runners belong to.
+  std::set<std::pair<RaceIndex, std::string>> touched;
+  for (RunnerIndex r : changed_) {
+    const Participant& p = engine_.event().participants[r];
+    for (std::string& c : RaceEngine::categories_of(p))
+      touched.emplace(p.race, std::move(c));
+  }
+  for (auto it = shapes_.begin(); it != shapes_.end();) {
+    Shape& shape = it->second;
+    std::erase_if(shape.subscribers, [](const Subscriber& s) { return s.subscriber.expired(); });
+    if (shape.subscribers.empty()) {
+      it = shapes_.erase(it);
+      continue;
+    }
+    const SubscriptionShape& s = shape.shape;
+    v1::LiveMessage message;
+    message.set_version(version_);
+    message.set_subscription(s.key);
+    switch (s.kind) {
+      case v1::SUBSCRIPTION_KIND_STANDINGS: {
+        if (!touched.contains({s.race, s.category})) break;
+        v1::StandingsSnapshot page =
+            make_standings(engine_, s.race, s.category, s.offset, s.limit, version_);
+        // An unchanged page keeps its version: the next delta must start where clients are.
+        if (auto delta = diff_standings(shape.page, page)) {
+          *message.mutable_standings_delta() = std::move(*delta);
+          deliver(shape, message, LiveFrame::Kind::delta);
+          shape.page = std::move(page);
+        }
+        break;
+      }
+      case v1::SUBSCRIPTION_KIND_PASSINGS: {
+        v1::PassingBatch* batch = message.mutable_passings();
+        for (const v1::Passing& p : new_passings_) {
+          if (passing_matches(s, p)) *batch->add_passings() = p;
+        }
+        if (batch->passings_size() > 0) deliver(shape, message, LiveFrame::Kind::append);
+        break;
+      }
+      case v1::SUBSCRIPTION_KIND_RUNNERS:
+        if (is_changed_[s.runner]) {
+          *message.mutable_runner() = make_runner_detail(engine_, s.runner, race_clock_);
+          deliver(shape, message, LiveFrame::Kind::snapshot);
+        }
+        break;
+      case v1::SUBSCRIPTION_KIND_MAP: {
+        v1::RunnerStateBatch* batch = message.mutable_runner_states();
+        for (RunnerIndex r : changed_) {
+          if (s.race == kNoIndex || engine_.event().participants[r].race == s.race)
+            *batch->add_runners() = make_runner_state(engine_, r);
+        }
+        batch->set_server_time_ms(race_clock_);
+        if (batch->runners_size() > 0) deliver(shape, message, LiveFrame::Kind::append);
+        break;
+      }
+      default:
+        break;
+    }
+    ++it;
+  }
+  for (RunnerIndex r : changed_)
+    is_changed_[r] = false;
+  changed_.clear();
+  new_passings_.clear();
+}
+
+v1::LiveMessage PushHub::snapshot_message(Shape& shape, std::uint32_t passings_snapshot) {
+  const SubscriptionShape& s = shape.shape;
+  v1::LiveMessage message;
+  message.set_version(version_);
+  message.set_subscription(s.key);
+  switch (s.kind) {
+    case v1::SUBSCRIPTION_KIND_STANDINGS:
+      *message.mutable_standings_snapshot() = shape.page;
+      break;
+    case v1::SUBSCRIPTION_KIND_PASSINGS: {
+      v1::PassingBatch* batch = message.mutable_passings();
+      batch->set_snapshot(true);
+      std::vector<v1::Passing> recent = recent_passings(s.timing_point, passings_snapshot);
+      for (auto it = recent.rbegin(); it != recent.rend(); ++it)
+        *batch->add_passings() = std::move(*it);
+      break;
+    }
+    case v1::SUBSCRIPTION_KIND_RUNNERS:
+      *message.mutable_runner() = make_runner_detail(engine_, s.runner, race_clock_);
+      break;
+    case v1::SUBSCRIPTION_KIND_MAP: {
+      v1::RunnerStateBatch* batch = message.mutable_runner_states();
+      const auto& participants = engine_.event().participants;
+      for (RunnerIndex r = 0; r < participants.size(); ++r) {
+        if (s.race != kNoIndex && participants[r].race != s.race) continue;
+        if (engine_.status(r) == RunnerStatus::not_started) continue;
+        *batch->add_runners() = make_runner_state(engine_, r);
+      }
+      batch->set_server_time_ms(race_clock_);
+      break;
+    }
+    default:
+      break;
+  }
+  return message;
+}
+
+void PushHub::subscribe(const std::shared_ptr<LiveSubscriber>& subscriber,
+                        const std::vector<SubscriptionShape>& shapes, std::uint64_t since_version,
+                        std::uint32_t passings_snapshot) {
+  for (const SubscriptionShape& wanted : shapes) {
+    auto [it, fresh] = shapes_.try_emplace(wanted.key);
+    Shape& shape = it->second;
+    if (fresh) {
+      shape.shape = wanted;
+      if (wanted.kind == v1::SUBSCRIPTION_KIND_STANDINGS) {
+        shape.page = make_standings(engine_, wanted.race, wanted.category, wanted.offset,
+                                    wanted.limit, version_);
+      }
+    }
+    const bool already = std::any_of(shape.subscribers.begin(), shape.subscribers.end(),
+                                     [&](const Subscriber& s) { return s.id == subscriber.get(); });
+    if (!already) shape.subscribers.push_back({subscriber, subscriber.get(), subscriber->format()});
+    const bool json = subscriber->format() == LiveFormat::json;
+    // Passings resumed from a version still kept: exactly what was missed, no snapshot.
+    if (wanted.kind == v1::SUBSCRIPTION_KIND_PASSINGS && since_version > 0 &&
+        since_version >= passings_floor_ && since_version <= version_) {
+      v1::LiveMessage message;
+      message.set_version(version_);
+      message.set_subscription(wanted.key);
+      v1::PassingBatch* batch = message.mutable_passings();
+      for (const v1::Passing& p : passings_) {
+        if (p.version() > since_version && passing_matches(wanted, p)) *batch->add_passings() = p;
+      }
+      subscriber->deliver(make_frame(message, LiveFrame::Kind::append, json, !json));
+      continue;
+    }
+    subscriber->deliver(make_frame(snapshot_message(shape, passings_snapshot),
+                                   LiveFrame::Kind::snapshot, json, !json));
+  }
+}
+
+void PushHub::resend_snapshot(const std::shared_ptr<LiveSubscriber>& subscriber,
+                              std::string_view key) {
+  auto it = shapes_.find(key);
+  if (it == shapes_.end()) return;
+  const bool json = subscriber->format() == LiveFormat::json;
+  subscriber->deliver(
+      make_frame(snapshot_message(it->second, 50), LiveFrame::Kind::snapshot, json, !json));
+}
+
+void PushHub::unsubscribe(const LiveSubscriber* subscriber, std::string_view key) {
+  auto it = shapes_.find(key);
+  if (it == shapes_.end()) return;
+  std::erase_if(it->second.subscribers, [&](const Subscriber& s) { return s.id == subscriber; });
+  if (it->second.subscribers.empty()) shapes_.erase(it);
+}
+
+void PushHub::remove(const LiveSubscriber* subscriber) {
+  for (auto it = shapes_.begin(); it != shapes_.end();) {
+    std::erase_if(it->second.subscribers, [&](const Subscriber& s) { return s.id == subscriber; });
+    it = it->second.subscribers.empty() ? shapes_.erase(it) : std::next(it);
+  }
+}
+
+std::vector<v1::Passing> PushHub::recent_passings(TimingPointIndex timing_point,
+                                                  std::size_t limit) const {
+  std::vector<v1::Passing> out;
+  SubscriptionShape filter;
+  filter.timing_point = timing_point;
+  for (auto it = passings_.rbegin(); it != passings_.rend() && out.size() < limit; ++it) {
+    if (passing_matches(filter, *it)) out.push_back(*it);
+  }
+  return out;
+}
+
+PushHubStats PushHub::stats() const {
+  PushHubStats s;
+  s.shapes = shapes_.size();
+  for (const auto& [key, shape] : shapes_)
+    s.subscriptions += shape.subscribers.size();
+  s.frames_built = frames_built_;
+  s.frames_delivered = frames_delivered_;
+  return s;
+}
+
+}  // namespace splitstream

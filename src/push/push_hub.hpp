@@ -1,0 +1,121 @@
+// The shared state of live push (Beast's chat-server `shared_state`): who follows what, and the
+// updates built from the engine after each batch of stream entries. Every update is encoded
+// once per subscription shape and format; all its subscribers share the bytes. Lives on the
+// engine's strand: every member function is called there.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/race_engine.hpp"
+#include "push/live_protocol.hpp"
+
+namespace splitstream {
+
+// One live message, encoded for the formats its subscribers use.
+struct LiveFrame {
+  enum class Kind : std::uint8_t {
+    snapshot,  // replaces the client's state of the subscription
+    delta,     // applies to the previous state: may be coalesced into a later snapshot
+    append,    // adds to it (passings, runner states): never dropped
+    reply,     // an answer to the client's own message
+  };
+  Kind kind = Kind::append;
+  std::string subscription;
+  std::shared_ptr<const std::string> json;
+  std::shared_ptr<const std::string> protobuf;
+
+  const std::string& bytes(LiveFormat format) const {
+    return format == LiveFormat::protobuf ? *protobuf : *json;
+  }
+};
+
+std::shared_ptr<const LiveFrame> make_frame(const v1::LiveMessage& message, LiveFrame::Kind kind,
+                                            bool json, bool protobuf);
+
+// A connection that receives frames (websocket_session). deliver() may be called from any
+// thread; the subscriber queues the frame on its own strand.
+class LiveSubscriber {
+ public:
+  virtual ~LiveSubscriber() = default;
+  virtual LiveFormat format() const = 0;
+  virtual void deliver(std::shared_ptr<const LiveFrame> frame) = 0;
+};
+
+struct PushHubOptions {
+  std::size_t passings_kept = 10'000;  // for resume and GET /api/v1/passings
+};
+
+struct PushHubStats {
+  std::size_t shapes = 0;
+  std::size_t subscriptions = 0;
+  std::uint64_t frames_built = 0;
+  std::uint64_t frames_delivered = 0;
+};
+
+class PushHub {
+ public:
+  // `engine` must outlive the hub.
+  explicit PushHub(const RaceEngine& engine, PushHubOptions options = {});
+
+  // Right after engine.apply() of the stream entry numbered `version` (read time `time_ms`).
+  void note_applied(const ApplyResult& result, std::uint64_t version, TimeMs time_ms);
+  // After a batch of entries: builds and delivers every update.
+  void publish();
+
+  // Adds the shapes for `subscriber` and sends each its snapshot (or, for passings resumed
+  // from a version still kept, exactly the passings after it).
+  void subscribe(const std::shared_ptr<LiveSubscriber>& subscriber,
+                 const std::vector<SubscriptionShape>& shapes, std::uint64_t since_version,
+                 std::uint32_t passings_snapshot);
+  void unsubscribe(const LiveSubscriber* subscriber, std::string_view key);
+  void remove(const LiveSubscriber* subscriber);
+  // A subscriber that dropped deltas asks for the current state again.
+  void resend_snapshot(const std::shared_ptr<LiveSubscriber>& subscriber, std::string_view key);
+
+  std::uint64_t version() const { return version_; }
+  // The latest race time applied: the clock projections and ETAs use.
+  TimeMs race_clock() const { return race_clock_; }
+  // Most recent passings first, at one timing point (kNoIndex: all).
+  std::vector<v1::Passing> recent_passings(TimingPointIndex timing_point, std::size_t limit) const;
+  PushHubStats stats() const;
+
+ private:
+  struct Subscriber {
+    std::weak_ptr<LiveSubscriber> subscriber;
+    const LiveSubscriber* id;
+    LiveFormat format;
+  };
+  struct Shape {
+    SubscriptionShape shape;
+    std::vector<Subscriber> subscribers;
+    v1::StandingsSnapshot page;  // standings: the page as last published
+  };
+
+  v1::LiveMessage snapshot_message(Shape& shape, std::uint32_t passings_snapshot);
+  void deliver(Shape& shape, const v1::LiveMessage& message, LiveFrame::Kind kind);
+  bool passing_matches(const SubscriptionShape& shape, const v1::Passing& passing) const;
+
+  const RaceEngine& engine_;
+  PushHubOptions options_;
+  std::map<std::string, Shape, std::less<>> shapes_;
+  std::uint64_t version_ = 0;
+  TimeMs race_clock_ = 0;
+  // Since the last publish().
+  std::vector<RunnerIndex> changed_;
+  std::vector<bool> is_changed_;
+  std::vector<v1::Passing> new_passings_;
+  // Recent passings, oldest first, and the version of the newest one dropped from them.
+  std::deque<v1::Passing> passings_;
+  std::uint64_t passings_floor_ = 0;
+  std::uint64_t frames_built_ = 0;
+  std::uint64_t frames_delivered_ = 0;
+};
+
+}  // namespace splitstream

@@ -1,0 +1,294 @@
+#include "push/websocket_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <set>
+
+namespace splitstream {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+class WebSocketSession final : public LiveSubscriber,
+                               public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  WebSocketSession(tcp::socket socket, std::shared_ptr<PushContext> context, LiveFormat format)
+      : strand_(asio::make_strand(socket.get_executor())),
+        ws_(tcp::socket(strand_, tcp::v4(), socket.release())),
+        context_(std::move(context)),
+        format_(format),
+        subscriptions_(context_->options.limits.max_subscriptions),
+        wake_(strand_) {
+    ++context_->connections;
+  }
+  ~WebSocketSession() override { --context_->connections; }
+
+  LiveFormat format() const override { return format_; }
+
+  void deliver(std::shared_ptr<const LiveFrame> frame) override {
+    asio::post(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
+      self->enqueue(std::move(frame));
+    });
+  }
+
+  void start(HttpRequest request) {
+    asio::co_spawn(strand_, run(shared_from_this(), std::move(request)), asio::detached);
+  }
+
+ private:
+  // `self` keeps the session alive while it runs.
+  asio::awaitable<void> run([[maybe_unused]] std::shared_ptr<WebSocketSession> self,
+                            HttpRequest request) {
+    const WebSocketOptions& o = context_->options;
+    websocket::stream_base::timeout timeouts;
+    timeouts.handshake_timeout = o.handshake_timeout;
+    timeouts.idle_timeout = o.idle_timeout;
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.read_message_max(o.max_client_message_bytes);
+    const std::string_view protocol =
+        format_ == LiveFormat::protobuf ? kProtobufSubprotocol : kJsonSubprotocol;
+    const bool echo_protocol = request.count(beast::http::field::sec_websocket_protocol) > 0;
+    ws_.set_option(
+        websocket::stream_base::decorator([protocol, echo_protocol](websocket::response_type& res) {
+          res.set(beast::http::field::server, "splitstream");
+          if (echo_protocol) res.set(beast::http::field::sec_websocket_protocol, protocol);
+        }));
+    auto [accept_error] = co_await ws_.async_accept(request, kNoThrow);
+    if (accept_error) co_return;
+    ws_.binary(format_ == LiveFormat::protobuf);
+    asio::co_spawn(strand_, write_loop(shared_from_this()), asio::detached);
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [read_error, n] = co_await ws_.async_read(buffer, kNoThrow);
+      if (read_error) break;
+      const std::string payload = beast::buffers_to_string(buffer.data());
+      buffer.consume(buffer.size());
+      handle(payload, ws_.got_binary());
+    }
+    closing_ = true;
+    wake_.cancel();
+    asio::post(context_->engine_strand,
+               [context = context_, id = static_cast<const LiveSubscriber*>(this)] {
+                 context->hub.remove(id);
+               });
+  }
+
+  void reply(const v1::LiveMessage& message) {
+    const bool json = format_ == LiveFormat::json;
+    enqueue(make_frame(message, LiveFrame::Kind::reply, json, !json));
+  }
+
+  void handle(const std::string& payload, bool binary) {
+    auto parsed = parse_client_message(payload, binary);
+    if (auto* error = std::get_if<LiveRequestError>(&parsed)) {
+      reply(error_message(*error));
+      return;
+    }
+    const v1::ClientMessage& message = std::get<v1::ClientMessage>(parsed);
+    if (message.has_unsubscribe()) {
+      const std::string& key = message.unsubscribe().subscription();
+      if (!subscriptions_.remove(key)) {
+        reply(error_message({"unknown_subscription", "no subscription \"" + key + "\""}));
+        return;
+      }
+      awaiting_snapshot_.erase(key);
+      asio::post(context_->engine_strand, [context = context_, self = shared_from_this(), key] {
+        context->hub.unsubscribe(self.get(), key);
+      });
+      return;
+    }
+    const v1::Subscribe& subscribe = message.subscribe();
+    auto resolved = resolve_subscribe(context_->catalog, subscribe, context_->options.limits);
+    if (auto* error = std::get_if<LiveRequestError>(&resolved)) {
+      reply(error_message(*error));
+      return;
+    }
+    auto added = subscriptions_.add(std::move(std::get<std::vector<SubscriptionShape>>(resolved)));
+    if (auto* error = std::get_if<LiveRequestError>(&added)) {
+      reply(error_message(*error));
+      return;
+    }
+    std::vector<SubscriptionShape> shapes =
+        std::move(std::get<std::vector<SubscriptionShape>>(added));
+    v1::LiveMessage answer;
+    for (const SubscriptionShape& s : shapes)
+      answer.mutable_subscribed()->add_subscriptions(s.key);
+    reply(answer);
+    const std::uint32_t snapshot_size = subscribe.limit() == 0 ? 50 : subscribe.limit();
+    asio::post(context_->engine_strand,
+               [context = context_, self = shared_from_this(), shapes = std::move(shapes),
+                since = subscribe.since_version(),
+                snapshot_size] { context->hub.subscribe(self, shapes, since, snapshot_size); });
+  }
+
+  // On the strand: queue a frame, or drop / coalesce it, or shed the viewer.
+  void enqueue(std::shared_ptr<const LiveFrame> frame) {
+    if (closing_) return;
+    const WebSocketOptions& o = context_->options;
+    const std::string& key = frame->subscription;
+    if (frame->kind != LiveFrame::Kind::reply && !subscriptions_.contains(key)) return;
+    if (frame->kind == LiveFrame::Kind::delta) {
+      // A delta only applies to the state before it: once one is dropped, the others are
+      // useless until a snapshot arrives.
+      if (awaiting_snapshot_.contains(key)) return;
+      if (queue_.size() >= o.coalesce_at) {
+        awaiting_snapshot_.insert(key);
+        resync_.insert(key);
+        return;
+      }
+    }
+    if (frame->kind == LiveFrame::Kind::snapshot) awaiting_snapshot_.erase(key);
+    const std::size_t size = frame->bytes(format_).size();
+    if (queue_.size() >= o.max_queue_frames || queued_bytes_ + size > o.max_queue_bytes) {
+      shed("too slow: " + std::to_string(queue_.size()) + " messages (" +
+           std::to_string(queued_bytes_) + " bytes) waiting");
+      return;
+    }
+    queue_.push_back(std::move(frame));
+    queued_bytes_ += size;
+    wake_.cancel();
+  }
+
+  void shed(std::string reason) {
+    closing_ = true;
+    ++context_->shed;
+    queue_.clear();
+    queued_bytes_ = 0;
+    wake_.cancel();
+    // A close frame with the reason; a viewer that reads nothing more is cut off after the
+    // close timeout.
+    beast::get_lowest_layer(ws_).expires_after(context_->options.close_timeout);
+    asio::co_spawn(
+        strand_,
+        [self = shared_from_this(), reason = std::move(reason)]() -> asio::awaitable<void> {
+          websocket::close_reason why(websocket::close_code::try_again_later, reason);
+          co_await self->ws_.async_close(why, kNoThrow);
+          beast::error_code ignored;
+          beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        },
+        asio::detached);
+  }
+
+  void ask_snapshots_again() {
+    for (const std::string& key : resync_) {
+      asio::post(context_->engine_strand, [context = context_, self = shared_from_this(), key] {
+        context->hub.resend_snapshot(self, key);
+      });
+    }
+    resync_.clear();
+  }
+
+  static asio::awaitable<void> write_loop(std::shared_ptr<WebSocketSession> self) {
+    while (!self->closing_) {
+      if (self->queue_.empty()) {
+        if (!self->resync_.empty()) self->ask_snapshots_again();
+        self->wake_.expires_at(std::chrono::steady_clock::time_point::max());
+        co_await self->wake_.async_wait(kNoThrow);
+        continue;
+      }
+      const std::shared_ptr<const LiveFrame> frame = self->queue_.front();
+      auto [error, written] =
+          co_await self->ws_.async_write(asio::buffer(frame->bytes(self->format_)), kNoThrow);
+      if (error) break;
+      if (self->closing_) break;
+      self->queue_.pop_front();
+      self->queued_bytes_ -= frame->bytes(self->format_).size();
+      if (!self->resync_.empty() && self->queue_.size() <= self->context_->options.resync_below)
+        self->ask_snapshots_again();
+    }
+  }
+
+  asio::strand<asio::any_io_executor> strand_;
+  websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<PushContext> context_;
+  LiveFormat format_;
+  SubscriptionSet subscriptions_;
+  asio::steady_timer wake_;
+  std::deque<std::shared_ptr<const LiveFrame>> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::set<std::string, std::less<>> resync_;             // snapshots to ask for again
+  std::set<std::string, std::less<>> awaiting_snapshot_;  // deltas dropped until one arrives
+  bool closing_ = false;
+};
+
+}  // namespace
+
+std::optional<LiveFormat> choose_subprotocol(std::string_view offered) {
+  std::optional<LiveFormat> chosen;
+  while (!offered.empty()) {
+    const auto comma = offered.find(',');
+    const std::string_view item = trim(offered.substr(0, comma));
+    if (item == kProtobufSubprotocol) return LiveFormat::protobuf;
+    if (item == kJsonSubprotocol) chosen = LiveFormat::json;
+    if (comma == std::string_view::npos) break;
+    offered.remove_prefix(comma + 1);
+  }
+  return chosen;
+}
+
+asio::awaitable<void> serve_websocket(beast::tcp_stream& stream, HttpRequest request,
+                                      std::shared_ptr<PushContext> context) {
+  const WebSocketOptions& o = context->options;
+  auto refuse = [&](beast::http::status status, std::string_view code,
+                    std::string message) -> HttpResponse {
+    HttpResponse res = error_response(request, status, code, message);
+    res.keep_alive(false);
+    return res;
+  };
+  std::optional<HttpResponse> refusal;
+  const std::string_view origin = request[beast::http::field::origin];
+  if (!o.allowed_origins.empty() && !origin.empty() &&
+      std::find(o.allowed_origins.begin(), o.allowed_origins.end(), origin) ==
+          o.allowed_origins.end()) {
+    refusal = refuse(beast::http::status::forbidden, "origin_not_allowed",
+                     "Origin " + std::string(origin) + " is not in the allowed origins");
+  }
+  LiveFormat format = LiveFormat::json;
+  if (!refusal && request.count(beast::http::field::sec_websocket_protocol) > 0) {
+    const auto chosen = choose_subprotocol(request[beast::http::field::sec_websocket_protocol]);
+    if (chosen) {
+      format = *chosen;
+    } else {
+      refusal = refuse(beast::http::status::bad_request, "unsupported_subprotocol",
+                       "Sec-WebSocket-Protocol: offer " + std::string(kJsonSubprotocol) + " or " +
+                           std::string(kProtobufSubprotocol));
+    }
+  }
+  if (!refusal && context->connections.load() >= o.max_connections) {
+    refusal = refuse(beast::http::status::service_unavailable, "too_many_viewers",
+                     "this node serves " + std::to_string(o.max_connections) +
+                         " viewers already; retry or use another node");
+  }
+  if (refusal) {
+    co_await beast::http::async_write(stream, *refusal, kNoThrow);
+    co_return;
+  }
+  stream.expires_never();  // the WebSocket's own timeouts take over
+  auto session =
+      std::make_shared<WebSocketSession>(stream.release_socket(), std::move(context), format);
+  session->start(std::move(request));
+}
+
+}  // namespace splitstream

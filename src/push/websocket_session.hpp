@@ -1,0 +1,60 @@
+// One viewer's WebSocket (/ws): the subscription protocol in, live frames out. Each connection
+// has a bounded send queue: when a viewer falls behind, its standings deltas are dropped and a
+// fresh snapshot follows once it has caught up; a viewer whose queue still overflows is closed
+// with a reason. Nothing a slow viewer does reaches the hub or the other viewers.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/router.hpp"
+#include "push/live_protocol.hpp"
+#include "push/push_hub.hpp"
+
+namespace splitstream {
+
+struct WebSocketOptions {
+  LiveLimits limits;
+  std::vector<std::string> allowed_origins;  // empty: any Origin
+  std::chrono::seconds idle_timeout{60};     // pings at half of it; closed without pongs
+  std::chrono::seconds handshake_timeout{10};
+  std::size_t max_client_message_bytes = 16 * 1024;
+  std::size_t coalesce_at = 64;         // queued frames: standings deltas dropped beyond
+  std::size_t resync_below = 8;         // ... and snapshots asked again below this
+  std::size_t max_queue_frames = 4096;  // beyond either limit: closed
+  std::size_t max_queue_bytes = 16u << 20;
+  std::chrono::seconds close_timeout{5};  // a closed viewer's last chance to read
+  std::size_t max_connections = 50'000;
+};
+
+// What every viewer connection shares. The hub lives on `engine_strand`.
+struct PushContext {
+  PushContext(PushHub& h, boost::asio::any_io_executor strand, const LiveCatalog& c,
+              WebSocketOptions o)
+      : hub(h), engine_strand(std::move(strand)), catalog(c), options(std::move(o)) {}
+
+  PushHub& hub;
+  boost::asio::any_io_executor engine_strand;
+  const LiveCatalog& catalog;
+  WebSocketOptions options;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::uint64_t> shed{0};  // viewers closed for falling behind
+};
+
+// Serves an upgrade request on `stream` (from http_session): refuses a bad Origin, an unknown
+// subprotocol or a full server with an HTTP error; otherwise runs the WebSocket session on a
+// strand of its own and returns at once.
+boost::asio::awaitable<void> serve_websocket(boost::beast::tcp_stream& stream, HttpRequest request,
+                                             std::shared_ptr<PushContext> context);
+
+// Picks the format from the Sec-WebSocket-Protocol list; nullopt when none is ours.
+std::optional<LiveFormat> choose_subprotocol(std::string_view offered);
+
+}  // namespace splitstream
