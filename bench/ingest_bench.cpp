@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "ingest/frame_codec.hpp"
 #include "splitstream/v1/device.pb.h"
 #include "support/child_process.hpp"
@@ -39,9 +40,9 @@
 #include "support/redis_server.hpp"
 
 namespace {
+using namespace splitstream::bench;
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 using splitstream::encode_frame;
 using splitstream::test_support::RedisServer;
 using splitstream::testing::DeviceClient;
@@ -117,88 +118,6 @@ Options parse(int argc, char** argv) {
   if (o.batch > 10'000) usage("--batch is at most 10000 (the protocol's limit)");
   if (o.devices > 2 * kTimingPoints.size()) usage("the demo event has 10 devices");
   return o;
-}
-
-// `splitstream serve` as a child that dies with this process.
-class Server {
- public:
-  explicit Server(const std::vector<std::string>& args) {
-    std::vector<std::string> all = args;
-    std::vector<char*> argv;
-    for (std::string& a : all)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  ~Server() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  Server(const Server&) = delete;
-  Server& operator=(const Server&) = delete;
-
-  pid_t pid() const { return pid_; }
-  bool running() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
-  // SIGTERM, then the exit status (SIGKILL after 10 s: -1).
-  int stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + 10s;
-    while (Clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-// CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
-double process_cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = all.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(all.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);
-  }
-  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-double self_cpu_seconds() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& tv) {
-    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-// A number after `name:` or `name=` in Redis INFO text, or 0.
-double info_field(const std::string& info, const std::string& name) {
-  const auto at = info.find(name);
-  if (at == std::string::npos) return 0;
-  return std::strtod(info.c_str() + at + name.size() + 1, nullptr);
 }
 
 std::string chip_code(std::uint64_t n) {

@@ -62,6 +62,7 @@ void PushHub::deliver(Shape& shape, const v1::LiveMessage& message, LiveFrame::K
 }
 
 void PushHub::publish() {
+  published_version_ = version_;
   // Passings kept for resume and REST.
   for (const v1::Passing& p : new_passings_)
     passings_.push_back(p);
@@ -145,6 +146,8 @@ v1::LiveMessage PushHub::snapshot_message(Shape& shape, std::uint32_t passings_s
       *message.mutable_standings_snapshot() = shape.page;
       break;
     case v1::SUBSCRIPTION_KIND_PASSINGS: {
+      // Passings not yet published come with the next publish(): label what this holds.
+      message.set_version(published_version_);
       v1::PassingBatch* batch = message.mutable_passings();
       batch->set_snapshot(true);
       std::vector<v1::Passing> recent = recent_passings(s.timing_point, passings_snapshot);
@@ -191,9 +194,9 @@ void PushHub::subscribe(const std::shared_ptr<LiveSubscriber>& subscriber,
     const bool json = subscriber->format() == LiveFormat::json;
     // Passings resumed from a version still kept: exactly what was missed, no snapshot.
     if (wanted.kind == v1::SUBSCRIPTION_KIND_PASSINGS && since_version > 0 &&
-        since_version >= passings_floor_ && since_version <= version_) {
+        since_version >= passings_floor_ && since_version <= published_version_) {
       v1::LiveMessage message;
-      message.set_version(version_);
+      message.set_version(published_version_);
       message.set_subscription(wanted.key);
       v1::PassingBatch* batch = message.mutable_passings();
       for (const v1::Passing& p : passings_) {

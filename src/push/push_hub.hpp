@@ -105,7 +105,8 @@ class PushHub {
   const RaceEngine& engine_;
   PushHubOptions options_;
   std::map<std::string, Shape, std::less<>> shapes_;
-  std::uint64_t version_ = 0;
+  std::uint64_t version_ = 0;            // stream entries applied
+  std::uint64_t published_version_ = 0;  // version_ at the last publish()
   TimeMs race_clock_ = 0;
   // Since the last publish().
   std::vector<RunnerIndex> changed_;

@@ -38,8 +38,7 @@ class WebSocketSession final : public LiveSubscriber,
         ws_(tcp::socket(strand_, tcp::v4(), socket.release())),
         context_(std::move(context)),
         format_(format),
-        subscriptions_(context_->options.limits.max_subscriptions),
-        wake_(strand_) {
+        subscriptions_(context_->options.limits.max_subscriptions) {
     ++context_->connections;
   }
   ~WebSocketSession() override { --context_->connections; }
@@ -67,6 +66,8 @@ class WebSocketSession final : public LiveSubscriber,
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
     ws_.read_message_max(o.max_client_message_bytes);
+    // Whole messages, written straight from the shared frame: no per-connection write buffer.
+    ws_.auto_fragment(false);
     const std::string_view protocol =
         format_ == LiveFormat::protobuf ? kProtobufSubprotocol : kJsonSubprotocol;
     const bool echo_protocol = request.count(beast::http::field::sec_websocket_protocol) > 0;
@@ -77,8 +78,10 @@ class WebSocketSession final : public LiveSubscriber,
         }));
     auto [accept_error] = co_await ws_.async_accept(request, kNoThrow);
     if (accept_error) co_return;
+    request = {};  // its headers are not needed again: an idle viewer should cost little
     ws_.binary(format_ == LiveFormat::protobuf);
-    asio::co_spawn(strand_, write_loop(shared_from_this()), asio::detached);
+    accepted_ = true;
+    write_next();
     beast::flat_buffer buffer;
     for (;;) {
       auto [read_error, n] = co_await ws_.async_read(buffer, kNoThrow);
@@ -88,7 +91,6 @@ class WebSocketSession final : public LiveSubscriber,
       handle(payload, ws_.got_binary());
     }
     closing_ = true;
-    wake_.cancel();
     asio::post(context_->engine_strand,
                [context = context_, id = static_cast<const LiveSubscriber*>(this)] {
                  context->hub.remove(id);
@@ -161,34 +163,38 @@ class WebSocketSession final : public LiveSubscriber,
     }
     if (frame->kind == LiveFrame::Kind::snapshot) awaiting_snapshot_.erase(key);
     const std::size_t size = frame->bytes(format_).size();
-    if (queue_.size() >= o.max_queue_frames || queued_bytes_ + size > o.max_queue_bytes) {
+    // A frame larger than the whole limit still goes out to a viewer that has caught up.
+    if (!queue_.empty() &&
+        (queue_.size() >= o.max_queue_frames || queued_bytes_ + size > o.max_queue_bytes)) {
       shed("too slow: " + std::to_string(queue_.size()) + " messages (" +
            std::to_string(queued_bytes_) + " bytes) waiting");
       return;
     }
     queue_.push_back(std::move(frame));
     queued_bytes_ += size;
-    wake_.cancel();
+    if (!writing_) write_next();
   }
 
   void shed(std::string reason) {
     closing_ = true;
     ++context_->shed;
-    queue_.clear();
+    queue_.clear();  // the frame being written, if any, is held by its write
     queued_bytes_ = 0;
-    wake_.cancel();
-    // A close frame with the reason; a viewer that reads nothing more is cut off after the
-    // close timeout.
+    close_reason_ = std::move(reason);
+    // A viewer that reads nothing more is cut off after the close timeout.
     beast::get_lowest_layer(ws_).expires_after(context_->options.close_timeout);
-    asio::co_spawn(
-        strand_,
-        [self = shared_from_this(), reason = std::move(reason)]() -> asio::awaitable<void> {
-          websocket::close_reason why(websocket::close_code::try_again_later, reason);
-          co_await self->ws_.async_close(why, kNoThrow);
-          beast::error_code ignored;
-          beast::get_lowest_layer(self->ws_).socket().close(ignored);
-        },
-        asio::detached);
+    if (!writing_) send_close();  // else once the write in flight completes
+  }
+
+  // The close frame with the reason, after any frame in flight (one write at a time).
+  void send_close() {
+    if (close_sent_) return;
+    close_sent_ = true;
+    websocket::close_reason why(websocket::close_code::try_again_later, close_reason_);
+    ws_.async_close(why, [self = shared_from_this()](beast::error_code) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
   }
 
   void ask_snapshots_again() {
@@ -200,24 +206,33 @@ class WebSocketSession final : public LiveSubscriber,
     resync_.clear();
   }
 
-  static asio::awaitable<void> write_loop(std::shared_ptr<WebSocketSession> self) {
-    while (!self->closing_) {
-      if (self->queue_.empty()) {
-        if (!self->resync_.empty()) self->ask_snapshots_again();
-        self->wake_.expires_at(std::chrono::steady_clock::time_point::max());
-        co_await self->wake_.async_wait(kNoThrow);
-        continue;
-      }
-      const std::shared_ptr<const LiveFrame> frame = self->queue_.front();
-      auto [error, written] =
-          co_await self->ws_.async_write(asio::buffer(frame->bytes(self->format_)), kNoThrow);
-      if (error) break;
-      if (self->closing_) break;
-      self->queue_.pop_front();
-      self->queued_bytes_ -= frame->bytes(self->format_).size();
-      if (!self->resync_.empty() && self->queue_.size() <= self->context_->options.resync_below)
-        self->ask_snapshots_again();
+  // One write at a time, chained from its completion (no coroutine or timer per frame: with
+  // thousands of viewers the per-frame overhead is what counts).
+  void write_next() {
+    if (!accepted_ || writing_ || closing_) return;
+    if (queue_.empty()) {
+      if (!resync_.empty()) ask_snapshots_again();
+      return;
     }
+    writing_ = true;
+    // The completion keeps the frame (and so its bytes) alive, whatever happens to the queue.
+    std::shared_ptr<const LiveFrame> frame = queue_.front();
+    const std::string& bytes = frame->bytes(format_);
+    ws_.async_write(asio::buffer(bytes), [self = shared_from_this(), frame](beast::error_code error,
+                                                                            std::size_t) {
+      self->writing_ = false;
+      if (error) return;
+      if (self->closing_) {
+        if (!self->close_reason_.empty()) self->send_close();
+        return;
+      }
+      self->queued_bytes_ -= self->queue_.front()->bytes(self->format_).size();
+      self->queue_.pop_front();
+      if (!self->resync_.empty() && self->queue_.size() <= self->context_->options.resync_below) {
+        self->ask_snapshots_again();
+      }
+      self->write_next();
+    });
   }
 
   asio::strand<asio::any_io_executor> strand_;
@@ -225,11 +240,14 @@ class WebSocketSession final : public LiveSubscriber,
   std::shared_ptr<PushContext> context_;
   LiveFormat format_;
   SubscriptionSet subscriptions_;
-  asio::steady_timer wake_;
   std::deque<std::shared_ptr<const LiveFrame>> queue_;
   std::size_t queued_bytes_ = 0;
   std::set<std::string, std::less<>> resync_;             // snapshots to ask for again
   std::set<std::string, std::less<>> awaiting_snapshot_;  // deltas dropped until one arrives
+  std::string close_reason_;                              // set when shed
+  bool close_sent_ = false;
+  bool accepted_ = false;  // the handshake is done: frames may be written
+  bool writing_ = false;
   bool closing_ = false;
 };
 

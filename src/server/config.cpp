@@ -114,6 +114,8 @@ const std::vector<Setting>& settings() {
            &ServerConfig::allowed_origins),
       number("ws-idle-timeout", "seconds before a silent viewer is pinged and then dropped",
              &ServerConfig::ws_idle_timeout_s, 2, 3600),
+      number("push-interval", "milliseconds between live updates (updates in between coalesce)",
+             &ServerConfig::push_interval_ms, 0, 10'000),
       number("max-viewers", "WebSocket connections this node accepts", &ServerConfig::max_viewers,
              1u, 1'000'000u),
       number("viewer-queue-bytes", "bytes queued for one viewer before it is closed as too slow",

@@ -36,6 +36,7 @@ struct ServerConfig {
   bool push_role = true;        // /ws and the REST API
   std::string allowed_origins;  // comma-separated; empty: any Origin on /ws
   int ws_idle_timeout_s = 60;
+  int push_interval_ms = 50;  // at most one update per subscription this often
   std::uint32_t max_viewers = 50'000;
   std::uint32_t viewer_queue_bytes = 16u << 20;  // a viewer further behind is closed
 };

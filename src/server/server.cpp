@@ -243,6 +243,29 @@ int run_server(const ServerConfig& config, const Event& event) {
   PushHub hub(engine);
   const LiveCatalog catalog(event);
   std::uint64_t entries_seen = 0;  // engine strand
+  // Updates go out at most every --push-interval-ms, so a viewer gets a few larger messages
+  // a second rather than one per stream read, whatever the read rate.
+  asio::steady_timer publish_timer(engine_strand);
+  bool publish_scheduled = false;
+  Clock::time_point last_publish{};
+  const auto push_interval = std::chrono::milliseconds(config.push_interval_ms);
+  auto schedule_publish = [&] {
+    if (publish_scheduled) return;
+    const auto now = Clock::now();
+    if (now - last_publish >= push_interval) {
+      last_publish = now;
+      hub.publish();
+      return;
+    }
+    publish_scheduled = true;
+    publish_timer.expires_at(last_publish + push_interval);
+    publish_timer.async_wait([&](const boost::system::error_code& ec) {
+      publish_scheduled = false;
+      if (ec) return;
+      last_publish = Clock::now();
+      hub.publish();
+    });
+  };
   auto apply_entries = [&](std::vector<StreamEntry>& entries, bool caught_up) {
     std::uint64_t applied = 0, skipped = 0;
     for (const StreamEntry& e : entries) {
@@ -257,7 +280,7 @@ int run_server(const ServerConfig& config, const Event& event) {
       hub.note_applied(result, entries_seen, e.time_ms);
       ++applied;
     }
-    hub.publish();
+    schedule_publish();
     const std::lock_guard lock(progress.mutex);
     progress.applied += applied;
     progress.skipped += skipped;
@@ -361,6 +384,7 @@ int run_server(const ServerConfig& config, const Event& event) {
                        redis->stop();
                        asio::post(engine_strand, [&] {
                          materializer.stop();
+                         publish_timer.cancel();
                          materializer_redis->stop();
                          follower_redis->stop();
                          ioc.stop();

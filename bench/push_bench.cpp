@@ -1,0 +1,399 @@
+// Live push under load: thousands of WebSocket viewers on loopback follow the passings while
+// the demo race's reads stream in through device connections.
+//
+//   push_bench [--viewers N] [--rate R] [--splitstream PATH] [--json FILE]
+//
+// It starts its own redis-server and `splitstream serve` on free loopback ports against the
+// demo event, opens N viewers (Protobuf subprotocol, each subscribed to all passings), measures
+// the server's resident memory before and after they connect (memory per idle connection),
+// then streams the demo race's 19,900 reads through its 10 device lines at R reads/s in all.
+// An observer follows the Redis stream and notes when each read becomes durable (what the
+// device's ack confirms); each viewer message's latency is its arrival minus that moment for
+// the read its version names. See docs/benchmarks.md.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "bench_support.hpp"
+#include "splitstream/v1/live.pb.h"
+#include "support/child_process.hpp"
+#include "support/demo_race.hpp"
+#include "support/redis_server.hpp"
+
+namespace {
+
+using namespace splitstream::bench;
+using splitstream::test_support::RedisServer;
+using splitstream::testing::DemoRace;
+using splitstream::testing::DeviceClient;
+using splitstream::testing::free_port;
+using splitstream::testing::http_get;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace v1 = splitstream::v1;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+struct Options {
+  std::size_t viewers = 20'000;
+  double rate = 1000;  // reads/s, all devices together
+  std::string splitstream = SPLITSTREAM_BIN_DIR "/splitstream";
+  std::string json;
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::cerr << "push_bench: " << problem
+            << "\nusage: push_bench [--viewers N] [--rate R] [--splitstream PATH] [--json FILE]\n";
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) usage("missing value after " + a);
+    const std::string v = argv[++i];
+    if (a == "--viewers") {
+      o.viewers = std::stoul(v);
+    } else if (a == "--rate") {
+      o.rate = std::stod(v);
+    } else if (a == "--splitstream") {
+      o.splitstream = v;
+    } else if (a == "--json") {
+      o.json = v;
+    } else {
+      usage("unknown option " + a);
+    }
+  }
+  if (o.viewers == 0 || o.rate <= 0) usage("--viewers and --rate must be positive");
+  return o;
+}
+
+// Latencies in 0.1 ms buckets up to 10 s; shared by every viewer (one client thread).
+class Histogram {
+ public:
+  void add(double ms) {
+    const auto b = static_cast<std::size_t>(std::clamp(ms, 0.0, 9999.9) * 10);
+    ++buckets_[b];
+    ++count_;
+  }
+  double percentile(double p) const {
+    const auto wanted = static_cast<std::uint64_t>(p * static_cast<double>(count_));
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < buckets_.size(); ++b) {
+      seen += buckets_[b];
+      if (seen > wanted) return static_cast<double>(b) / 10.0;
+    }
+    return 10'000;
+  }
+  std::uint64_t count() const { return count_; }
+
+ private:
+  std::vector<std::uint64_t> buckets_ = std::vector<std::uint64_t>(100'000);
+  std::uint64_t count_ = 0;
+};
+
+// When each stream entry (1-based) became visible in Redis.
+class StreamClock {
+ public:
+  explicit StreamClock(std::size_t entries) : seen_(entries + 1) {}
+  void mark(std::size_t entry, Clock::time_point t) {
+    if (entry < seen_.size()) seen_[entry].store(t.time_since_epoch().count());
+  }
+  std::optional<Clock::time_point> at(std::size_t entry) const {
+    if (entry >= seen_.size()) return std::nullopt;
+    const auto v = seen_[entry].load();
+    if (v == 0) return std::nullopt;
+    return Clock::time_point(Clock::duration(v));
+  }
+
+ private:
+  std::vector<std::atomic<Clock::rep>> seen_;
+};
+
+// The LiveMessage's version (field 1, a varint, encoded first) without parsing the rest.
+std::uint64_t message_version(std::string_view bytes) {
+  if (bytes.empty() || static_cast<unsigned char>(bytes[0]) != 0x08) return 0;
+  std::uint64_t v = 0;
+  for (std::size_t i = 1, shift = 0; i < bytes.size() && shift < 64; ++i, shift += 7) {
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  return v;
+}
+
+// Every passing, with the smallest snapshot.
+std::string subscribe_request() {
+  v1::ClientMessage subscribe;
+  subscribe.mutable_subscribe()->set_kind(v1::SUBSCRIPTION_KIND_PASSINGS);
+  subscribe.mutable_subscribe()->set_limit(1);
+  return subscribe.SerializeAsString();
+}
+
+struct ViewerStats {
+  std::size_t connected = 0;
+  std::size_t subscribed = 0;  // got its snapshot
+  std::size_t failed = 0;
+  std::uint64_t messages = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t late = 0;  // a version the observer had not seen yet
+  Histogram latency;
+};
+
+asio::awaitable<void> viewer(int port, const StreamClock& clock, ViewerStats& stats,
+                             const std::atomic<bool>& stop) {
+  websocket::stream<beast::tcp_stream> ws(co_await asio::this_coro::executor);
+  auto [connect_error] = co_await beast::get_lowest_layer(ws).async_connect(
+      {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, kNoThrow);
+  if (connect_error) {
+    ++stats.failed;
+    co_return;
+  }
+  ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+    req.set(beast::http::field::sec_websocket_protocol, "splitstream.v1.protobuf");
+  }));
+  auto [handshake_error] = co_await ws.async_handshake("127.0.0.1", "/ws", kNoThrow);
+  if (handshake_error) {
+    ++stats.failed;
+    co_return;
+  }
+  ++stats.connected;
+  ws.binary(true);
+  const std::string request = subscribe_request();
+  auto [write_error, written] = co_await ws.async_write(asio::buffer(request), kNoThrow);
+  if (write_error) {
+    ++stats.failed;
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  int replies = 0;
+  while (!stop.load()) {
+    auto [read_error, n] = co_await ws.async_read(buffer, kNoThrow);
+    if (read_error) break;
+    const auto now = Clock::now();
+    const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
+    if (replies < 2) {  // Subscribed, then the snapshot
+      if (++replies == 2) ++stats.subscribed;
+    } else {
+      ++stats.messages;
+      stats.bytes += bytes.size();
+      if (auto at = clock.at(message_version(bytes))) {
+        stats.latency.add(std::chrono::duration<double, std::milli>(now - *at).count());
+      } else {
+        ++stats.late;
+      }
+    }
+    buffer.consume(buffer.size());
+  }
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws).socket().close(ignored);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  if (!std::filesystem::exists(o.splitstream)) usage("no splitstream binary at " + o.splitstream);
+  // Two sockets per viewer (ours and the server's), inherited by the server.
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &files);
+  if (files.rlim_cur < o.viewers + 64) {
+    std::cerr << "push_bench: open-file limit " << files.rlim_cur << " is too low for " << o.viewers
+              << " viewers\n";
+    return 2;
+  }
+
+  RedisServer::Options redis_options;
+  redis_options.append_only = true;
+  redis_options.extra_args = {"--appendfsync", "everysec"};
+  RedisServer redis(redis_options);
+  const DemoRace& demo = DemoRace::get();
+  const std::filesystem::path tokens = redis.dir() / "device-tokens";
+  demo.write_tokens(tokens);
+  const int http_port = free_port();
+  const int device_port = free_port();
+  Server server({o.splitstream, "serve", "--event", SPLITSTREAM_SOURCE_DIR "/events/pyongyang-2025",
+                 "--redis", "redis://127.0.0.1:" + std::to_string(redis.port()), "--http",
+                 "127.0.0.1:" + std::to_string(http_port), "--devices",
+                 "127.0.0.1:" + std::to_string(device_port), "--device-tokens-file",
+                 tokens.string(), "--log-level", "error", "--max-viewers",
+                 std::to_string(o.viewers + 100)});
+  {
+    const auto deadline = Clock::now() + 30s;
+    while (Clock::now() < deadline && http_get(http_port, "/readyz").status != 200)
+      std::this_thread::sleep_for(20ms);
+    if (http_get(http_port, "/readyz").status != 200) {
+      std::cerr << "push_bench: splitstream serve did not become ready\n";
+      return 1;
+    }
+  }
+  const double rss_before = process_rss_bytes(server.pid());
+
+  // Viewers: one client thread, connecting in waves so the listen backlog never overflows.
+  const std::size_t total_reads = demo.total_reads();
+  StreamClock clock(total_reads);
+  ViewerStats stats;
+  std::atomic<bool> stop{false};
+  asio::io_context client_ioc(1);
+  auto work = asio::make_work_guard(client_ioc);
+  std::thread client_thread([&] { client_ioc.run(); });
+  const auto connect_start = Clock::now();
+  for (std::size_t opened = 0; opened < o.viewers;) {
+    const std::size_t wave = std::min<std::size_t>(500, o.viewers - opened);
+    asio::post(client_ioc, [&, wave] {
+      for (std::size_t i = 0; i < wave; ++i)
+        asio::co_spawn(client_ioc, viewer(http_port, clock, stats, stop), asio::detached);
+    });
+    opened += wave;
+    // Wait for this wave to be subscribed (or failed) before the next.
+    const auto deadline = Clock::now() + 30s;
+    for (;;) {
+      const std::size_t done =
+          asio::post(client_ioc, asio::use_future([&] { return stats.subscribed + stats.failed; }))
+              .get();
+      if (done >= opened || Clock::now() > deadline) break;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  const double connect_s = std::chrono::duration<double>(Clock::now() - connect_start).count();
+  std::this_thread::sleep_for(2s);  // idle: let allocations settle
+  const double rss_idle = process_rss_bytes(server.pid());
+  const auto subscribed =
+      asio::post(client_ioc, asio::use_future([&] { return stats.subscribed; })).get();
+
+  // The observer: when each read becomes durable in the stream.
+  std::atomic<bool> observing{true};
+  std::thread observer([&] {
+    std::string last = "0";
+    std::size_t entry = 0;
+    while (observing.load() && entry < total_reads) {
+      const auto reply = redis.command({"XREAD", "COUNT", "10000", "BLOCK", "200", "STREAMS",
+                                        "{ev:pyongyang-2025}:reads", last});
+      const auto now = Clock::now();
+      if (!reply.is_array() || reply.elements().empty()) continue;
+      for (const auto& e : reply.elements()[0].elements()[1].elements()) {
+        clock.mark(++entry, now);
+        last = e.elements()[0].as_string();
+      }
+    }
+  });
+
+  // Devices: the demo race's reads, every line at once, paced to the rate in all.
+  const auto& by_device = demo.by_device();
+  const double per_device_rate = o.rate / static_cast<double>(by_device.size());
+  constexpr std::size_t kBatch = 10;
+  const auto interval =
+      std::chrono::duration<double>(static_cast<double>(kBatch) / per_device_rate);
+  const double server_cpu_before = process_cpu_seconds(server.pid());
+  const auto feed_start = Clock::now();
+  std::vector<std::thread> devices;
+  std::atomic<int> device_failures{0};
+  for (const auto& [id, reads] : by_device) {
+    devices.emplace_back([&, id = id, n = reads.size()] {
+      DeviceClient client(device_port);
+      client.hello(id, "tok-" + id);
+      auto welcome = client.receive_reply();
+      if (!welcome || !welcome->has_welcome()) {
+        ++device_failures;
+        return;
+      }
+      auto next = Clock::now();
+      for (std::size_t from = 0; from < n; from += kBatch) {
+        std::this_thread::sleep_until(next);
+        next += std::chrono::duration_cast<Clock::duration>(interval);
+        client.send(demo.batch(id, from, std::min(from + kBatch, n)));
+        auto ack = client.receive_reply();
+        if (!ack || !ack->has_ack()) {
+          ++device_failures;
+          return;
+        }
+      }
+    });
+  }
+  for (std::thread& t : devices)
+    t.join();
+  const double feed_s = std::chrono::duration<double>(Clock::now() - feed_start).count();
+  // Let the last updates arrive.
+  std::this_thread::sleep_for(2s);
+  const double server_cpu_s = process_cpu_seconds(server.pid()) - server_cpu_before;
+  const double rss_busy = process_rss_bytes(server.pid());
+  observing = false;
+  observer.join();
+  stop = true;
+  ViewerStats final_stats;
+  asio::post(client_ioc, asio::use_future([&] {
+               final_stats.connected = stats.connected;
+               final_stats.subscribed = stats.subscribed;
+               final_stats.failed = stats.failed;
+               final_stats.messages = stats.messages;
+               final_stats.bytes = stats.bytes;
+               final_stats.late = stats.late;
+               final_stats.latency = stats.latency;
+             }))
+      .wait();
+  const int server_exit = server.stop();
+  work.reset();
+  client_ioc.stop();
+  client_thread.join();
+
+  const double per_connection =
+      subscribed > 0 ? (rss_idle - rss_before) / static_cast<double>(subscribed) : 0;
+  const double delivered_per_s = static_cast<double>(final_stats.messages) / (feed_s + 2.0);
+  const bool ok =
+      device_failures.load() == 0 && subscribed == o.viewers && final_stats.messages > 0;
+  std::printf(
+      "push_bench: %zu viewers (passings, Protobuf), %zu reads at %.0f reads/s\n"
+      "  viewers subscribed   %zu of %zu (%zu failed) in %.1f s\n"
+      "  server memory        %.1f MB before, %.1f MB idle with viewers, %.1f MB after the race\n"
+      "  per idle connection  %.1f KB\n"
+      "  feed                 %.1f s, server CPU %.1f s\n"
+      "  messages delivered   %llu (%.0f/s over the feed + 2 s), %.1f MB\n"
+      "  latency ms (durable in Redis -> viewer)  p50 %.1f  p99 %.1f  max-bucket %.1f  (%llu "
+      "samples, %llu early)\n"
+      "  server exit          %d\n"
+      "  result               %s\n",
+      o.viewers, total_reads, o.rate, subscribed, o.viewers, final_stats.failed, connect_s,
+      rss_before / 1e6, rss_idle / 1e6, rss_busy / 1e6, per_connection / 1024.0, feed_s,
+      server_cpu_s, static_cast<unsigned long long>(final_stats.messages), delivered_per_s,
+      static_cast<double>(final_stats.bytes) / 1e6, final_stats.latency.percentile(0.5),
+      final_stats.latency.percentile(0.99), final_stats.latency.percentile(0.99999),
+      static_cast<unsigned long long>(final_stats.latency.count()),
+      static_cast<unsigned long long>(final_stats.late), server_exit, ok ? "OK" : "FAILED");
+  if (!o.json.empty()) {
+    std::ofstream out(o.json);
+    out << "{\"viewers\": " << o.viewers << ", \"subscribed\": " << subscribed
+        << ", \"reads\": " << total_reads << ", \"rate\": " << o.rate
+        << ", \"rss_before_bytes\": " << rss_before << ", \"rss_idle_bytes\": " << rss_idle
+        << ", \"rss_after_bytes\": " << rss_busy
+        << ", \"bytes_per_idle_connection\": " << per_connection << ", \"feed_s\": " << feed_s
+        << ", \"server_cpu_s\": " << server_cpu_s << ", \"messages\": " << final_stats.messages
+        << ", \"messages_per_s\": " << delivered_per_s
+        << ", \"latency_ms\": {\"p50\": " << final_stats.latency.percentile(0.5)
+        << ", \"p99\": " << final_stats.latency.percentile(0.99)
+        << "}, \"ok\": " << (ok ? "true" : "false") << "}\n";
+  }
+  return ok ? 0 : 1;
+}
