@@ -38,7 +38,8 @@ class WebSocketSession final : public LiveSubscriber,
         ws_(tcp::socket(strand_, tcp::v4(), socket.release())),
         context_(std::move(context)),
         format_(format),
-        subscriptions_(context_->options.limits.max_subscriptions) {
+        subscriptions_(context_->options.limits.max_subscriptions),
+        close_timer_(strand_) {
     ++context_->connections;
   }
   ~WebSocketSession() override { --context_->connections; }
@@ -66,6 +67,9 @@ class WebSocketSession final : public LiveSubscriber,
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
     ws_.read_message_max(o.max_client_message_bytes);
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(
+        asio::socket_base::send_buffer_size(o.socket_send_buffer), ignored);
     // Whole messages, written straight from the shared frame: no per-connection write buffer.
     ws_.auto_fragment(false);
     const std::string_view protocol =
@@ -182,7 +186,12 @@ class WebSocketSession final : public LiveSubscriber,
     queued_bytes_ = 0;
     close_reason_ = std::move(reason);
     // A viewer that reads nothing more is cut off after the close timeout.
-    beast::get_lowest_layer(ws_).expires_after(context_->options.close_timeout);
+    close_timer_.expires_after(context_->options.close_timeout);
+    close_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
     if (!writing_) send_close();  // else once the write in flight completes
   }
 
@@ -192,6 +201,7 @@ class WebSocketSession final : public LiveSubscriber,
     close_sent_ = true;
     websocket::close_reason why(websocket::close_code::try_again_later, close_reason_);
     ws_.async_close(why, [self = shared_from_this()](beast::error_code) {
+      self->close_timer_.cancel();
       beast::error_code ignored;
       beast::get_lowest_layer(self->ws_).socket().close(ignored);
     });
@@ -240,6 +250,7 @@ class WebSocketSession final : public LiveSubscriber,
   std::shared_ptr<PushContext> context_;
   LiveFormat format_;
   SubscriptionSet subscriptions_;
+  asio::steady_timer close_timer_;  // cuts off a shed viewer that reads nothing more
   std::deque<std::shared_ptr<const LiveFrame>> queue_;
   std::size_t queued_bytes_ = 0;
   std::set<std::string, std::less<>> resync_;             // snapshots to ask for again

@@ -30,6 +30,7 @@ struct WebSocketOptions {
   std::size_t resync_below = 8;         // ... and snapshots asked again below this
   std::size_t max_queue_frames = 4096;  // beyond either limit: closed
   std::size_t max_queue_bytes = 16u << 20;
+  int socket_send_buffer = 256 * 1024;    // SO_SNDBUF: bounds kernel memory per viewer
   std::chrono::seconds close_timeout{5};  // a closed viewer's last chance to read
   std::size_t max_connections = 50'000;
 };

@@ -120,6 +120,8 @@ const std::vector<Setting>& settings() {
              1u, 1'000'000u),
       number("viewer-queue-bytes", "bytes queued for one viewer before it is closed as too slow",
              &ServerConfig::viewer_queue_bytes, 4096u, 1u << 30),
+      number("viewer-socket-buffer", "kernel send buffer per viewer in bytes (SO_SNDBUF)",
+             &ServerConfig::viewer_socket_buffer, 4096, 64 << 20),
       {"log-level", "debug, info, warn or error", [](const ServerConfig& c) { return c.log_level; },
        [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {

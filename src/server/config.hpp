@@ -39,6 +39,7 @@ struct ServerConfig {
   int push_interval_ms = 50;  // at most one update per subscription this often
   std::uint32_t max_viewers = 50'000;
   std::uint32_t viewer_queue_bytes = 16u << 20;  // a viewer further behind is closed
+  int viewer_socket_buffer = 256 * 1024;         // kernel send buffer per viewer
 };
 
 struct ConfigResult {

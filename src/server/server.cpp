@@ -166,6 +166,7 @@ WebSocketOptions websocket_options(const ServerConfig& config) {
   o.idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s);
   o.max_connections = config.max_viewers;
   o.max_queue_bytes = config.viewer_queue_bytes;
+  o.socket_send_buffer = config.viewer_socket_buffer;
   std::string_view list = config.allowed_origins;
   while (!list.empty()) {
     const auto comma = list.find(',');

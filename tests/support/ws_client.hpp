@@ -29,8 +29,6 @@ class WsClient {
     if (receive_buffer > 0) {
       socket.set_option(boost::asio::socket_base::receive_buffer_size(receive_buffer));
     }
-    timeval tv{10, 0};
-    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)},
                    error_);
     if (error_) return;
@@ -67,8 +65,22 @@ class WsClient {
 
   // The next message, or nullopt when closed or after 10 s. `raw` gets the frame's bytes.
   std::optional<v1::LiveMessage> receive(std::string* raw = nullptr) {
+    // Asio's blocking reads ignore SO_RCVTIMEO, and the stream may hold a whole message read
+    // ahead: an asynchronous read with a deadline covers both.
     boost::beast::flat_buffer buffer;
-    ws_.read(buffer, error_);
+    bool done = false;
+    ws_.async_read(buffer, [&](boost::beast::error_code ec, std::size_t) {
+      error_ = ec;
+      done = true;
+    });
+    ioc_.restart();
+    ioc_.run_for(std::chrono::seconds(10));
+    if (!done) {
+      ws_.next_layer().cancel();
+      ioc_.restart();
+      ioc_.run();
+      error_ = boost::asio::error::timed_out;
+    }
     if (error_) return std::nullopt;
     const std::string bytes = boost::beast::buffers_to_string(buffer.data());
     if (raw) *raw = bytes;
