@@ -8,6 +8,7 @@
 #include "support/child_process.hpp"
 #include "support/device_client.hpp"
 #include "support/redis_server.hpp"
+#include "support/serve_node.hpp"
 
 namespace splitstream::testing {
 using test_support::RedisServer;
@@ -312,19 +313,6 @@ TEST_F(DeviceIngest, HttpPushRefusesBadInputWithClearErrors) {
     EXPECT_NE(r.body.find(c.expected), std::string::npos) << c.body << " -> " << r.body;
   }
   EXPECT_EQ(stream_length(), 0);
-}
-
-// The engine detail of /readyz once it says `applied` reads (or the last detail after 10 s).
-std::string wait_engine_applied(int http_port, std::uint64_t applied) {
-  const std::string wanted = "\"detail\":\"" + std::to_string(applied) + " reads applied";
-  std::string body;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    body = http_get(http_port, "/readyz").body;
-    if (body.find(wanted) != std::string::npos) return wanted;
-    std::this_thread::sleep_for(20ms);
-  }
-  return body;
 }
 
 TEST_F(DeviceIngest, TheEngineFollowsTheStreamAndReplaysItAfterARestart) {

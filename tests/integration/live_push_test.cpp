@@ -11,6 +11,7 @@
 #include "support/child_process.hpp"
 #include "support/demo_race.hpp"
 #include "support/redis_server.hpp"
+#include "support/serve_node.hpp"
 #include "support/ws_client.hpp"
 
 namespace splitstream::testing {
@@ -18,16 +19,10 @@ using test_support::RedisServer;
 namespace {
 
 using namespace std::chrono_literals;
-const std::string kBin = SPLITSTREAM_BIN_DIR "/splitstream";
-const std::string kDemo = SPLITSTREAM_SOURCE_DIR "/events/pyongyang-2025";
 const std::string kProto = "splitstream.v1.protobuf";
 const std::string kJson = "splitstream.v1.json";
 
-struct Node {
-  std::unique_ptr<ChildProcess> process;
-  int http = 0;
-  int devices = 0;
-};
+using Node = ServeNode;
 
 class LivePush : public ::testing::Test {
  protected:
@@ -36,32 +31,8 @@ class LivePush : public ::testing::Test {
     DemoRace::get().write_tokens(tokens_);
   }
 
-  Node start_node(std::vector<std::string> extra = {}) {
-    Node node;
-    node.http = free_port();
-    node.devices = free_port();
-    std::vector<std::string> args{"serve",
-                                  "--event",
-                                  kDemo,
-                                  "--redis",
-                                  "redis://127.0.0.1:" + std::to_string(redis_.port()),
-                                  "--http",
-                                  "127.0.0.1:" + std::to_string(node.http),
-                                  "--devices",
-                                  "127.0.0.1:" + std::to_string(node.devices),
-                                  "--device-tokens-file",
-                                  tokens_.string(),
-                                  "--log-level",
-                                  "error"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    node.process = std::make_unique<ChildProcess>(kBin, args);
-    EXPECT_NE(wait_for_http(node.http, "/healthz", 10s).status, 0);
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (http_get(node.http, "/readyz").status != 200 &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(20ms);
-    }
-    return node;
+  Node start_node(const std::vector<std::string>& extra = {}) {
+    return start_serve_node(redis_.port(), tokens_, extra);
   }
 
   RedisServer redis_;
@@ -92,12 +63,7 @@ TEST_F(LivePush, StandingsStartWithASnapshotThenDeltasChainByVersion) {
   EXPECT_EQ(snapshot->standings_snapshot().total(), 0u);
   // The whole race goes in; then the viewer applies what it was sent, the way a browser does.
   ASSERT_TRUE(DemoRace::get().feed_all(node.devices));
-  const std::string applied = std::to_string(DemoRace::get().total_reads()) + " reads applied";
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (http_get(node.http, "/readyz").body.find(applied) == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
+  wait_engine_applied(node.http, DemoRace::get().total_reads());
   const HttpResult r = http_get(node.http, "/api/v1/standings/10k?limit=5");
   v1::StandingsSnapshot rest;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &rest).ok()) << r.body;
@@ -223,12 +189,7 @@ TEST_F(LivePush, PassingsResumeAfterADroppedConnectionWithNoGapAndNoDuplicate) {
   }
   // Disconnected while the rest of the race is ingested.
   ASSERT_TRUE(demo.feed_all(node.devices));
-  const std::string applied = std::to_string(demo.total_reads()) + " reads applied";
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (http_get(node.http, "/readyz").body.find(applied) == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
+  wait_engine_applied(node.http, demo.total_reads());
   WsClient viewer(node.http, kProto);
   ASSERT_TRUE(viewer.open());
   ASSERT_TRUE(viewer.send(subscribe_passings("", last_version)));
@@ -386,13 +347,7 @@ TEST_F(LivePush, OversizedMessagesAndDeadViewersAreClosed) {
 TEST_F(LivePush, TheRestApiAnswersFromTheEngine) {
   Node node = start_node();
   ASSERT_TRUE(DemoRace::get().feed_all(node.devices));
-  // Wait for the engine to have applied everything.
-  const std::string applied = std::to_string(DemoRace::get().total_reads()) + " reads applied";
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (http_get(node.http, "/readyz").body.find(applied) == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
+  wait_engine_applied(node.http, DemoRace::get().total_reads());
   HttpResult r = http_get(node.http, "/api/v1/event");
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.body.find(R"("id":"marathon")"), std::string::npos);

@@ -21,14 +21,13 @@
 #include "support/demo_race.hpp"
 #include "support/device_client.hpp"
 #include "support/redis_server.hpp"
+#include "support/serve_node.hpp"
 
 namespace splitstream::testing {
 using test_support::RedisServer;
 namespace {
 
 using namespace std::chrono_literals;
-const std::string kBin = SPLITSTREAM_BIN_DIR "/splitstream";
-const std::string kDemo = SPLITSTREAM_SOURCE_DIR "/events/pyongyang-2025";
 constexpr std::size_t kBatch = DemoRace::kBatch;
 
 // Field -> value of one runner hash, minus `version` (which depends on stream IDs).
@@ -105,30 +104,10 @@ class RaceStateTest : public ::testing::Test {
 
   static const Event& event() { return DemoRace::get().event(); }
 
-  struct Node {
-    std::unique_ptr<ChildProcess> process;
-    int http = 0;
-    int devices = 0;
-  };
+  using Node = ServeNode;
 
   Node start_node(const RedisServer& redis, int http = 0, int devices = 0) {
-    Node node;
-    node.http = http ? http : free_port();
-    node.devices = devices ? devices : free_port();
-    node.process = std::make_unique<ChildProcess>(
-        kBin,
-        std::vector<std::string>{"serve", "--event", kDemo, "--redis",
-                                 "redis://127.0.0.1:" + std::to_string(redis.port()), "--http",
-                                 "127.0.0.1:" + std::to_string(node.http), "--devices",
-                                 "127.0.0.1:" + std::to_string(node.devices),
-                                 "--device-tokens-file", tokens_.string(), "--log-level", "error"});
-    EXPECT_NE(wait_for_http(node.http, "/healthz", 10s).status, 0);
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (http_get(node.http, "/readyz").status != 200 &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(20ms);
-    }
-    return node;
+    return start_serve_node(redis.port(), tokens_, {}, http, devices);
   }
 
   static v1::DeviceMessage batch_of(const std::string& device, std::size_t from, std::size_t to) {
@@ -300,18 +279,11 @@ TEST_F(RaceStateTest, TwoNodesIngestingAtOnceAgree) {
   const RaceState got = dump(redis_);
   EXPECT_TRUE(got == expected_touched()) << describe_difference(got, expected_touched());
   // Both engines applied every read.
-  const std::string applied =
-      std::to_string(redis_.command({"XLEN", KeySchema(event().id).reads()}).as_integer()) +
-      " reads applied";
+  const auto total = static_cast<std::uint64_t>(
+      redis_.command({"XLEN", KeySchema(event().id).reads()}).as_integer());
   for (const Node* n : {&a, &b}) {
-    std::string body;
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      body = http_get(n->http, "/readyz").body;
-      if (body.find(applied) != std::string::npos) break;
-      std::this_thread::sleep_for(20ms);
-    }
-    EXPECT_NE(body.find(applied), std::string::npos) << body;
+    const std::string body = wait_engine_applied(n->http, total);
+    EXPECT_NE(body.find(std::to_string(total) + " reads applied"), std::string::npos) << body;
   }
 }
 

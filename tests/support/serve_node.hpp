@@ -1,0 +1,69 @@
+// `splitstream serve` on the demo event as a test process: free ports, a given Redis and tokens
+// file, extra flags; and waits on its /readyz.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/child_process.hpp"
+
+namespace splitstream::testing {
+
+struct ServeNode {
+  std::unique_ptr<ChildProcess> process;
+  int http = 0;
+  int devices = 0;
+};
+
+// Starts a node and waits (up to 10 s) until /readyz answers 200. Reuses `http` and `devices`
+// ports when given (a restart).
+inline ServeNode start_serve_node(int redis_port, const std::filesystem::path& tokens,
+                                  const std::vector<std::string>& extra = {}, int http = 0,
+                                  int devices = 0) {
+  using namespace std::chrono_literals;
+  ServeNode node;
+  node.http = http ? http : free_port();
+  node.devices = devices ? devices : free_port();
+  std::vector<std::string> args{"serve",
+                                "--event",
+                                SPLITSTREAM_SOURCE_DIR "/events/pyongyang-2025",
+                                "--redis",
+                                "redis://127.0.0.1:" + std::to_string(redis_port),
+                                "--http",
+                                "127.0.0.1:" + std::to_string(node.http),
+                                "--devices",
+                                "127.0.0.1:" + std::to_string(node.devices),
+                                "--device-tokens-file",
+                                tokens.string(),
+                                "--log-level",
+                                "error"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  node.process = std::make_unique<ChildProcess>(SPLITSTREAM_BIN_DIR "/splitstream", args);
+  wait_for_http(node.http, "/healthz", 10s);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (http_get(node.http, "/readyz").status != 200 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  return node;
+}
+
+// Waits (up to 10 s) until the node's engine reports `applied` reads; the /readyz body then.
+inline std::string wait_engine_applied(int http_port, std::uint64_t applied) {
+  using namespace std::chrono_literals;
+  const std::string wanted = "\"detail\":\"" + std::to_string(applied) + " reads applied";
+  std::string body;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    body = http_get(http_port, "/readyz").body;
+    if (body.find(wanted) != std::string::npos) return wanted;
+    std::this_thread::sleep_for(20ms);
+  }
+  return body;
+}
+
+}  // namespace splitstream::testing
