@@ -1,28 +1,32 @@
 #!/usr/bin/env bash
 # scripts/demo.sh: set up, build and run the Splitstream demo on events/pyongyang-2025.
 #
-#   scripts/demo.sh [--no-setup] [--build-dir DIR]
+#   scripts/demo.sh [--no-setup] [--no-web] [--build-dir DIR]
 #
 # --no-setup       skip scripts/setup.sh (the Debian packages are already there)
+# --no-web         do not build the browser app (web/dist)
 # --build-dir DIR  use DIR/bin/splitstream as it is when it exists (no build); otherwise build
 #                  the splitstream target in DIR (default: build/, the tree scripts/test.sh uses)
 #
 # For now the demo runs the race engine offline over the event's simulated reads and prints the
-# standings. The live map and leaderboard come with the live server.
+# standings, and builds the browser app that `splitstream serve` serves. The one-command live
+# demo (a simulated race played into the server) comes with the simulator.
 set -euo pipefail
 
 ORIG_PWD="$PWD"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 usage() {
-  sed -n '3,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '3,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 SETUP=1
+WEB=1
 BUILD_DIR=""
 while (($# > 0)); do
   case "$1" in
     --no-setup) SETUP=0 ;;
+    --no-web) WEB=0 ;;
     --build-dir)
       [[ $# -ge 2 ]] || { echo "demo.sh: --build-dir needs a directory" >&2; exit 2; }
       BUILD_DIR="$2"
@@ -62,6 +66,12 @@ else
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPLITSTREAM_SANITIZE=OFF -DSPLITSTREAM_BUILD_BENCH=ON \
     >/dev/null
   cmake --build "$BUILD_DIR" --target splitstream
+fi
+
+# --- the browser app ----------------------------------------------------------------------------
+if ((WEB)); then
+  echo "Building the browser app (web/dist)"
+  bash "$ROOT/scripts/build-web.sh"
 fi
 
 # --- the demo -----------------------------------------------------------------------------------
@@ -138,6 +148,13 @@ done
 
 cat <<EOF
 
+The live map and leaderboard: start a Redis and the server on this event, open
+http://127.0.0.1:8080/ (map) and http://127.0.0.1:8080/leaderboard, and feed it reads
+(docs/device-protocol.md; a simulator that plays a whole race is on its way):
+  redis-server --port 6379 --daemonize yes
+  printf '%s tok-%s\n' stadium-main stadium-main >tokens.txt   # a line per device of the event
+  $BIN serve --event $EVENT --device-tokens-file tokens.txt
+
 Where to look next:
   $BIN --help
       every command and option
@@ -148,6 +165,4 @@ Where to look next:
   $EVENT/README.md    the demo event: courses, timing points, runners
   docs/event-format.md               how to write an event directory
   docs/architecture.md               how the race engine works
-
-The live map and leaderboard arrive with the live server (a later milestone).
 EOF

@@ -16,7 +16,12 @@ SPLITSTREAM_PACKAGES=(
   python3 python3-jsonschema
   clang-format git
   clang libclang-rt-14-dev
+  chromium fonts-dejavu-core
 )
+# Node.js and npm build the browser app and run its tests. Any node >= 18 on PATH will do (a
+# NodeSource install, nvm); only when there is none are Debian's packages installed.
+if ! command -v node >/dev/null 2>&1; then SPLITSTREAM_PACKAGES+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then SPLITSTREAM_PACKAGES+=(npm); fi
 
 splitstream_setup() {
   local pkg missing=()

@@ -3,8 +3,9 @@
 #
 #   scripts/test.sh [--no-setup]
 #
-# Steps: setup (scripts/setup.sh), clang-format check, build/ (RelWithDebInfo, -Werror: tests, CLI,
-# benchmarks) + ctest, build-asan/ (AddressSanitizer + UBSan, -Werror, no benchmarks) + ctest,
+# Steps: setup (scripts/setup.sh), clang-format check, the browser app (scripts/build-web.sh),
+# build/ (RelWithDebInfo, -Werror: tests, CLI, benchmarks) + ctest (with the web unit tests and
+# the browser tests in Chromium), build-asan/ (AddressSanitizer + UBSan, -Werror, no benchmarks) + ctest,
 # fuzz (scripts/fuzz.sh --seconds 15: the libFuzzer targets, built with clang in build-fuzz/).
 # The benchmarks are compiled but not run (run build/bin/engine_bench yourself).
 # The last line of output is `N passed, N failed`: the tests of both ctest runs, plus one failure
@@ -106,6 +107,18 @@ format_check() {
   fi
 }
 format_check
+
+# --- browser app --------------------------------------------------------------------------------
+# web/dist (served by splitstream, used by the browser tests) and the browser tests' packages;
+# `npm ci` only when a lock file changed. The web unit tests and the browser tests run in ctest.
+note "web: scripts/build-web.sh --with-browser-tests"
+WEB_START=$SECONDS
+if bash "$ROOT/scripts/build-web.sh" --with-browser-tests; then
+  record "web: build" "ok ($((SECONDS - WEB_START)) s)"
+else
+  record "web: build" "FAILED (see above)"
+  FAILED=$((FAILED + 1))
+fi
 
 # --- builds and tests ---------------------------------------------------------------------------
 LAUNCHER=()

@@ -289,6 +289,13 @@ std::uint32_t RaceEngine::split_rank(RunnerIndex r, std::size_t s,
   return g->splits[s].rank_of({*t, 0, r});
 }
 
+std::optional<RunnerIndex> RaceEngine::split_leader(RaceIndex race, std::size_t s,
+                                                    std::string_view category) const {
+  const Group* g = group(race, category);
+  if (!g || s >= g->splits.size() || g->splits[s].empty()) return std::nullopt;
+  return g->splits[s].first().runner;
+}
+
 std::optional<DurationMs> RaceEngine::gap_to_leader(RunnerIndex r,
                                                     std::string_view category) const {
   const Runner& runner = runners_[r];

@@ -115,6 +115,10 @@ class RaceEngine {
   // 1-based rank at split `s` among the category's runners with a time there; 0 when none.
   std::uint32_t split_rank(RunnerIndex r, std::size_t s,
                            std::string_view category = kOverall) const;
+  // The category's fastest runner at split `s` of the race (by rank_by); nullopt when nobody
+  // has a time there yet.
+  std::optional<RunnerIndex> split_leader(RaceIndex race, std::size_t s,
+                                          std::string_view category = kOverall) const;
   // Behind the category's fastest runner at the runner's furthest split (by rank_by).
   std::optional<DurationMs> gap_to_leader(RunnerIndex r,
                                           std::string_view category = kOverall) const;

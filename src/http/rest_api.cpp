@@ -167,6 +167,23 @@ std::map<std::string, std::string, std::less<>> parse_query(std::string_view que
   return out;
 }
 
+HttpResponse handle_client_config(const HttpRequest& request, const ClientConfig& config) {
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    auto res = error_response(request, http::status::method_not_allowed, "method_not_allowed",
+                              "/api/v1/config is read-only: use GET");
+    res.set(http::field::allow, "GET, HEAD");
+    return res;
+  }
+  json::object body;
+  if (config.map_tiles_url.empty()) {
+    body["map_tiles"] = nullptr;
+  } else {
+    body["map_tiles"] =
+        json::object{{"url", config.map_tiles_url}, {"attribution", config.map_attribution}};
+  }
+  return json_response(request, http::status::ok, json::serialize(body));
+}
+
 HttpResponse handle_rest(const HttpRequest& request, const RestContext& c) {
   const std::string_view target = request.target();
   const auto question = target.find('?');
@@ -214,6 +231,15 @@ HttpResponse handle_rest(const HttpRequest& request, const RestContext& c) {
     if (!limit) return bad_request(error);
     return proto_json(request, make_standings(c.engine, race->second, category, *offset, *limit,
                                               c.hub.version()));
+  }
+  if (p.starts_with("/api/v1/leaders/")) {
+    const std::string race_id(p.substr(std::string_view("/api/v1/leaders/").size()));
+    auto race = event.race_by_id.find(race_id);
+    if (race == event.race_by_id.end()) {
+      return error_response(request, http::status::not_found, "unknown_race",
+                            "no race \"" + race_id + "\"");
+    }
+    return proto_json(request, make_split_leaders(c.engine, race->second));
   }
   if (p.starts_with("/api/v1/runners/")) {
     const std::string bib(p.substr(std::string_view("/api/v1/runners/").size()));

@@ -26,6 +26,7 @@ const Router::AsyncHandler* Router::async_handler(const HttpRequest& request) co
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
   if (const auto it = async_.find(path); it != async_.end()) return &it->second;
+  if (routes_.contains(path)) return nullptr;  // an exact route before a prefix
   for (const auto& [prefix, handler] : async_prefix_) {
     if (path.starts_with(prefix)) return &handler;
   }
@@ -65,12 +66,14 @@ HttpResponse Router::handle(const HttpRequest& request) const {
     return json_response(request, all_ready ? http::status::ok : http::status::service_unavailable,
                          boost::json::serialize(body));
   }
+  if (const auto it = routes_.find(path); it != routes_.end()) return it->second(request);
   if (upgrade_.contains(path)) {
     auto res = error_response(request, http::status::upgrade_required, "upgrade_required",
                               std::string(path) + " is a WebSocket endpoint: connect with ws://");
     res.set(http::field::upgrade, "websocket");
     return res;
   }
+  if (fallback_ && path != "/api" && !path.starts_with("/api/")) return fallback_(request);
   return error_response(request, http::status::not_found, "not_found",
                         "no resource at " + std::string(path));
 }

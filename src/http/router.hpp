@@ -27,12 +27,19 @@ class Router {
   // A route that awaits I/O (Redis) before it can answer.
   using AsyncHandler = std::function<boost::asio::awaitable<HttpResponse>(HttpRequest)>;
 
+  // A route answered at once, with no I/O.
+  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
   // Takes over the connection for a protocol upgrade (WebSocket): it may answer an HTTP error
   // on the stream, or move its socket away. The HTTP session ends after it.
   using UpgradeHandler =
       std::function<boost::asio::awaitable<void>(boost::beast::tcp_stream&, HttpRequest)>;
 
   explicit Router(std::vector<ReadinessCheck> checks) : checks_(std::move(checks)) {}
+  // An exact path answered by handle(); it goes before any async prefix route.
+  void add(std::string path, Handler handler) {
+    routes_.emplace(std::move(path), std::move(handler));
+  }
   void add_async(std::string path, AsyncHandler handler) {
     async_.emplace(std::move(path), std::move(handler));
   }
@@ -43,14 +50,20 @@ class Router {
   void add_upgrade(std::string path, UpgradeHandler handler) {
     upgrade_.emplace(std::move(path), std::move(handler));
   }
+  // Answers every path no route matches, except under /api/ (the REST API's namespace keeps its
+  // JSON 404). Without one, such paths get 404 not_found.
+  void set_fallback(Handler handler) { fallback_ = std::move(handler); }
   // The async handler for the request's path, or null: then handle() answers.
   const AsyncHandler* async_handler(const HttpRequest& request) const;
   // The upgrade handler when the request is a WebSocket upgrade of an upgrade path.
   const UpgradeHandler* upgrade_handler(const HttpRequest& request) const;
+  // /healthz, /readyz, exact routes, 426 on upgrade paths, then the fallback or 404.
   HttpResponse handle(const HttpRequest& request) const;
 
  private:
   std::vector<ReadinessCheck> checks_;
+  std::map<std::string, Handler, std::less<>> routes_;
+  Handler fallback_;
   std::map<std::string, AsyncHandler, std::less<>> async_;
   std::vector<std::pair<std::string, AsyncHandler>> async_prefix_;
   std::map<std::string, UpgradeHandler, std::less<>> upgrade_;

@@ -25,6 +25,35 @@ v1::RunnerStatus to_proto(RunnerStatus status) {
 
 namespace {
 
+// Gun time at the finish: the actual one once there, else the time at split `s` plus the rest
+// of the course at the runner's recent speed (running runners only).
+std::int64_t projected_finish_ms(const RaceEngine& engine, RunnerIndex r, std::size_t s) {
+  const Race& race = engine.event().races[engine.event().participants[r].race];
+  const std::optional<DurationMs> at = engine.gun_time_at(r, s);
+  if (!at) return 0;
+  if (s + 1 == race.splits.size()) return *at;
+  if (engine.status(r) != RunnerStatus::running) return 0;
+  const double speed = recent_speed_mps(engine, r);
+  if (speed <= 0) return 0;
+  const double rest_m = race.splits.back().distance_m - race.splits[s].distance_m;
+  return *at + static_cast<std::int64_t>(rest_m / speed * 1000.0);
+}
+
+// Split rank at the previous split credited minus the one at `s`; the start does not count
+// (everybody is "first" to cross it on chip time).
+std::int32_t rank_change_at(const RaceEngine& engine, RunnerIndex r, std::size_t s,
+                            std::string_view category) {
+  const SplitAssignment& a = engine.splits(r);
+  for (std::size_t p = s; p-- > 1;) {
+    if (a.times[p] == kNoTime) continue;
+    const std::uint32_t before = engine.split_rank(r, p, category);
+    const std::uint32_t now = engine.split_rank(r, s, category);
+    if (before == 0 || now == 0) return 0;
+    return static_cast<std::int32_t>(before) - static_cast<std::int32_t>(now);
+  }
+  return 0;
+}
+
 v1::StandingsRow make_row(const RaceEngine& engine, RunnerIndex r, std::string_view category,
                           std::uint32_t rank) {
   const Event& event = engine.event();
@@ -44,6 +73,11 @@ v1::StandingsRow make_row(const RaceEngine& engine, RunnerIndex r, std::string_v
     row.set_last_split_id(race.splits[s].id);
     row.set_gun_time_ms(engine.gun_time_at(r, s).value_or(0));
     row.set_chip_time_ms(engine.chip_time_at(r, s).value_or(0));
+  }
+  if (f >= 0) {
+    const auto s = static_cast<std::size_t>(f);
+    row.set_projected_finish_ms(projected_finish_ms(engine, r, s));
+    row.set_rank_change(rank_change_at(engine, r, s, category));
   }
   row.set_gap_ms(engine.gap_to_leader(r, category).value_or(0));
   row.set_pace_s_per_km(static_cast<float>(pace_s_per_km(engine, r).value_or(0)));
@@ -65,6 +99,8 @@ v1::Passing make_passing(const RaceEngine& engine, RunnerIndex r, std::size_t sp
   const Race& race = event.races[p.race];
   v1::Passing passing;
   passing.set_bib(p.bib);
+  passing.set_name(p.display_name());
+  passing.set_country(p.country);
   passing.set_race_id(race.id);
   passing.set_split_id(race.splits[split].id);
   passing.set_timing_point_id(event.timing_points[race.splits[split].timing_point].id);
@@ -136,6 +172,17 @@ v1::RunnerState make_runner_state(const RaceEngine& engine, RunnerIndex r) {
   state.set_next_split_distance_m(s + 1 < race.splits.size() ? race.splits[s + 1].distance_m
                                                              : race.splits[s].distance_m);
   return state;
+}
+
+v1::PassingBatch make_split_leaders(const RaceEngine& engine, RaceIndex race) {
+  v1::PassingBatch batch;
+  batch.set_snapshot(true);
+  const std::size_t splits = engine.event().races[race].splits.size();
+  for (std::size_t s = 0; s < splits; ++s) {
+    if (auto leader = engine.split_leader(race, s))
+      *batch.add_passings() = make_passing(engine, *leader, s, 0);
+  }
+  return batch;
 }
 
 v1::RunnerDetail make_runner_detail(const RaceEngine& engine, RunnerIndex r, TimeMs now) {

@@ -32,6 +32,10 @@ std::optional<v1::StandingsDelta> diff_standings(const v1::StandingsSnapshot& be
 v1::RunnerState make_runner_state(const RaceEngine& engine, RunnerIndex runner);
 
 // A followed runner's card: ranks, splits, pace, gap, flags and, if running, ETAs at `now`.
+// The leader (split rank 1, overall) at each split of the race someone has reached, in course
+// order, as a snapshot batch.
+v1::PassingBatch make_split_leaders(const RaceEngine& engine, RaceIndex race);
+
 v1::RunnerDetail make_runner_detail(const RaceEngine& engine, RunnerIndex runner, TimeMs now);
 
 }  // namespace splitstream

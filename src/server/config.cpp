@@ -1,6 +1,7 @@
 #include "server/config.hpp"
 
 #include <charconv>
+#include <stdexcept>
 
 #include "core/csv.hpp"
 
@@ -122,6 +123,21 @@ const std::vector<Setting>& settings() {
              &ServerConfig::viewer_queue_bytes, 4096u, 1u << 30),
       number("viewer-socket-buffer", "kernel send buffer per viewer in bytes (SO_SNDBUF)",
              &ServerConfig::viewer_socket_buffer, 4096, 64 << 20),
+      text("web-root",
+           "the built browser app (web/dist), served on / [default: ../../web/dist from the "
+           "executable's directory, if built]",
+           &ServerConfig::web_root),
+      {"map-tiles",
+       "map tile URL template for Leaflet, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png "
+       "(empty: no tiles, the course on a plain background)",
+       [](const ServerConfig& c) { return c.map_tiles; },
+       [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+         if (auto problem = tile_url_problem(v)) return problem;
+         c.map_tiles = std::string(v);
+         return std::nullopt;
+       }},
+      text("map-attribution", "attribution shown with the map tiles (their licence)",
+           &ServerConfig::map_attribution),
       {"log-level", "debug, info, warn or error", [](const ServerConfig& c) { return c.log_level; },
        [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {
@@ -149,6 +165,47 @@ std::string env_name(std::string_view name) {
 }
 
 }  // namespace
+
+std::optional<std::filesystem::path> resolve_web_root(const std::string& configured,
+                                                      const std::filesystem::path& executable) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!configured.empty()) {
+    if (!fs::is_regular_file(fs::path(configured) / "index.html", ec)) {
+      throw std::runtime_error("web root " + configured +
+                               " (--web-root) has no index.html: build the browser app with "
+                               "`npm ci && npm run build` in web/, or pass the directory it "
+                               "was built into");
+    }
+    return fs::path(configured);
+  }
+  if (executable.empty()) return std::nullopt;
+  const fs::path dist =
+      (executable.parent_path() / ".." / ".." / "web" / "dist").lexically_normal();
+  if (!fs::is_regular_file(dist / "index.html", ec)) return std::nullopt;
+  return dist;
+}
+
+std::optional<std::string> tile_url_problem(std::string_view url) {
+  if (url.empty()) return std::nullopt;  // no tiles
+  const std::string quoted = "\"" + std::string(url) + "\"";
+  if (!url.starts_with("http://") && !url.starts_with("https://") && !url.starts_with("/")) {
+    return "expected a tile URL starting with http://, https:// or /, not " + quoted;
+  }
+  for (const char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '"' || c == '\\') {
+      return "a tile URL has no spaces, quotes, backslashes or control characters: " + quoted;
+    }
+  }
+  for (const char* placeholder : {"{z}", "{x}", "{y}"}) {
+    if (url.find(placeholder) == std::string_view::npos) {
+      return "the tile URL needs {z}, {x} and {y} (e.g. "
+             "https://tile.openstreetmap.org/{z}/{x}/{y}.png), " +
+             quoted + " has no " + placeholder;
+    }
+  }
+  return std::nullopt;
+}
 
 std::optional<Endpoint> parse_endpoint(std::string_view text) {
   std::string_view host = text, port = text;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ struct ServerConfig {
   std::uint32_t max_viewers = 50'000;
   std::uint32_t viewer_queue_bytes = 16u << 20;  // a viewer further behind is closed
   int viewer_socket_buffer = 256 * 1024;         // kernel send buffer per viewer
+  std::string web_root;         // the built browser app; empty: see resolve_web_root
+  std::string map_tiles;        // Leaflet tile URL template ({z}/{x}/{y}); empty: no tiles
+  std::string map_attribution;  // shown on the map with the tiles
 };
 
 struct ConfigResult {
@@ -57,6 +61,17 @@ ConfigResult parse_server_config(
 
 // The --help text: every setting with its flag, variable, default and meaning.
 std::string server_config_help();
+
+// Where the browser app is served from: --web-root when given (std::runtime_error naming the
+// directory when it holds no index.html), else `<executable's directory>/../../web/dist` when
+// that holds index.html (build/bin/splitstream in a checkout), else nullopt: no app. Unlike the
+// rest of this file it looks at the filesystem.
+std::optional<std::filesystem::path> resolve_web_root(const std::string& configured,
+                                                      const std::filesystem::path& executable);
+
+// Null when `url` is a usable tile URL template (http://, https:// or /, with {z}, {x} and {y});
+// else what is wrong with it.
+std::optional<std::string> tile_url_problem(std::string_view url);
 
 std::optional<Endpoint> parse_endpoint(std::string_view text);
 // redis://host:port (or host:port).

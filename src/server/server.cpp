@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,7 @@
 #include "engine/race_engine.hpp"
 #include "http/http_listener.hpp"
 #include "http/rest_api.hpp"
+#include "http/static_files.hpp"
 #include "ingest/device_session.hpp"
 #include "ingest/device_tokens.hpp"
 #include "ingest/http_ingest.hpp"
@@ -182,6 +184,31 @@ WebSocketOptions websocket_options(const ServerConfig& config) {
   return o;
 }
 
+// The browser app for a node with the push role, read into memory now (a start-up error when
+// --web-root is wrong or too large), or null when it is not built.
+std::shared_ptr<const StaticFiles> load_web_app(const ServerConfig& config) {
+  const std::string tiles = config.map_tiles.empty() ? std::string("no map tiles (--map-tiles)")
+                                                     : "map tiles from " + config.map_tiles;
+  if (config.map_tiles.empty() && !config.map_attribution.empty())
+    log::warn("web", "--map-attribution is set but --map-tiles is not: no tiles to attribute");
+  std::error_code ec;
+  const std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const auto root = resolve_web_root(config.web_root, ec ? std::filesystem::path() : executable);
+  if (!root) {
+    log::info("web",
+              "the browser app is not built: / answers 404 web_app_not_built (run `npm ci && npm "
+              "run build` in web/, or pass --web-root); " +
+                  tiles);
+    return nullptr;
+  }
+  auto app = std::make_shared<const StaticFiles>(StaticFiles::load(*root));
+  log::info("web", "browser app from " + app->root().string() + ": " +
+                       std::to_string(app->file_count()) + " files, " +
+                       std::to_string((app->total_bytes() + 1023) / 1024) +
+                       " KiB in memory with precompressed copies; " + tiles);
+  return app;
+}
+
 }  // namespace
 
 int run_server(const ServerConfig& config, const Event& event) {
@@ -200,6 +227,9 @@ int run_server(const ServerConfig& config, const Event& event) {
   }
   for (const Diagnostic& d : tokens.cross_check(event))
     log::warn("devices", d.to_string());
+
+  const std::shared_ptr<const StaticFiles> web_app =
+      config.push_role ? load_web_app(config) : nullptr;
 
   asio::io_context ioc(config.threads);
   tcp::acceptor http_acceptor = open_acceptor(ioc, config.http, "http");
@@ -355,6 +385,18 @@ int run_server(const ServerConfig& config, const Event& event) {
       return asio::co_spawn(engine_strand, answer_rest(std::move(request), rest),
                             asio::use_awaitable);
     });
+    // Settings for the browser app: no engine, answered on the session's thread.
+    const ClientConfig client{config.map_tiles, config.map_attribution};
+    router->add("/api/v1/config", [client](const HttpRequest& request) {
+      return handle_client_config(request, client);
+    });
+    // The browser app takes every path no other route does (not /api/: that stays the API's).
+    if (web_app) {
+      router->set_fallback(
+          [web_app](const HttpRequest& request) { return web_app->handle(request); });
+    } else {
+      router->set_fallback(web_app_not_built);
+    }
   }
   HttpLimits limits;
   limits.max_body_bytes = config.max_body_bytes;

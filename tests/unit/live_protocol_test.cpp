@@ -135,6 +135,45 @@ TEST(StandingsDiff, UpsertsChangedRowsAndRemovesLeavers) {
   EXPECT_FALSE(diff_standings(after, make_standings(engine, 0, "overall", 0, 2, 12)));
 }
 
+TEST(StandingsRowView, ProjectsTheFinishAndCountsPlacesGainedAtTheLastSplit) {
+  const auto event = std::make_unique<Event>(small_race());
+  RaceEngine engine(*event);
+  const TimingPointIndex start = *event->find_timing_point("start");
+  const TimingPointIndex k5 = *event->find_timing_point("k5");
+  engine.apply({start, "c1", kGun});
+  engine.apply({start, "c2", kGun});
+  engine.apply({k5, "c1", kGun + 20 * kMin});
+  engine.apply({k5, "c2", kGun + 21 * kMin});
+  v1::StandingsSnapshot page = make_standings(engine, 0, "overall", 0, 2, 1);
+  ASSERT_EQ(page.rows_size(), 2);
+  // 5 km in 20 minutes from the start, 5 km to go at the same speed: 40 minutes.
+  EXPECT_NEAR(static_cast<double>(page.rows(0).projected_finish_ms()), 40.0 * kMin, 2.0);
+  EXPECT_NEAR(static_cast<double>(page.rows(1).projected_finish_ms()), 42.0 * kMin, 2.0);
+  // The start does not count as an earlier place.
+  EXPECT_EQ(page.rows(0).rank_change(), 0);
+  // Runner 2 (2nd at 5 km) finishes first, runner 1 a minute later.
+  engine.apply({*event->find_timing_point("finish"), "c2", kGun + 40 * kMin});
+  engine.apply({*event->find_timing_point("finish"), "c1", kGun + 41 * kMin});
+  page = make_standings(engine, 0, "overall", 0, 2, 2);
+  ASSERT_EQ(page.rows_size(), 2);
+  EXPECT_EQ(page.rows(0).bib(), "2");
+  EXPECT_EQ(page.rows(0).rank_change(), 1);
+  EXPECT_EQ(page.rows(0).projected_finish_ms(), 40 * kMin);  // the real finish time
+  EXPECT_EQ(page.rows(1).bib(), "1");
+  EXPECT_EQ(page.rows(1).rank_change(), -1);
+  EXPECT_EQ(page.rows(1).projected_finish_ms(), 41 * kMin);
+  // The leader at each split: runner 1 at 5 km, runner 2 at the finish.
+  const v1::PassingBatch leaders = make_split_leaders(engine, 0);
+  ASSERT_EQ(leaders.passings_size(), 3);
+  EXPECT_EQ(leaders.passings(1).split_id(), "5k");
+  EXPECT_EQ(leaders.passings(1).bib(), "1");
+  EXPECT_EQ(leaders.passings(1).rank(), 1u);
+  EXPECT_EQ(leaders.passings(2).split_id(), "finish");
+  EXPECT_EQ(leaders.passings(2).bib(), "2");
+  EXPECT_EQ(leaders.passings(2).gun_time_ms(), 40 * kMin);
+  EXPECT_EQ(leaders.passings(2).name(), event->participants[1].display_name());
+}
+
 TEST(RunnerStateView, CarriesWhatTheMapProjectsFrom) {
   const auto event = std::make_unique<Event>(small_race());
   RaceEngine engine(*event);

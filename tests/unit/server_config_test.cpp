@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <stdexcept>
 
 #include "server/config.hpp"
 
@@ -80,9 +84,83 @@ TEST(ServerConfig, HelpListsEverySettingWithItsVariableAndDefault) {
   for (const char* expected :
        {"--event", "SPLITSTREAM_EVENT", "--redis", "redis://127.0.0.1:6379", "--devices",
         "0.0.0.0:7070", "--idle-timeout", "SPLITSTREAM_IDLE_TIMEOUT", "[default: 30]",
-        "SPLITSTREAM_DEVICE_TOKENS_FILE", "SPLITSTREAM_DEVICE_TOKENS=\"dev1=token1"}) {
+        "SPLITSTREAM_DEVICE_TOKENS_FILE", "SPLITSTREAM_DEVICE_TOKENS=\"dev1=token1", "--web-root",
+        "SPLITSTREAM_WEB_ROOT", "--map-tiles", "SPLITSTREAM_MAP_TILES", "--map-attribution"}) {
     EXPECT_NE(help.find(expected), std::string::npos) << expected;
   }
+}
+
+TEST(ServerConfig, MapTilesMustBeATileUrlTemplate) {
+  Sources s;
+  auto r = s.parse({"--event", "e", "--map-tiles", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                    "--map-attribution", "(c) OpenStreetMap contributors"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.config.map_tiles, "https://tile.openstreetmap.org/{z}/{x}/{y}.png");
+  EXPECT_EQ(r.config.map_attribution, "(c) OpenStreetMap contributors");
+  EXPECT_EQ(s.parse({"--event", "e"}).config.map_tiles, "");  // default: no tiles
+  for (const char* good : {"http://a.tile.example/{z}/{x}/{y}.png", "/tiles/{z}/{x}/{y}.webp",
+                           "https://{s}.tile.example/{z}/{y}/{x}@2x.png?key=abc", ""}) {
+    r = s.parse({"--event", "e", "--map-tiles", good});
+    EXPECT_TRUE(r.errors.empty()) << good << ": " << r.errors.front();
+  }
+  r = s.parse({"--event", "e", "--map-tiles", "tile.openstreetmap.org/{z}/{x}/{y}.png"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0],
+            "--map-tiles: map-tiles: expected a tile URL starting with http://, https:// or /, "
+            "not \"tile.openstreetmap.org/{z}/{x}/{y}.png\"");
+  r = s.parse({"--event", "e", "--map-tiles", "https://tile.example/{z}/{x}.png"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("needs {z}, {x} and {y}"), std::string::npos) << r.errors[0];
+  EXPECT_NE(r.errors[0].find("has no {y}"), std::string::npos) << r.errors[0];
+  for (const char* bad : {"ftp://t/{z}/{x}/{y}", "javascript:{z}{x}{y}", "https://t/{z}/{x}/{y} x",
+                          "https://t/{z}/{x}/{y}\"", "https://t/{Z}/{X}/{Y}"}) {
+    EXPECT_EQ(s.parse({"--event", "e", "--map-tiles", bad}).errors.size(), 1u) << bad;
+  }
+  s.env["SPLITSTREAM_MAP_TILES"] = "nonsense";
+  r = s.parse({"--event", "e"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_TRUE(r.errors[0].starts_with("environment SPLITSTREAM_MAP_TILES: map-tiles: "));
+}
+
+class WebRootTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tmp_ = std::filesystem::temp_directory_path() /
+           ("splitstream-webroot-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(tmp_);
+    std::filesystem::create_directories(tmp_ / "build" / "bin");
+    std::filesystem::create_directories(tmp_ / "web" / "dist");
+    exe_ = tmp_ / "build" / "bin" / "splitstream";
+  }
+  void TearDown() override { std::filesystem::remove_all(tmp_); }
+  void build_app() { std::ofstream(tmp_ / "web" / "dist" / "index.html") << "<!doctype html>"; }
+  std::filesystem::path tmp_, exe_;
+};
+
+TEST_F(WebRootTest, DefaultIsWebDistOfTheCheckoutWhenBuilt) {
+  EXPECT_EQ(resolve_web_root("", exe_), std::nullopt);  // web/dist without index.html
+  EXPECT_EQ(resolve_web_root("", ""), std::nullopt);
+  build_app();
+  EXPECT_EQ(resolve_web_root("", exe_), tmp_ / "web" / "dist");
+}
+
+TEST_F(WebRootTest, AGivenDirectoryMustHoldIndexHtml) {
+  const std::string dir = (tmp_ / "elsewhere").string();
+  try {
+    resolve_web_root(dir, exe_);
+    FAIL() << "accepted a web root without index.html";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("web root " + dir + " (--web-root) has no index.html"),
+              std::string::npos)
+        << e.what();
+  }
+  build_app();  // the default being there does not matter
+  EXPECT_THROW(resolve_web_root(dir, exe_), std::runtime_error);
+  EXPECT_EQ(resolve_web_root((tmp_ / "web" / "dist").string(), ""), tmp_ / "web" / "dist");
+  Sources s;
+  s.files["c.conf"] = "event = e\nweb-root = /srv/app\n";
+  EXPECT_EQ(s.parse({"--config", "c.conf"}).config.web_root, "/srv/app");
 }
 
 TEST(ServerConfig, Endpoints) {

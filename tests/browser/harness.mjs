@@ -1,0 +1,196 @@
+// What the browser tests run on: a real redis-server and `splitstream serve` on free ports, the
+// demo event's reads fed over the HTTP ingest API, and Debian's Chromium through playwright-core.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// Polls `check` (async, truthy when done) every 50 ms until `ms` pass; throws `what` on timeout.
+export async function waitFor(what, check, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${last})`);
+    await sleep(50);
+  }
+}
+
+class Process {
+  constructor(name, command, args) {
+    this.name = name;
+    this.output = "";
+    this.child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve({ code, signal })));
+    const keep = (chunk) => {
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+    };
+    this.child.stdout.on("data", keep);
+    this.child.stderr.on("data", keep);
+    this.child.on("error", (error) => {
+      this.output += `\n${name}: ${error.message}`;
+    });
+  }
+
+  async stop(signal = "SIGTERM", ms = 15_000) {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), ms);
+    const result = await this.exited;
+    clearTimeout(timer);
+    return result;
+  }
+}
+
+export async function startRedis(dir) {
+  const port = await freePort();
+  const redis = new Process("redis-server", "redis-server", [
+    "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+  ]);
+  await waitFor("redis-server to answer PING", () => ping(port), 10_000);
+  redis.port = port;
+  return redis;
+}
+
+function ping(port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.on("error", () => resolve(false));
+    socket.on("connect", () => socket.write("PING\r\n"));
+    socket.on("data", (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith("+PONG"));
+    });
+  });
+}
+
+// One `splitstream serve` node on the demo event; `ports` reuses a stopped node's ports.
+export async function startServe({ bin, event, webRoot, redisPort, tokens, ports, extra = [] }) {
+  const http = ports?.http ?? (await freePort());
+  const devices = ports?.devices ?? (await freePort());
+  const serve = new Process("splitstream serve", bin, [
+    "serve", "--event", event, "--redis", `redis://127.0.0.1:${redisPort}`,
+    "--http", `127.0.0.1:${http}`, "--devices", `127.0.0.1:${devices}`,
+    "--device-tokens-file", tokens, "--web-root", webRoot, "--log-level", "warn", ...extra,
+  ]);
+  serve.http = http;
+  serve.devices = devices;
+  serve.base = `http://127.0.0.1:${http}`;
+  try {
+    await waitFor("splitstream serve to be ready (/readyz 200)", async () => {
+      if (serve.child.exitCode !== null) throw new Error(`serve exited with ${serve.child.exitCode}`);
+      const res = await fetch(`${serve.base}/readyz`);
+      return res.status === 200;
+    }, 15_000);
+  } catch (error) {
+    await serve.stop("SIGKILL");
+    throw new Error(`${error.message}\n--- splitstream serve said:\n${serve.output}`);
+  }
+  return serve;
+}
+
+// The demo event's reads (events/pyongyang-2025/reads.csv), per device in file order, numbered
+// seq = position + 1 as a device would.
+export class DemoReads {
+  constructor(csvPath) {
+    const lines = readFileSync(csvPath, "utf8").trim().split("\n");
+    const header = lines.shift().split(",");
+    const col = (name) => header.indexOf(name);
+    const [tp, chip, time, device, line] = ["timing_point", "chip", "time", "device", "line"].map(col);
+    this.byDevice = new Map();
+    for (const text of lines) {
+      const f = text.split(",");
+      let list = this.byDevice.get(f[device]);
+      if (!list) this.byDevice.set(f[device], (list = []));
+      list.push({ timing_point_id: f[tp], chip: f[chip], time: f[time], time_ms: Date.parse(f[time]), line: f[line], seq: list.length + 1 });
+    }
+    this.sent = new Map([...this.byDevice.keys()].map((d) => [d, 0]));
+    this.total = lines.length;
+  }
+
+  devices() {
+    return [...this.byDevice.keys()];
+  }
+
+  // Earliest and latest read time.
+  span() {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const list of this.byDevice.values())
+      for (const r of list) {
+        first = Math.min(first, r.time_ms);
+        last = Math.max(last, r.time_ms);
+      }
+    return { first, last };
+  }
+
+  writeTokens(path) {
+    writeFileSync(path, this.devices().map((d) => `${d} tok-${d}\n`).join(""));
+  }
+
+  // Posts each device's reads up to `untilMs` (in file order, stopping at the first later read)
+  // that were not sent yet; returns how many were acknowledged.
+  async feedUntil(base, untilMs) {
+    let acked = 0;
+    for (const [device, list] of this.byDevice) {
+      let from = this.sent.get(device);
+      let to = from;
+      while (to < list.length && list[to].time_ms <= untilMs) to++;
+      for (let i = from; i < to; i += 2000) {
+        const batch = list.slice(i, Math.min(to, i + 2000)).map((r) => ({
+          device_id: device, timing_point_id: r.timing_point_id, chip: r.chip, time: r.time, seq: r.seq,
+          line: r.line,
+        }));
+        const res = await fetch(`${base}/api/v1/reads`, {
+          method: "POST",
+          headers: { Authorization: `Bearer tok-${device}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ reads: batch }),
+        });
+        const body = await res.json();
+        if (res.status !== 200) throw new Error(`POST /api/v1/reads for ${device}: ${res.status} ${JSON.stringify(body)}`);
+        if (Number(body.acked_seq) !== batch[batch.length - 1].seq)
+          throw new Error(`${device}: acked ${body.acked_seq}, sent up to ${batch[batch.length - 1].seq}`);
+        acked += batch.length;
+      }
+      this.sent.set(device, to);
+    }
+    return acked;
+  }
+
+  sentCount() {
+    let n = 0;
+    for (const v of this.sent.values()) n += v;
+    return n;
+  }
+}
+
+export function tempDir() {
+  const dir = mkdtempSync(join(tmpdir(), "splitstream-browser-"));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function getJson(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}
