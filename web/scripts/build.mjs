@@ -2,15 +2,17 @@
 // the pages' HTML with those names filled in, and a gzip and a Brotli copy of every text file
 // (the server picks one by Accept-Encoding).
 //
-//   node scripts/build.mjs [--dev]     --dev: no minification (easier to debug)
+//   node scripts/build.mjs [--dev] [--out DIR]
+//     --dev: no minification (easier to debug); --out: another directory than dist/
 import * as esbuild from "esbuild";
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, extname, join, relative } from "node:path";
+import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
 const web = join(dirname(fileURLToPath(import.meta.url)), "..");
-const dist = join(web, "dist");
+const outAt = process.argv.indexOf("--out");
+const dist = outAt > 0 && process.argv[outAt + 1] ? resolve(process.argv[outAt + 1]) : join(web, "dist");
 const dev = process.argv.includes("--dev");
 const pages = [
   { html: "index.html", entry: "src/map/main.ts", name: "map" },

@@ -4,7 +4,14 @@ import "leaflet/dist/leaflet.css";
 import "../styles/app.css";
 import "../styles/map.css";
 import L from "leaflet";
-import { RunnerStatus, SubscriptionKind, type RunnerDetail } from "../gen/splitstream/v1/live_pb";
+import { create } from "@bufbuild/protobuf";
+import {
+  RunnerStateSchema,
+  RunnerStatus,
+  SubscriptionKind,
+  type RunnerDetail,
+  type RunnerState,
+} from "../gen/splitstream/v1/live_pb";
 import { api, type EventInfo, type ParticipantInfo, type RaceInfo } from "../lib/api";
 import { CoursePath } from "../lib/course";
 import { byId, debounce, el, setText } from "../lib/dom";
@@ -53,7 +60,7 @@ class MapPage {
   ) {
     document.title = `${event.name} · live map`;
     setText(byId("event-name"), event.name);
-    this.map = L.map("map", { zoomControl: true, attributionControl: true });
+    this.map = L.map("map", { zoomControl: true, attributionControl: true, zoomSnap: 0.25 });
     const container = this.map.getContainer();
     if (tiles) {
       L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: 19 }).addTo(this.map);
@@ -358,8 +365,33 @@ class MapPage {
       leaders: () => this.layer.leaders,
       connection: () => this.live.state,
       version: () => String(this.live.lastVersion),
+      // The render benchmark: `n` made-up runners spread over the courses, and frame timings.
+      addSyntheticRunners: (n: number) => this.layer.update(syntheticRunners(this.event, n, this.clock.now()), false),
+      // Frame timings since the last call.
+      frameTimes: () => ({
+        cost: this.layer.frameCost.splice(0),
+        interval: this.layer.frameInterval.splice(0),
+      }),
     };
   }
+}
+
+function syntheticRunners(event: EventInfo, n: number, nowMs: number): RunnerState[] {
+  const states: RunnerState[] = [];
+  for (let i = 0; i < n; i++) {
+    const race = event.races[i % event.races.length]!;
+    const distance = ((i * 7919) % 1000) / 1000 * race.distance_m * 0.95;
+    states.push(create(RunnerStateSchema, {
+      bib: `synthetic-${i}`,
+      raceId: race.id,
+      status: RunnerStatus.RUNNING,
+      lastSplitTimeMs: BigInt(Math.round(nowMs)),
+      distanceM: distance,
+      speedMps: 2.5 + (i % 25) / 10,
+      nextSplitDistanceM: Math.min(race.distance_m, distance + 2000),
+    }));
+  }
+  return states;
 }
 
 async function main(): Promise<void> {

@@ -8,10 +8,12 @@ import { CoursePath, projectDistance } from "../lib/course";
 interface RaceTrack {
   path: CoursePath;
   colour: string;
+  rgba: number;  // the colour as one little-endian RGBA word, for pixel writes
   // The course's vertices projected to pixels at `zoom` (Web Mercator is close to linear
   // between two vertices, so runners are interpolated in pixel space).
   pixels: Float64Array;
   zoom: number;
+  runners: Set<Tracked>;  // so a frame walks each race's runners once
 }
 
 interface Tracked {
@@ -28,6 +30,9 @@ export interface Highlight {
 }
 
 const EASE_MS = 400;
+// Above this many runners the dots are written straight into pixels (one putImageData per
+// frame) instead of one fillRect each, which costs more per call than the pixels it fills.
+const PIXEL_WRITE_FROM = 4000;
 const SNAP_M = 1500;  // further than this from the projection: jump (a new lap, a correction)
 
 export class RunnerLayer {
@@ -37,12 +42,18 @@ export class RunnerLayer {
   private readonly runners = new Map<string, Tracked>();
   private lastFrame = performance.now();
   private frameRequested = false;
+  private image: ImageData | undefined;
+  private words: Uint32Array | undefined;
   private zooming = false;
   highlights = new Map<string, Highlight>();
   drawn = 0;
   // The leaders (furthest along) of each race, refreshed twice a second.
   leaders: string[] = [];
   private leadersAt = 0;
+  // The last frames' drawing time and the interval between frames, milliseconds (for the
+  // render benchmark, bench/map_render.mjs).
+  readonly frameCost: number[] = [];
+  readonly frameInterval: number[] = [];
 
   constructor(
     private readonly map: L.Map,
@@ -62,26 +73,32 @@ export class RunnerLayer {
   }
 
   addRace(id: string, path: CoursePath, colour: string): void {
-    this.races.set(id, { path, colour, pixels: new Float64Array(0), zoom: NaN });
+    const rgb = Number.parseInt(colour.slice(1), 16);
+    const rgba = (0xff << 24) | ((rgb & 0xff) << 16) | (rgb & 0xff00) | ((rgb >> 16) & 0xff);
+    this.races.set(id, { path, colour, rgba, pixels: new Float64Array(0), zoom: NaN, runners: new Set() });
   }
 
   // A snapshot replaces everyone; an update changes the runners it names.
   update(states: RunnerState[], replace: boolean): void {
-    if (replace) this.runners.clear();
+    if (replace) this.clear();
     for (const state of states) {
       const race = this.races.get(state.raceId);
       if (!race) continue;
       const existing = this.runners.get(state.bib);
       if (existing && existing.race === race) {
         existing.state = state;
-      } else {
-        this.runners.set(state.bib, { state, race, shown: state.distanceM, x: NaN, y: NaN });
+        continue;
       }
+      if (existing) existing.race.runners.delete(existing);
+      const tracked: Tracked = { state, race, shown: state.distanceM, x: NaN, y: NaN };
+      this.runners.set(state.bib, tracked);
+      race.runners.add(tracked);
     }
   }
 
   clear(): void {
     this.runners.clear();
+    for (const race of this.races.values()) race.runners.clear();
   }
 
   onCourse(): number {
@@ -136,7 +153,11 @@ export class RunnerLayer {
     this.frameRequested = true;
     requestAnimationFrame((t) => {
       this.frameRequested = false;
+      const interval = t - this.lastFrame;
+      const start = performance.now();
       this.frame(t);
+      record(this.frameCost, performance.now() - start);
+      record(this.frameInterval, interval);
       this.requestFrame();
     });
   }
@@ -172,13 +193,26 @@ export class RunnerLayer {
     const dotSize = zoom >= 15 ? 5 : zoom >= 13 ? 4 : 3;
     const half = dotSize / 2;
     let drawn = 0;
+    const direct = this.runners.size >= PIXEL_WRITE_FROM;
+    const dpr = this.canvas.width / Math.max(1, size.x);
+    const width = this.canvas.width;
+    const height = this.canvas.height;
+    const side = Math.max(1, Math.round(dotSize * dpr));
+    let words: Uint32Array | undefined;
+    if (direct) {
+      if (!this.image || this.image.width !== width || this.image.height !== height) {
+        this.image = ctx.createImageData(width, height);
+        this.words = new Uint32Array(this.image.data.buffer);
+      }
+      words = this.words!;
+      words.fill(0);
+    }
 
     // Group by race so each colour is set once.
     for (const race of this.races.values()) {
       const pixels = this.pixelsFor(race, zoom);
       ctx.fillStyle = race.colour;
-      for (const r of this.runners.values()) {
-        if (r.race !== race) continue;
+      for (const r of race.runners) {
         r.x = NaN;
         if (r.state.status !== RunnerStatus.RUNNING) continue;
         const target = projectDistance(r.state, now);
@@ -191,10 +225,19 @@ export class RunnerLayer {
         r.x = x;
         r.y = y;
         if (x < -10 || y < -10 || x > size.x + 10 || y > size.y + 10) continue;
-        ctx.fillRect(x - half, y - half, dotSize, dotSize);
         drawn++;
+        if (!words) {
+          ctx.fillRect(x - half, y - half, dotSize, dotSize);
+          continue;
+        }
+        const x0 = Math.max(0, Math.round((x - half) * dpr));
+        const y0 = Math.max(0, Math.round((y - half) * dpr));
+        const x1 = Math.min(width, x0 + side);
+        const y1 = Math.min(height, y0 + side);
+        for (let py = y0; py < y1; py++) words.fill(race.rgba, py * width + x0, py * width + x1);
       }
     }
+    if (this.image && words) ctx.putImageData(this.image, 0, 0);
     this.drawn = drawn;
 
     if (t - this.leadersAt > 500) {
@@ -244,4 +287,11 @@ export class RunnerLayer {
     }
     return [...best.values()].flatMap((list) => list.map(([, bib]) => bib));
   }
+}
+
+const KEPT_FRAMES = 3600;  // a minute at 60 frames per second
+
+function record(list: number[], value: number): void {
+  list.push(value);
+  if (list.length > KEPT_FRAMES) list.splice(0, list.length - KEPT_FRAMES);
 }
