@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace splitstream {
 
 struct CsvRow {
@@ -44,6 +46,5 @@ class CsvHeader {
 
 // Quotes a field when it needs it.
 std::string csv_escape(std::string_view field);
-std::string_view trim(std::string_view s);
 
 }  // namespace splitstream

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace splitstream {
 namespace {
 
@@ -65,14 +67,6 @@ const FileType& file_type(std::string_view name) {
 
 bool is_precompressed_name(std::string_view name) {
   return name.ends_with(".br") || name.ends_with(".gz");
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
 }
 
 // A qvalue (RFC 9110 12.4.2) in thousandths: "0", "0.5", "1", "1.000"; nullopt when malformed.

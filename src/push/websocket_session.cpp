@@ -13,6 +13,8 @@
 #include <deque>
 #include <set>
 
+#include "core/text.hpp"
+
 namespace splitstream {
 namespace {
 
@@ -21,14 +23,6 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
 
 class WebSocketSession final : public LiveSubscriber,
                                public std::enable_shared_from_this<WebSocketSession> {
