@@ -162,6 +162,12 @@ TokenCheck DeviceTokens::check(std::string_view device_id, std::string_view pres
   return constant_time_equals(it->second.token, presented) ? TokenCheck::ok : TokenCheck::mismatch;
 }
 
+std::optional<std::string> DeviceTokens::token_of(std::string_view device_id) const {
+  auto it = entries_.find(std::string(device_id));
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.token;
+}
+
 bool DeviceTokens::has_token(std::string_view device_id) const {
   return entries_.find(std::string(device_id)) != entries_.end();
 }

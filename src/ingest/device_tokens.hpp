@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,6 +52,8 @@ class DeviceTokens {
   // Checks `presented` against the device's token in constant time (see constant_time_equals).
   TokenCheck check(std::string_view device_id, std::string_view presented) const;
   bool has_token(std::string_view device_id) const;
+  // The device's token, for a client playing the device (splitstream-sim); nullopt if none.
+  std::optional<std::string> token_of(std::string_view device_id) const;
   std::size_t size() const { return entries_.size(); }
 
   // Warnings for start-up logs: declared devices without a token (they cannot connect) and

@@ -1,0 +1,114 @@
+// splitstream-sim against a real `splitstream serve` and redis-server: the demo race's reads
+// replayed over the device protocol give the server the same results as `splitstream results`
+// on the same reads, also when the simulator is killed midway and started again.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "engine/race_engine.hpp"
+#include "results/reads_file.hpp"
+#include "results/results_report.hpp"
+#include "support/child_process.hpp"
+#include "support/demo_race.hpp"
+#include "support/redis_server.hpp"
+#include "support/serve_node.hpp"
+
+namespace splitstream::testing {
+using test_support::RedisServer;
+namespace {
+
+using namespace std::chrono_literals;
+const std::string kEventDir = SPLITSTREAM_SOURCE_DIR "/events/pyongyang-2025";
+const std::string kReads = kEventDir + "/reads.csv";
+
+// What `splitstream results --race R --format csv` prints for the reads file, per race.
+std::string expected_results(const std::string& race) {
+  const Event& event = DemoRace::get().event();
+  std::ifstream in(kReads);
+  std::stringstream text;
+  text << in.rdbuf();
+  RaceEngine engine(event);
+  for (const FileRead& r : parse_reads_csv(text.str(), event).reads)
+    engine.apply({r.timing_point, r.chip, r.time});
+  ReportOptions options;
+  options.race = race;
+  return results_csv(engine, options);
+}
+
+class SimulatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tokens_ = redis_.dir() / "device-tokens";
+    DemoRace::get().write_tokens(tokens_);
+    node_ = start_serve_node(redis_.port(), tokens_);
+  }
+
+  std::unique_ptr<ChildProcess> sim(const std::string& speed) {
+    return std::make_unique<ChildProcess>(
+        SPLITSTREAM_BIN_DIR "/splitstream-sim",
+        std::vector<std::string>{"replay", "--event", kEventDir, "--reads", kReads, "--server",
+                                 "127.0.0.1:" + std::to_string(node_.devices),
+                                 "--device-tokens-file", tokens_.string(), "--speed", speed});
+  }
+
+  void expect_results_equal_the_cli() {
+    const std::string total = std::to_string(DemoRace::get().total_reads());
+    // Every read applied exactly once: the stream holds no duplicate of a resent read.
+    EXPECT_NE(wait_engine_applied(node_.http, DemoRace::get().total_reads()).find(total),
+              std::string::npos);
+    for (const char* race : {"marathon", "half", "10k", "5k"}) {
+      const auto got = http_get(node_.http, std::string("/api/v1/results.csv?race=") + race);
+      EXPECT_EQ(got.status, 200);
+      EXPECT_EQ(got.body, expected_results(race)) << race;
+    }
+  }
+
+  RedisServer redis_;
+  std::filesystem::path tokens_;
+  ServeNode node_;
+};
+
+TEST_F(SimulatorTest, AReplayAsFastAsPossibleGivesTheResultsOfTheReadsFile) {
+  auto run = sim("max");
+  EXPECT_EQ(run->wait(60s), 0);
+  expect_results_equal_the_cli();
+}
+
+TEST_F(SimulatorTest, KilledMidwayAndStartedAgainItResumesWithoutLossOrDuplicates) {
+  // The race (about six hours of reads) at x3000 takes seven seconds: stop it after two.
+  auto first = sim("3000");
+  std::this_thread::sleep_for(2s);
+  ASSERT_TRUE(first->running());
+  first->signal(SIGKILL);
+  first->wait(5s);
+  const std::string midway = http_get(node_.http, "/readyz").body;
+  EXPECT_EQ(midway.find("\"detail\":\"" + std::to_string(DemoRace::get().total_reads()) + " reads"),
+            std::string::npos)
+      << "the first run was meant to be cut short: " << midway;
+  // Started again, each device resumes after what the server acknowledged.
+  auto second = sim("max");
+  EXPECT_EQ(second->wait(60s), 0);
+  expect_results_equal_the_cli();
+}
+
+TEST_F(SimulatorTest, ARefusedDeviceOrAMissingTokenMakesTheExitStatusOne) {
+  // The server refuses stadium-main (wrong token, ERROR_CODE_BAD_TOKEN): the other devices
+  // play their reads, and the exit status says that not everything was delivered.
+  {
+    std::ofstream out(tokens_);
+    for (const Device& d : DemoRace::get().event().devices)
+      out << d.id << (d.id == "stadium-main" ? " wrong-token\n" : " tok-" + d.id + "\n");
+  }
+  auto refused = sim("max");
+  EXPECT_EQ(refused->wait(30s), 1);
+  // Without a token for a device, it does not start at all.
+  std::ofstream(tokens_) << "stadium-main tok-stadium-main\n";
+  auto missing = sim("max");
+  EXPECT_EQ(missing->wait(20s), 1);
+}
+
+}  // namespace
+}  // namespace splitstream::testing
