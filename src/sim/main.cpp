@@ -1,15 +1,18 @@
 // splitstream-sim: plays a race to a Splitstream server as its timing devices would.
 //
 //   splitstream-sim replay --event DIR --reads FILE [--server HOST:PORT]
-//       [--device-tokens-file FILE] [--speed X|max] [--max-batch N]
+//       [--device-tokens-file FILE] [--speed X|max] [--max-batch N] [faults] [--sent-reads FILE]
 //
 // `replay` sends a reads file (the CSV of `splitstream results`) over the device protocol: one
 // TCP connection per device of the event, each read when it falls due at X times real time
 // (`max`: as fast as the server acknowledges), with the tokens of the server's secrets file.
+// Faults on demand: raw duplicates, missed reads, a drifting device clock, a device offline for a
+// while (its backlog sent when it is back), lines dropped before the ack (reconnect and resend).
 // Progress goes to stderr; a summary to stdout. Exit status 0 when every read was acknowledged,
 // 1 when a device was refused or the run was interrupted, 2 on bad arguments.
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +21,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -50,7 +54,18 @@ constexpr const char* kUsage =
     "  --device-tokens-file FILE the devices' tokens, as the server reads them\n"
     "                            [SPLITSTREAM_DEVICE_TOKENS if set]\n"
     "  --speed X|max             X times real time, or as fast as acknowledged [60]\n"
-    "  --max-batch N             reads per batch at most [500]\n";
+    "  --max-batch N             reads per batch at most [500]\n"
+    "faults (seeded, so a run can be repeated):\n"
+    "  --duplicates P            share of reads a mat reports twice, 50-800 ms apart [0]\n"
+    "  --miss P                  share of reads the mats never got [0]\n"
+    "  --clock-drift DEV=MS      device DEV's clock gains MS milliseconds per hour (repeatable)\n"
+    "  --offline DEV=FROM-TO     device DEV is off the network from minute FROM to minute TO\n"
+    "                            after the first read; its backlog follows (repeatable;\n"
+    "                            needs a --speed other than max)\n"
+    "  --reconnect-every N       every device drops its line every N batches, before the\n"
+    "                            ack, and resends what the server lacks (N >= 2)\n"
+    "  --seed N                  the faults' random seed [1]\n"
+    "  --sent-reads FILE         write the reads as sent (faults applied) as a reads CSV\n";
 
 int usage_error(const std::string& message) {
   std::cerr << "splitstream-sim: " << message << "\n" << kUsage;
@@ -80,7 +95,22 @@ struct Options {
   std::string port = "7070";
   double speed = 60;
   std::size_t max_batch = 500;
+  FaultOptions faults;
+  std::vector<std::pair<std::string, Outage>> outages;  // device, minutes after the first read
+  std::uint32_t reconnect_every = 0;
+  std::string sent_reads;
 };
+
+std::optional<double> number(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used != text.size() || !std::isfinite(v)) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
 
 std::optional<Options> parse(int argc, char** argv, std::string& error) {
   Options o;
@@ -122,6 +152,52 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
           return std::nullopt;
         }
       }
+    } else if (flag == "--duplicates" || flag == "--miss") {
+      const auto v = number(value);
+      if (!v || *v < 0 || *v > 1) {
+        error = flag + " wants a share from 0 to 1, got \"" + value + "\"";
+        return std::nullopt;
+      }
+      (flag == "--miss" ? o.faults.miss_rate : o.faults.duplicate_rate) = *v;
+    } else if (flag == "--clock-drift") {
+      const auto eq = value.find('=');
+      const auto v = eq == std::string::npos ? std::nullopt : number(value.substr(eq + 1));
+      if (!v || eq == 0) {
+        error = "--clock-drift wants DEVICE=MS_PER_HOUR, got \"" + value + "\"";
+        return std::nullopt;
+      }
+      o.faults.clock_drift_ms_per_hour.emplace_back(value.substr(0, eq), *v);
+    } else if (flag == "--offline") {
+      const auto eq = value.find('=');
+      const auto dash = value.find('-', eq == std::string::npos ? 0 : eq + 1);
+      std::optional<double> from, to;
+      if (eq != std::string::npos && eq > 0 && dash != std::string::npos) {
+        from = number(value.substr(eq + 1, dash - eq - 1));
+        to = number(value.substr(dash + 1));
+      }
+      if (!from || !to || *from < 0 || *to <= *from) {
+        error = "--offline wants DEVICE=FROM-TO in minutes, FROM < TO, got \"" + value + "\"";
+        return std::nullopt;
+      }
+      o.outages.push_back(
+          {value.substr(0, eq),
+           {static_cast<TimeMs>(*from * 60'000), static_cast<TimeMs>(*to * 60'000)}});
+    } else if (flag == "--reconnect-every" || flag == "--seed") {
+      std::uint64_t n = 0;
+      const auto r = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (r.ec != std::errc{} || r.ptr != value.data() + value.size() ||
+          (flag == "--reconnect-every" && (n < 2 || n > 1'000'000))) {
+        error = flag + (flag == "--seed" ? " wants a number" : " wants 2 or more") + ", got \"" +
+                value + "\"";
+        return std::nullopt;
+      }
+      if (flag == "--seed") {
+        o.faults.seed = n;
+      } else {
+        o.reconnect_every = static_cast<std::uint32_t>(n);
+      }
+    } else if (flag == "--sent-reads") {
+      o.sent_reads = value;
     } else if (flag == "--max-batch") {
       const auto r = std::from_chars(value.data(), value.data() + value.size(), o.max_batch);
       if (r.ec != std::errc{} || r.ptr != value.data() + value.size() || o.max_batch == 0 ||
@@ -136,6 +212,10 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
   }
   if (o.event_dir.empty() || o.reads_file.empty()) {
     error = "--event and --reads are required";
+    return std::nullopt;
+  }
+  if (!o.outages.empty() && o.speed <= 0) {
+    error = "--offline needs a --speed other than max (the outage is in race time)";
     return std::nullopt;
   }
   return o;
@@ -161,9 +241,29 @@ int replay(const Options& o) {
   ReplayPlan plan;
   try {
     plan = make_replay_plan(reads.reads, event);
+    apply_faults(plan, o.faults);
   } catch (const std::exception& e) {
     std::cerr << "splitstream-sim: " << o.reads_file << ": " << e.what() << "\n";
     return 1;
+  }
+  // Outages per device, in race time.
+  std::map<std::string, std::vector<Outage>, std::less<>> outages;
+  for (const auto& [device, window] : o.outages) {
+    const bool known = std::any_of(plan.devices.begin(), plan.devices.end(),
+                                   [&](const DevicePlan& d) { return d.device_id == device; });
+    if (!known) {
+      std::cerr << "splitstream-sim: --offline: no reads from device \"" << device << "\"\n";
+      return 1;
+    }
+    outages[device].push_back({plan.first + window.from, plan.first + window.to});
+  }
+  if (!o.sent_reads.empty()) {
+    std::ofstream out(o.sent_reads, std::ios::binary | std::ios::trunc);
+    out << plan_to_csv(plan, event);
+    if (!out.flush()) {
+      std::cerr << "splitstream-sim: cannot write " << o.sent_reads << "\n";
+      return 1;
+    }
   }
   DeviceTokens tokens;
   Diagnostics token_problems =
@@ -193,9 +293,13 @@ int replay(const Options& o) {
   const Clock::time_point start = Clock::now();
   std::vector<PlayerStats> stats(plan.devices.size());
   std::size_t finished = 0;
-  PlayerOptions player;
-  player.max_batch = o.max_batch;
+  std::vector<PlayerOptions> players(plan.devices.size());
   for (std::size_t i = 0; i < plan.devices.size(); ++i) {
+    PlayerOptions& player = players[i];
+    player.max_batch = o.max_batch;
+    player.reconnect_every = o.reconnect_every;
+    if (auto it = outages.find(plan.devices[i].device_id); it != outages.end())
+      player.outages = it->second;
     asio::co_spawn(ioc,
                    play_device(plan.devices[i], *tokens.token_of(plan.devices[i].device_id), server,
                                clock, start, player, stats[i]),
@@ -258,13 +362,15 @@ int replay(const Options& o) {
   ioc.run();
   if (tty) std::cerr << "\r" << progress_line() << "\n";
 
-  std::uint64_t acked = 0, sent = 0, rejected = 0, connects = 0;
+  std::uint64_t acked = 0, sent = 0, rejected = 0, connects = 0, dark = 0, dropped = 0;
   bool refused = false;
   for (std::size_t i = 0; i < stats.size(); ++i) {
     acked += stats[i].acked;
     sent += stats[i].sent;
     rejected += stats[i].rejected;
     connects += stats[i].connects;
+    dark += stats[i].outages;
+    dropped += stats[i].dropped_lines;
     if (stats[i].gave_up) {
       refused = true;
       std::cerr << "splitstream-sim: device " << plan.devices[i].device_id
@@ -273,7 +379,8 @@ int replay(const Options& o) {
   }
   std::cout << "replayed " << o.reads_file << ": " << acked << " of " << plan.total
             << " reads acknowledged (" << sent << " sent, " << rejected << " rejected) on "
-            << stats.size() << " devices, " << (connects - stats.size()) << " reconnects, in "
+            << stats.size() << " devices, " << (connects - stats.size()) << " reconnects ("
+            << dropped << " lines dropped on purpose, " << dark << " outages), in "
             << static_cast<double>(elapsed_ms()) / 1000.0 << " s"
             << (interrupted ? " (interrupted)" : "") << "\n";
   return acked == plan.total && !refused && !interrupted ? 0 : 1;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <random>
 #include <stdexcept>
 
 namespace splitstream {
@@ -50,6 +51,84 @@ ReplayPlan make_replay_plan(const std::vector<FileRead>& reads, const Event& eve
   std::erase_if(plan.devices, [](const DevicePlan& d) { return d.reads.empty(); });
   if (plan.total == 0) plan.first = plan.last = 0;
   return plan;
+}
+
+namespace {
+
+// A uniform draw in [0, 1) from the generator's top 53 bits: the same on every platform.
+double unit(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
+
+}  // namespace
+
+void apply_faults(ReplayPlan& plan, const FaultOptions& faults) {
+  for (double rate : {faults.duplicate_rate, faults.miss_rate}) {
+    if (!(rate >= 0 && rate <= 1)) throw std::invalid_argument("a fault rate must be 0 to 1");
+  }
+  std::map<std::string, double, std::less<>> drift;
+  for (const auto& [device, ms_per_hour] : faults.clock_drift_ms_per_hour) {
+    const bool known = std::any_of(plan.devices.begin(), plan.devices.end(),
+                                   [&](const DevicePlan& d) { return d.device_id == device; });
+    if (!known) throw std::invalid_argument("no reads from device \"" + device + "\" to drift");
+    drift[device] = ms_per_hour;
+  }
+  std::mt19937_64 rng(faults.seed);
+  plan.total = 0;
+  plan.first = std::numeric_limits<TimeMs>::max();
+  plan.last = std::numeric_limits<TimeMs>::min();
+  const TimeMs race_start = [&] {
+    TimeMs first = std::numeric_limits<TimeMs>::max();
+    for (const DevicePlan& d : plan.devices)
+      for (const PlannedRead& r : d.reads)
+        first = std::min(first, r.time);
+    return first;
+  }();
+  for (DevicePlan& d : plan.devices) {
+    auto it = drift.find(d.device_id);
+    const double ms_per_hour = it == drift.end() ? 0.0 : it->second;
+    std::vector<PlannedRead> out;
+    out.reserve(d.reads.size());
+    for (PlannedRead r : d.reads) {
+      const bool missed = unit(rng) < faults.miss_rate;
+      const bool repeated = unit(rng) < faults.duplicate_rate;
+      const auto again_after = static_cast<TimeMs>(50 + rng() % 751);
+      if (missed) continue;
+      r.time += static_cast<TimeMs>(
+          std::llround(ms_per_hour * static_cast<double>(r.time - race_start) / 3'600'000.0));
+      out.push_back(r);
+      if (repeated) {
+        PlannedRead again = r;
+        again.time += again_after;
+        out.push_back(again);
+      }
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      out[i].seq = i + 1;
+      plan.first = std::min(plan.first, out[i].time);
+      plan.last = std::max(plan.last, out[i].time);
+    }
+    plan.total += out.size();
+    d.reads = std::move(out);
+  }
+  std::erase_if(plan.devices, [](const DevicePlan& d) { return d.reads.empty(); });
+  if (plan.total == 0) plan.first = plan.last = 0;
+}
+
+std::string plan_to_csv(const ReplayPlan& plan, const Event& event) {
+  std::string out = reads_csv_header();
+  for (const DevicePlan& d : plan.devices) {
+    for (const PlannedRead& r : d.reads) {
+      FileRead f;
+      f.timing_point = event.find_timing_point(r.timing_point_id).value_or(kNoIndex);
+      f.chip = r.chip;
+      f.time = r.time;
+      f.device = d.device_id;
+      f.line = r.line;
+      out += to_csv_line(f, event);
+    }
+  }
+  return out;
 }
 
 TimeMs ReplayClock::race_time(std::int64_t elapsed_ms) const {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/event.hpp"
@@ -36,6 +37,24 @@ struct ReplayPlan {
 // point on its line (else the timing point's first device); throws std::runtime_error naming the
 // file line when there is none, or when a named device is not in the event.
 ReplayPlan make_replay_plan(const std::vector<FileRead>& reads, const Event& event);
+
+// Faults a timing crew meets on race day, applied to a plan before it is played.
+struct FaultOptions {
+  double duplicate_rate = 0;  // share of reads a mat reports again, 50-800 ms later (raw dupes)
+  double miss_rate = 0;       // share of reads the mats never got
+  // A device's clock running off: milliseconds gained per hour of race (negative: lost),
+  // counted from the first read of the race.
+  std::vector<std::pair<std::string, double>> clock_drift_ms_per_hour;
+  std::uint64_t seed = 1;
+};
+
+// Applies `faults` to every device's reads and numbers them again 1..n (a duplicate is a read
+// of its own, right after the one it repeats). Deterministic for a seed. Throws
+// std::invalid_argument naming an unknown device or a rate outside 0..1.
+void apply_faults(ReplayPlan& plan, const FaultOptions& faults);
+
+// The plan's reads as a reads file (`splitstream results` reads it back), device by device.
+std::string plan_to_csv(const ReplayPlan& plan, const Event& event);
 
 // Race time played at `elapsed_ms` of wall time since the start: first read + elapsed x speed.
 // Speed 0 plays as fast as possible (everything is due at once).

@@ -20,6 +20,8 @@ Event two_mats() {
   e.devices.push_back({"start-main", *e.find_timing_point("start"), Line::main});
   e.devices.push_back({"k5-main", *e.find_timing_point("k5"), Line::main});
   e.devices.push_back({"k5-backup", *e.find_timing_point("k5"), Line::backup});
+  for (std::uint32_t i = 0; i < e.devices.size(); ++i)
+    e.device_by_id[e.devices[i].id] = i;
   return e;
 }
 
@@ -78,6 +80,68 @@ TEST(ReplayPlan, AnUnknownDeviceNamesTheLine) {
   } catch (const std::runtime_error& error) {
     EXPECT_STREQ(error.what(), "line 2: device \"k5-spare\" is not in the event");
   }
+}
+
+TEST(ReplayFaults, DuplicatesMissesAndDriftAreSeededAndRenumbered) {
+  const Event e = two_mats();
+  std::vector<FileRead> reads;
+  for (int i = 0; i < 1000; ++i)
+    reads.push_back(read(e, "k5", "c", 3'600'000 * (i % 2), "k5-main"));
+  ReplayPlan plan = make_replay_plan(reads, e);
+  FaultOptions faults;
+  faults.duplicate_rate = 0.5;
+  faults.miss_rate = 0.1;
+  faults.clock_drift_ms_per_hour = {{"k5-main", 2000}};
+  faults.seed = 42;
+  ReplayPlan again = plan;
+  apply_faults(plan, faults);
+  apply_faults(again, faults);
+  const DevicePlan& d = plan.devices[0];
+  // 1,000 reads, 10% missed, half of the rest repeated: about 1,350.
+  EXPECT_GT(d.reads.size(), 1250u);
+  EXPECT_LT(d.reads.size(), 1450u);
+  EXPECT_EQ(plan.total, d.reads.size());
+  for (std::size_t i = 0; i < d.reads.size(); ++i)
+    ASSERT_EQ(d.reads[i].seq, i + 1);
+  // The same seed, the same faults.
+  ASSERT_EQ(again.devices[0].reads.size(), d.reads.size());
+  EXPECT_EQ(again.devices[0].reads.back().time, d.reads.back().time);
+  // Drift: 2 s per hour from the first read: reads an hour in are 2,000 ms late; a duplicate
+  // comes 50-800 ms after the read it repeats.
+  for (std::size_t i = 0; i < d.reads.size(); ++i) {
+    const TimeMs t = d.reads[i].time;
+    const bool first_hour = t < 1'000'000;
+    if (first_hour) {
+      EXPECT_TRUE(t == 0 || (t >= 50 && t <= 800)) << t;
+    } else {
+      EXPECT_TRUE(t == 3'602'000 || (t >= 3'602'050 && t <= 3'602'800)) << t;
+    }
+  }
+}
+
+TEST(ReplayFaults, RatesOutOfRangeAndUnknownDevicesAreRefused) {
+  const Event e = two_mats();
+  ReplayPlan plan = make_replay_plan({read(e, "k5", "a", 1, "k5-main")}, e);
+  FaultOptions bad_rate;
+  bad_rate.miss_rate = 1.5;
+  EXPECT_THROW(apply_faults(plan, bad_rate), std::invalid_argument);
+  FaultOptions bad_device;
+  bad_device.clock_drift_ms_per_hour = {{"k5-spare", 10}};
+  EXPECT_THROW(apply_faults(plan, bad_device), std::invalid_argument);
+}
+
+TEST(ReplayPlan, WrittenBackAsAReadsFile) {
+  const Event e = two_mats();
+  const ReplayPlan plan =
+      make_replay_plan({read(e, "k5", "a", 1'743'894'643'456, "k5-backup", Line::backup)}, e);
+  const std::string csv = plan_to_csv(plan, e);
+  const ReadsFile back = parse_reads_csv(csv, e);
+  ASSERT_TRUE(back.problems.empty()) << back.problems.front().to_string() << "\n" << csv;
+  ASSERT_EQ(back.reads.size(), 1u);
+  EXPECT_EQ(back.reads[0].chip, "a");
+  EXPECT_EQ(back.reads[0].time, 1'743'894'643'456);
+  EXPECT_EQ(back.reads[0].device, "k5-backup");
+  EXPECT_EQ(back.reads[0].line, Line::backup);
 }
 
 TEST(ReplayClock, PlaysTheRaceAtItsSpeed) {
