@@ -248,7 +248,9 @@ int replay(const Options& o) {
   }
   // Outages per device, in race time.
   std::map<std::string, std::vector<Outage>, std::less<>> outages;
-  for (const auto& [device, window] : o.outages) {
+  for (const auto& entry : o.outages) {
+    const std::string& device = entry.first;  // not a structured binding: lambdas capture it
+    const Outage& window = entry.second;
     const bool known = std::any_of(plan.devices.begin(), plan.devices.end(),
                                    [&](const DevicePlan& d) { return d.device_id == device; });
     if (!known) {

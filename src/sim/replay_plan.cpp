@@ -67,11 +67,12 @@ void apply_faults(ReplayPlan& plan, const FaultOptions& faults) {
     if (!(rate >= 0 && rate <= 1)) throw std::invalid_argument("a fault rate must be 0 to 1");
   }
   std::map<std::string, double, std::less<>> drift;
-  for (const auto& [device, ms_per_hour] : faults.clock_drift_ms_per_hour) {
+  for (const auto& entry : faults.clock_drift_ms_per_hour) {
+    const std::string& device = entry.first;  // not a structured binding: lambdas capture it
     const bool known = std::any_of(plan.devices.begin(), plan.devices.end(),
                                    [&](const DevicePlan& d) { return d.device_id == device; });
     if (!known) throw std::invalid_argument("no reads from device \"" + device + "\" to drift");
-    drift[device] = ms_per_hour;
+    drift[device] = entry.second;
   }
   std::mt19937_64 rng(faults.seed);
   plan.total = 0;
