@@ -15,18 +15,6 @@ std::string quoted(std::string_view id) {
   return "\"" + std::string(id) + "\"";
 }
 
-v1::Line to_wire(Line line) {
-  switch (line) {
-    case Line::main:
-      return v1::LINE_MAIN;
-    case Line::backup:
-      return v1::LINE_BACKUP;
-    case Line::unspecified:
-      break;
-  }
-  return v1::LINE_UNSPECIFIED;
-}
-
 v1::RejectedRead make_rejected(std::uint64_t seq, v1::ErrorCode code, std::string text) {
   v1::RejectedRead rejected;
   rejected.set_seq(seq);
@@ -74,6 +62,18 @@ std::string format_seconds(DurationMs duration) {
     text += "." + digits;
   }
   return text + " s";
+}
+
+v1::Line to_wire(Line line) {
+  switch (line) {
+    case Line::main:
+      return v1::LINE_MAIN;
+    case Line::backup:
+      return v1::LINE_BACKUP;
+    case Line::unspecified:
+      break;
+  }
+  return v1::LINE_UNSPECIFIED;
 }
 
 std::string_view to_string(DeviceProtocol::State state) {

@@ -196,6 +196,8 @@ class DeviceProtocol {
 };
 
 std::string_view to_string(DeviceProtocol::State state);
+// A mat line as the wire names it.
+v1::Line to_wire(Line line);
 // "31 s", "30.5 s", "300.001 s": durations in error texts.
 std::string format_seconds(DurationMs duration);
 

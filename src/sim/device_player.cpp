@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 #include <optional>
 
+#include "ingest/device_protocol.hpp"
 #include "ingest/frame_codec.hpp"
 #include "splitstream/v1/device.pb.h"
 
@@ -26,18 +27,6 @@ using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
-
-v1::Line to_proto(Line line) {
-  switch (line) {
-    case Line::main:
-      return v1::LINE_MAIN;
-    case Line::backup:
-      return v1::LINE_BACKUP;
-    case Line::unspecified:
-      break;
-  }
-  return v1::LINE_UNSPECIFIED;
-}
 
 std::string hello_frame(const std::string& device, const std::string& token,
                         std::uint64_t last_acked) {
@@ -59,7 +48,7 @@ std::string batch_frame(const DevicePlan& plan, std::size_t from, std::size_t to
     read->set_chip(r.chip);
     read->set_timing_point_id(r.timing_point_id);
     read->set_time_ms(r.time);
-    read->set_line(to_proto(r.line));
+    read->set_line(to_wire(r.line));
   }
   return encode_frame(m);
 }
