@@ -1,15 +1,19 @@
-// splitstream-sim: plays a race to a Splitstream server as its timing devices would.
+// splitstream-sim: rehearses a race against a Splitstream server as its timing devices would.
 //
-//   splitstream-sim replay --event DIR --reads FILE [--server HOST:PORT]
-//       [--device-tokens-file FILE] [--speed X|max] [--max-batch N] [faults] [--sent-reads FILE]
+//   splitstream-sim event  --out DIR [--runners N] [--timing-points K] [--waves W] [--seed N]
+//   splitstream-sim field  --event DIR --out DIR [--runners N] [--race-shares A,B,..] [--seed N]
+//   splitstream-sim race   --event DIR [--seed N] [--capture P] [--raw-reads N] [play options]
+//   splitstream-sim replay --event DIR --reads FILE [play options]
 //
-// `replay` sends a reads file (the CSV of `splitstream results`) over the device protocol: one
-// TCP connection per device of the event, each read when it falls due at X times real time
-// (`max`: as fast as the server acknowledges), with the tokens of the server's secrets file.
-// Faults on demand: raw duplicates, missed reads, a drifting device clock, a device offline for a
-// while (its backlog sent when it is back), lines dropped before the ack (reconnect and resend).
-// Progress goes to stderr; a summary to stdout. Exit status 0 when every read was acknowledged,
-// 1 when a device was refused or the run was interrupted, 2 on bad arguments.
+// `event` writes a generated big-city marathon with its field; `field` copies an event directory
+// with a generated field in place of its participants. `race` simulates the event's field
+// (waves, pace spread, fatigue, dropouts, raw reads on a main and a backup line, missed reads)
+// and plays it; `replay` plays a reads file (the CSV of `splitstream results`). Playing is over
+// the device protocol: one TCP connection per device, each read when it falls due at X times
+// real time (`max`: as fast as the server acknowledges), with the tokens of the server's
+// secrets file, and faults on demand. Progress goes to stderr; a summary to stdout. Exit status 0
+// when everything was written or acknowledged, 1 when a device was refused, the run was
+// interrupted or an input has problems, 2 on bad arguments.
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +27,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -37,6 +42,8 @@
 #include "results/reads_file.hpp"
 #include "sim/device_player.hpp"
 #include "sim/replay_plan.hpp"
+#include "synth/field.hpp"
+#include "synth/synthetic_race.hpp"
 
 namespace {
 
@@ -45,16 +52,37 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
-    "usage: splitstream-sim replay --event DIR --reads FILE [--server HOST:PORT]\n"
-    "           [--device-tokens-file FILE] [--speed X|max] [--max-batch N]\n"
+    "usage: splitstream-sim event  --out DIR [--runners N] [--timing-points K] [--waves W]\n"
+    "                              [--seed N]\n"
+    "       splitstream-sim field  --event DIR --out DIR [--runners N] [--race-shares A,B,..]\n"
+    "                              [--seed N]\n"
+    "       splitstream-sim race   --event DIR [--seed N] [--capture P] [--raw-reads N]\n"
+    "                              [--dnf P] [--dns P] [play options]\n"
+    "       splitstream-sim replay --event DIR --reads FILE [play options]\n"
     "\n"
-    "  --event DIR               the event directory (its devices and timing points)\n"
+    "event: writes DIR/event.json, DIR/courses/marathon.geojson and DIR/participants.csv: a\n"
+    "generated city marathon, one main and one backup line per timing point, waves 10 min apart\n"
+    "  --runners N               the field [60000]\n"
+    "  --timing-points K         mats from start to finish [12]\n"
+    "  --waves W                 waves, runners seeded by pace [4]\n"
+    "field: copies the event directory to DIR with a generated field as its participants\n"
+    "  --runners N               the field [1000]\n"
+    "  --race-shares A,B,..      share of the field per race, in event order [by distance]\n"
+    "race: simulates the event's participants and plays the reads their chips make\n"
+    "  --capture P               chance that one line reads a chip crossing it [0.99]\n"
+    "  --raw-reads N             raw reads per line and crossing, 1 to N [3]\n"
+    "  --dnf P                   share of starters who drop out [0.03]\n"
+    "  --dns P                   share of the field who never start [0.02]\n"
+    "  --seed N                  the race's (and the faults') random seed [1]\n"
+    "replay: plays a reads file\n"
     "  --reads FILE              reads CSV (timing_point,chip,time[,device,line])\n"
+    "play options:\n"
     "  --server HOST:PORT        the server's device port [127.0.0.1:7070]\n"
     "  --device-tokens-file FILE the devices' tokens, as the server reads them\n"
     "                            [SPLITSTREAM_DEVICE_TOKENS if set]\n"
     "  --speed X|max             X times real time, or as fast as acknowledged [60]\n"
     "  --max-batch N             reads per batch at most [500]\n"
+    "  --sent-reads FILE         write the reads as sent (faults applied) as a reads CSV\n"
     "faults (seeded, so a run can be repeated):\n"
     "  --duplicates P            share of reads a mat reports twice, 50-800 ms apart [0]\n"
     "  --miss P                  share of reads the mats never got [0]\n"
@@ -63,9 +91,7 @@ constexpr const char* kUsage =
     "                            after the first read; its backlog follows (repeatable;\n"
     "                            needs a --speed other than max)\n"
     "  --reconnect-every N       every device drops its line every N batches, before the\n"
-    "                            ack, and resends what the server lacks (N >= 2)\n"
-    "  --seed N                  the faults' random seed [1]\n"
-    "  --sent-reads FILE         write the reads as sent (faults applied) as a reads CSV\n";
+    "                            ack, and resends what the server lacks (N >= 2)\n";
 
 int usage_error(const std::string& message) {
   std::cerr << "splitstream-sim: " << message << "\n" << kUsage;
@@ -90,7 +116,16 @@ std::string clock_text(TimeMs t, int utc_offset_minutes) {
 }
 
 struct Options {
-  std::string event_dir, reads_file, tokens_file;
+  std::string command;
+  std::string event_dir, reads_file, tokens_file, out_dir;
+  std::optional<std::size_t> runners;
+  std::size_t timing_points = 12;
+  std::size_t waves = 4;
+  std::vector<double> race_shares;
+  double capture = 0.99;
+  std::size_t raw_reads = 3;
+  double dnf = 0.03;
+  double dns = 0.02;
   std::string host = "127.0.0.1";
   std::string port = "7070";
   double speed = 60;
@@ -114,10 +149,23 @@ std::optional<double> number(const std::string& text) {
 
 std::optional<Options> parse(int argc, char** argv, std::string& error) {
   Options o;
-  if (argc < 2 || std::string(argv[1]) != "replay") {
-    error = argc < 2 ? "no command" : "unknown command \"" + std::string(argv[1]) + "\"";
+  o.command = argc < 2 ? "" : argv[1];
+  if (o.command != "event" && o.command != "field" && o.command != "race" &&
+      o.command != "replay") {
+    error = argc < 2 ? "no command" : "unknown command \"" + o.command + "\"";
     return std::nullopt;
   }
+  auto whole = [&](const std::string& flag, const std::string& value, std::size_t lo,
+                   std::size_t hi) -> std::optional<std::size_t> {
+    std::size_t n = 0;
+    const auto r = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (r.ec != std::errc{} || r.ptr != value.data() + value.size() || n < lo || n > hi) {
+      error = flag + " wants a whole number from " + std::to_string(lo) + " to " +
+              std::to_string(hi) + ", got \"" + value + "\"";
+      return std::nullopt;
+    }
+    return n;
+  };
   for (int i = 2; i < argc; ++i) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) {
@@ -127,6 +175,41 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
     const std::string value = argv[++i];
     if (flag == "--event") {
       o.event_dir = value;
+    } else if (flag == "--out") {
+      o.out_dir = value;
+    } else if (flag == "--runners") {
+      o.runners = whole(flag, value, 1, 1'000'000);
+      if (!o.runners) return std::nullopt;
+    } else if (flag == "--timing-points") {
+      const auto n = whole(flag, value, 2, 50);
+      if (!n) return std::nullopt;
+      o.timing_points = *n;
+    } else if (flag == "--waves") {
+      const auto n = whole(flag, value, 0, 20);
+      if (!n) return std::nullopt;
+      o.waves = *n;
+    } else if (flag == "--raw-reads") {
+      const auto n = whole(flag, value, 1, 20);
+      if (!n) return std::nullopt;
+      o.raw_reads = *n;
+    } else if (flag == "--race-shares") {
+      std::istringstream parts(value);
+      for (std::string part; std::getline(parts, part, ',');) {
+        const auto v = number(part);
+        if (!v || *v < 0) {
+          error = "--race-shares wants numbers from 0 separated by commas, got \"" + value + "\"";
+          return std::nullopt;
+        }
+        o.race_shares.push_back(*v);
+      }
+    } else if (flag == "--capture" || flag == "--dnf" || flag == "--dns") {
+      const auto v = number(value);
+      if (!v || *v < 0 || *v > 1 || (flag == "--capture" && *v == 0)) {
+        error = flag + " wants a share from 0 to 1" + (flag == "--capture" ? " (not 0)" : "") +
+                ", got \"" + value + "\"";
+        return std::nullopt;
+      }
+      (flag == "--capture" ? o.capture : flag == "--dnf" ? o.dnf : o.dns) = *v;
     } else if (flag == "--reads") {
       o.reads_file = value;
     } else if (flag == "--device-tokens-file") {
@@ -210,8 +293,22 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
       return std::nullopt;
     }
   }
-  if (o.event_dir.empty() || o.reads_file.empty()) {
-    error = "--event and --reads are required";
+  const bool plays = o.command == "race" || o.command == "replay";
+  if (o.command == "event" && (o.out_dir.empty() || !o.event_dir.empty())) {
+    error = "event: --out DIR is required (and --event is not taken)";
+    return std::nullopt;
+  }
+  if (o.command == "field" && (o.out_dir.empty() || o.event_dir.empty())) {
+    error = "field: --event DIR and --out DIR are required";
+    return std::nullopt;
+  }
+  if (plays && (o.event_dir.empty() || (o.command == "replay") != !o.reads_file.empty())) {
+    error = o.command == "replay" ? "replay: --event and --reads are required"
+                                  : "race: --event is required (and --reads is not taken)";
+    return std::nullopt;
+  }
+  if (plays && (o.runners || !o.out_dir.empty() || !o.race_shares.empty())) {
+    error = o.command + ": --runners, --out and --race-shares belong to event and field";
     return std::nullopt;
   }
   if (!o.outages.empty() && o.speed <= 0) {
@@ -221,31 +318,141 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
   return o;
 }
 
-int replay(const Options& o) {
-  LoadedEvent loaded = load_event_dir(o.event_dir);
-  if (!loaded.ok()) {
-    for (const Diagnostic& d : loaded.problems)
-      std::cerr << d.to_string() << "\n";
-    return 1;
-  }
-  const Event& event = loaded.event;
-  const auto text = read_text(o.reads_file);
-  if (!text) {
-    std::cerr << "splitstream-sim: cannot read " << o.reads_file << "\n";
-    return 1;
-  }
-  ReadsFile reads = parse_reads_csv(*text, event, o.reads_file);
-  for (const Diagnostic& d : reads.problems)
+std::optional<Event> load_event(const std::string& dir) {
+  LoadedEvent loaded = load_event_dir(dir);
+  for (const Diagnostic& d : loaded.problems)
     std::cerr << d.to_string() << "\n";
-  if (!reads.problems.empty()) return 1;
+  if (!loaded.ok()) return std::nullopt;
+  return std::move(loaded.event);
+}
+
+bool write_file(const std::filesystem::path& path, const std::string& text) {
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out.flush()) {
+    std::cerr << "splitstream-sim: cannot write " << path.string() << "\n";
+    return false;
+  }
+  return true;
+}
+
+// What a written event directory holds, as the server will see it.
+int check_written(const std::string& dir) {
+  const auto event = load_event(dir);
+  if (!event) {
+    std::cerr << "splitstream-sim: the event written to " << dir << " does not load (a bug)\n";
+    return 1;
+  }
+  std::size_t waves = 0;
+  for (const Race& race : event->races)
+    waves += race.waves.size();
+  std::cout << "wrote " << dir << ": " << event->name << ", " << event->participants.size()
+            << " runners in " << event->races.size() << " race"
+            << (event->races.size() == 1 ? "" : "s") << " (" << waves << " waves), "
+            << event->timing_points.size() << " timing points, " << event->devices.size()
+            << " devices\n";
+  return 0;
+}
+
+int write_city_event(const Options& o) {
+  CityMarathonOptions city;
+  city.timing_points = o.timing_points;
+  city.waves = o.waves;
+  Event event = make_city_marathon(city);
+  FieldOptions field;
+  field.runners = o.runners.value_or(60'000);
+  field.seed = o.faults.seed;
+  event.participants = generate_field(event, field);
+  const std::filesystem::path dir(o.out_dir);
+  if (!write_file(dir / "event.json", event_json(event, {"courses/marathon.geojson"})) ||
+      !write_file(dir / "courses" / "marathon.geojson", course_geojson(event.races.front())) ||
+      !write_file(dir / "participants.csv", participants_csv(event, event.participants)))
+    return 1;
+  return check_written(o.out_dir);
+}
+
+int write_field(const Options& o) {
+  const auto event = load_event(o.event_dir);
+  if (!event) return 1;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::equivalent(o.event_dir, o.out_dir, ec)) {
+    std::cerr << "splitstream-sim: field: --out must not be the event directory itself\n";
+    return 1;
+  }
+  FieldOptions field;
+  field.runners = o.runners.value_or(1000);
+  field.seed = o.faults.seed;
+  field.race_shares = o.race_shares;
+  std::vector<Participant> participants;
+  try {
+    participants = generate_field(*event, field);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "splitstream-sim: field: " << e.what() << "\n";
+    return 1;
+  }
+  // Everything but the field and its reads: event.json, the courses.
+  fs::create_directories(o.out_dir, ec);
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(o.event_dir)) {
+    const fs::path relative = fs::relative(entry.path(), o.event_dir);
+    if (relative == "participants.csv" || relative == "reads.csv") continue;
+    const fs::path target = fs::path(o.out_dir) / relative;
+    if (entry.is_directory()) {
+      fs::create_directories(target, ec);
+    } else if (entry.is_regular_file()) {
+      fs::copy_file(entry.path(), target, fs::copy_options::overwrite_existing, ec);
+    }
+    if (ec) {
+      std::cerr << "splitstream-sim: cannot copy " << entry.path().string() << ": " << ec.message()
+                << "\n";
+      return 1;
+    }
+  }
+  if (!write_file(fs::path(o.out_dir) / "participants.csv", participants_csv(*event, participants)))
+    return 1;
+  return check_written(o.out_dir);
+}
+
+int play(const Options& o) {
+  const auto loaded_event = load_event(o.event_dir);
+  if (!loaded_event) return 1;
+  const Event& event = *loaded_event;
+  std::vector<FileRead> file_reads;
+  std::string source = o.reads_file;
+  if (o.command == "replay") {
+    const auto text = read_text(o.reads_file);
+    if (!text) {
+      std::cerr << "splitstream-sim: cannot read " << o.reads_file << "\n";
+      return 1;
+    }
+    ReadsFile reads = parse_reads_csv(*text, event, o.reads_file);
+    for (const Diagnostic& d : reads.problems)
+      std::cerr << d.to_string() << "\n";
+    if (!reads.problems.empty()) return 1;
+    file_reads = std::move(reads.reads);
+  } else {
+    SynthOptions synth;
+    synth.seed = o.faults.seed;
+    synth.capture_rate = o.capture;
+    synth.max_raw_reads = static_cast<int>(o.raw_reads);
+    synth.dnf_rate = o.dnf;
+    synth.dns_rate = o.dns;
+    synth.seeded_waves = true;
+    file_reads = synthesize_reads(event, synth);
+    source = "the race of " + std::to_string(event.participants.size()) + " runners";
+  }
   ReplayPlan plan;
   try {
-    plan = make_replay_plan(reads.reads, event);
+    plan = make_replay_plan(file_reads, event);
     apply_faults(plan, o.faults);
   } catch (const std::exception& e) {
-    std::cerr << "splitstream-sim: " << o.reads_file << ": " << e.what() << "\n";
+    std::cerr << "splitstream-sim: " << source << ": " << e.what() << "\n";
     return 1;
   }
+  file_reads.clear();
+  file_reads.shrink_to_fit();
   // Outages per device, in race time.
   std::map<std::string, std::vector<Outage>, std::less<>> outages;
   for (const auto& entry : o.outages) {
@@ -355,7 +562,7 @@ int replay(const Options& o) {
       tick();
     });
   };
-  std::cerr << "splitstream-sim: replaying " << plan.total << " reads of " << o.reads_file << " on "
+  std::cerr << "splitstream-sim: playing " << plan.total << " reads of " << source << " on "
             << plan.devices.size() << " devices to " << o.host << ":" << o.port
             << (clock.as_fast_as_possible() ? " as fast as possible"
                                             : " at x" + std::to_string(o.speed).substr(0, 6))
@@ -379,7 +586,7 @@ int replay(const Options& o) {
                 << " refused: " << stats[i].last_error << "\n";
     }
   }
-  std::cout << "replayed " << o.reads_file << ": " << acked << " of " << plan.total
+  std::cout << "played " << source << ": " << acked << " of " << plan.total
             << " reads acknowledged (" << sent << " sent, " << rejected << " rejected) on "
             << stats.size() << " devices, " << (connects - stats.size()) << " reconnects ("
             << dropped << " lines dropped on purpose, " << dark << " outages), in "
@@ -399,7 +606,9 @@ int main(int argc, char** argv) {
   auto options = parse(argc, argv, error);
   if (!options) return usage_error(error);
   try {
-    return replay(*options);
+    if (options->command == "event") return write_city_event(*options);
+    if (options->command == "field") return write_field(*options);
+    return play(*options);
   } catch (const std::exception& e) {
     std::cerr << "splitstream-sim: " << e.what() << "\n";
     return 1;

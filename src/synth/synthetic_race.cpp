@@ -99,7 +99,14 @@ std::vector<FileRead> synthesize_reads(const Event& event, const SynthOptions& o
     const double total = race.splits.back().distance_m;
     if (rng.uniform() < options.dns_rate && !options.target_finish.count(p.bib)) continue;
     const bool elite = p.category == "Elite";
-    double v0 = median_speed(total) * std::exp(0.17 * rng.normal());
+    double z = rng.normal();
+    if (options.seeded_waves && race.waves.size() > 1 && p.wave != kNoIndex) {
+      // Wave w of W: shifted from +0.7 sd (first) to -0.7 sd (last), a narrower spread within.
+      const double position =
+          static_cast<double>(p.wave) / static_cast<double>(race.waves.size() - 1);
+      z = 0.7 * z + 0.7 * (1 - 2 * position);
+    }
+    double v0 = median_speed(total) * std::exp(0.17 * z);
     if (p.gender == Gender::female) v0 *= 0.93;
     if (p.birth_year > 0 && event.year - p.birth_year > 45) v0 *= 0.95;
     if (elite) {

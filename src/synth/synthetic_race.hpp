@@ -20,6 +20,9 @@ struct SynthOptions {
   double dnf_rate = 0.03;              // runners who stop at some split
   double dns_rate = 0.02;              // runners with no read at all
   std::size_t unknown_chip_reads = 0;  // reads of chips no runner holds
+  // Runners were seeded into their race's waves by expected pace (`generate_field`): the first
+  // wave runs fastest, the last slowest, each with the usual spread.
+  bool seeded_waves = false;
   // Finish gun times by bib for runners whose result is known in advance (e.g. the winners).
   std::unordered_map<std::string, DurationMs> target_finish;
 };

@@ -1,5 +1,5 @@
-// `splitstream serve` on the demo event as a test process: free ports, a given Redis and tokens
-// file, extra flags; and waits on its /readyz.
+// `splitstream serve` on an event (the demo's unless told) as a test process: free ports, a given
+// Redis and tokens file, extra flags; and waits on its /readyz.
 #pragma once
 
 #include <chrono>
@@ -20,17 +20,19 @@ struct ServeNode {
 };
 
 // Starts a node and waits (up to 10 s) until /readyz answers 200. Reuses `http` and `devices`
-// ports when given (a restart).
+// ports when given (a restart). The demo event unless `event_dir` is given.
 inline ServeNode start_serve_node(int redis_port, const std::filesystem::path& tokens,
                                   const std::vector<std::string>& extra = {}, int http = 0,
-                                  int devices = 0) {
+                                  int devices = 0,
+                                  const std::string& event_dir = SPLITSTREAM_SOURCE_DIR
+                                  "/events/pyongyang-2025") {
   using namespace std::chrono_literals;
   ServeNode node;
   node.http = http ? http : free_port();
   node.devices = devices ? devices : free_port();
   std::vector<std::string> args{"serve",
                                 "--event",
-                                SPLITSTREAM_SOURCE_DIR "/events/pyongyang-2025",
+                                event_dir,
                                 "--redis",
                                 "redis://127.0.0.1:" + std::to_string(redis_port),
                                 "--http",
