@@ -103,14 +103,20 @@ inline double info_field(const std::string& info, const std::string& name) {
   return std::strtod(info.c_str() + at + name.size() + 1, nullptr);
 }
 
-// Resident memory of a process in bytes, from /proc/PID/status (VmRSS).
-inline double process_rss_bytes(pid_t pid) {
+// A memory figure of a process in bytes from /proc/PID/status: "VmRSS" (resident now) or
+// "VmHWM" (the peak resident so far).
+inline double process_status_bytes(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) * 1024.0;
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) * 1024.0;
   }
   return 0;
+}
+
+// Resident memory of a process in bytes (VmRSS).
+inline double process_rss_bytes(pid_t pid) {
+  return process_status_bytes(pid, "VmRSS");
 }
 
 }  // namespace splitstream::bench

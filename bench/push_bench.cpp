@@ -39,6 +39,7 @@
 #include "support/child_process.hpp"
 #include "support/demo_race.hpp"
 #include "support/redis_server.hpp"
+#include "viewer_load.hpp"
 
 namespace {
 
@@ -52,7 +53,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace v1 = splitstream::v1;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 struct Options {
   std::size_t viewers = 20'000;
@@ -87,127 +87,6 @@ Options parse(int argc, char** argv) {
   }
   if (o.viewers == 0 || o.rate <= 0) usage("--viewers and --rate must be positive");
   return o;
-}
-
-// Latencies in 0.1 ms buckets up to 10 s; shared by every viewer (one client thread).
-class Histogram {
- public:
-  void add(double ms) {
-    const auto b = static_cast<std::size_t>(std::clamp(ms, 0.0, 9999.9) * 10);
-    ++buckets_[b];
-    ++count_;
-  }
-  double percentile(double p) const {
-    const auto wanted = static_cast<std::uint64_t>(p * static_cast<double>(count_));
-    std::uint64_t seen = 0;
-    for (std::size_t b = 0; b < buckets_.size(); ++b) {
-      seen += buckets_[b];
-      if (seen > wanted) return static_cast<double>(b) / 10.0;
-    }
-    return 10'000;
-  }
-  std::uint64_t count() const { return count_; }
-
- private:
-  std::vector<std::uint64_t> buckets_ = std::vector<std::uint64_t>(100'000);
-  std::uint64_t count_ = 0;
-};
-
-// When each stream entry (1-based) became visible in Redis.
-class StreamClock {
- public:
-  explicit StreamClock(std::size_t entries) : seen_(entries + 1) {}
-  void mark(std::size_t entry, Clock::time_point t) {
-    if (entry < seen_.size()) seen_[entry].store(t.time_since_epoch().count());
-  }
-  std::optional<Clock::time_point> at(std::size_t entry) const {
-    if (entry >= seen_.size()) return std::nullopt;
-    const auto v = seen_[entry].load();
-    if (v == 0) return std::nullopt;
-    return Clock::time_point(Clock::duration(v));
-  }
-
- private:
-  std::vector<std::atomic<Clock::rep>> seen_;
-};
-
-// The LiveMessage's version (field 1, a varint, encoded first) without parsing the rest.
-std::uint64_t message_version(std::string_view bytes) {
-  if (bytes.empty() || static_cast<unsigned char>(bytes[0]) != 0x08) return 0;
-  std::uint64_t v = 0;
-  for (std::size_t i = 1, shift = 0; i < bytes.size() && shift < 64; ++i, shift += 7) {
-    const auto b = static_cast<unsigned char>(bytes[i]);
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) break;
-  }
-  return v;
-}
-
-// Every passing, with the smallest snapshot.
-std::string subscribe_request() {
-  v1::ClientMessage subscribe;
-  subscribe.mutable_subscribe()->set_kind(v1::SUBSCRIPTION_KIND_PASSINGS);
-  subscribe.mutable_subscribe()->set_limit(1);
-  return subscribe.SerializeAsString();
-}
-
-struct ViewerStats {
-  std::size_t connected = 0;
-  std::size_t subscribed = 0;  // got its snapshot
-  std::size_t failed = 0;
-  std::uint64_t messages = 0;
-  std::uint64_t bytes = 0;
-  std::uint64_t late = 0;  // a version the observer had not seen yet
-  Histogram latency;
-};
-
-asio::awaitable<void> viewer(int port, const StreamClock& clock, ViewerStats& stats,
-                             const std::atomic<bool>& stop) {
-  websocket::stream<beast::tcp_stream> ws(co_await asio::this_coro::executor);
-  auto [connect_error] = co_await beast::get_lowest_layer(ws).async_connect(
-      {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, kNoThrow);
-  if (connect_error) {
-    ++stats.failed;
-    co_return;
-  }
-  ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-    req.set(beast::http::field::sec_websocket_protocol, "splitstream.v1.protobuf");
-  }));
-  auto [handshake_error] = co_await ws.async_handshake("127.0.0.1", "/ws", kNoThrow);
-  if (handshake_error) {
-    ++stats.failed;
-    co_return;
-  }
-  ++stats.connected;
-  ws.binary(true);
-  const std::string request = subscribe_request();
-  auto [write_error, written] = co_await ws.async_write(asio::buffer(request), kNoThrow);
-  if (write_error) {
-    ++stats.failed;
-    co_return;
-  }
-  beast::flat_buffer buffer;
-  int replies = 0;
-  while (!stop.load()) {
-    auto [read_error, n] = co_await ws.async_read(buffer, kNoThrow);
-    if (read_error) break;
-    const auto now = Clock::now();
-    const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
-    if (replies < 2) {  // Subscribed, then the snapshot
-      if (++replies == 2) ++stats.subscribed;
-    } else {
-      ++stats.messages;
-      stats.bytes += bytes.size();
-      if (auto at = clock.at(message_version(bytes))) {
-        stats.latency.add(std::chrono::duration<double, std::milli>(now - *at).count());
-      } else {
-        ++stats.late;
-      }
-    }
-    buffer.consume(buffer.size());
-  }
-  beast::error_code ignored;
-  beast::get_lowest_layer(ws).socket().close(ignored);
 }
 
 }  // namespace
@@ -255,34 +134,19 @@ int main(int argc, char** argv) {
   // Viewers: one client thread, connecting in waves so the listen backlog never overflows.
   const std::size_t total_reads = demo.total_reads();
   StreamClock clock(total_reads);
-  ViewerStats stats;
-  std::atomic<bool> stop{false};
-  asio::io_context client_ioc(1);
-  auto work = asio::make_work_guard(client_ioc);
-  std::thread client_thread([&] { client_ioc.run(); });
+  // Every passing, with the smallest snapshot.
+  v1::Subscribe all_passings;
+  all_passings.set_kind(v1::SUBSCRIPTION_KIND_PASSINGS);
+  all_passings.set_limit(1);
+  const ViewerRequest request = subscribe_request(all_passings);
+  ViewerPool viewers;
   const auto connect_start = Clock::now();
-  for (std::size_t opened = 0; opened < o.viewers;) {
-    const std::size_t wave = std::min<std::size_t>(500, o.viewers - opened);
-    asio::post(client_ioc, [&, wave] {
-      for (std::size_t i = 0; i < wave; ++i)
-        asio::co_spawn(client_ioc, viewer(http_port, clock, stats, stop), asio::detached);
-    });
-    opened += wave;
-    // Wait for this wave to be subscribed (or failed) before the next.
-    const auto deadline = Clock::now() + 30s;
-    for (;;) {
-      const std::size_t done =
-          asio::post(client_ioc, asio::use_future([&] { return stats.subscribed + stats.failed; }))
-              .get();
-      if (done >= opened || Clock::now() > deadline) break;
-      std::this_thread::sleep_for(5ms);
-    }
-  }
+  const std::vector<ViewerRequest> requests(o.viewers, request);
+  viewers.open(http_port, requests, clock);
   const double connect_s = std::chrono::duration<double>(Clock::now() - connect_start).count();
   std::this_thread::sleep_for(2s);  // idle: let allocations settle
   const double rss_idle = process_rss_bytes(server.pid());
-  const auto subscribed =
-      asio::post(client_ioc, asio::use_future([&] { return stats.subscribed; })).get();
+  const auto subscribed = viewers.stats().subscribed;
 
   // The observer: when each read becomes durable in the stream.
   std::atomic<bool> observing{true};
@@ -342,22 +206,9 @@ int main(int argc, char** argv) {
   const double rss_busy = process_rss_bytes(server.pid());
   observing = false;
   observer.join();
-  stop = true;
-  ViewerStats final_stats;
-  asio::post(client_ioc, asio::use_future([&] {
-               final_stats.connected = stats.connected;
-               final_stats.subscribed = stats.subscribed;
-               final_stats.failed = stats.failed;
-               final_stats.messages = stats.messages;
-               final_stats.bytes = stats.bytes;
-               final_stats.late = stats.late;
-               final_stats.latency = stats.latency;
-             }))
-      .wait();
+  const ViewerStats final_stats = viewers.stats();
   const int server_exit = server.stop();
-  work.reset();
-  client_ioc.stop();
-  client_thread.join();
+  viewers.stop();
 
   const double per_connection =
       subscribed > 0 ? (rss_idle - rss_before) / static_cast<double>(subscribed) : 0;

@@ -1,0 +1,115 @@
+// The Markdown summary of a benchmark run: node bench/report.mjs DIR > DIR/summary.md
+// Reads DIR/{machine,engine,ingest,push,race}.json as scripts/bench.sh writes them; a missing
+// file is reported as not run.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+if (!dir) {
+  console.error('usage: node bench/report.mjs DIR');
+  process.exit(2);
+}
+const load = (name) => {
+  const file = join(dir, `${name}.json`);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+};
+const machine = load('machine');
+const engine = load('engine');
+const ingest = load('ingest');
+const push = load('push');
+const race = load('race');
+
+const fixed = (v, digits = 1) => (v === undefined || v === null ? 'n/a' : Number(v).toFixed(digits));
+const thousands = (v) => (v === undefined || v === null ? 'n/a' : Math.round(v).toLocaleString('en-US'));
+const mb = (bytes) => `${fixed(bytes / 1e6, 0)} MB`;
+const ok = (run) => (run.ok === false ? ' (**FAILED**)' : '');
+const lines = [];
+const out = (s = '') => lines.push(s);
+
+out('# Splitstream benchmark report');
+out();
+if (machine) {
+  out(`${machine.date}, commit \`${machine.commit}\`${machine.quick ? ' (**--quick: smoke run, not figures**)' : ''}.`);
+  out();
+  out(`Machine: ${machine.cpu}, ${machine.cores} cores, ${fixed(machine.memory_bytes / 2 ** 30, 0)} GiB, ` +
+      `${machine.os} (kernel ${machine.kernel}), ${machine.compiler}, Redis ${machine.redis}; ` +
+      `load average ${machine.load_average_at_start} at the start. Every tool runs its own ` +
+      '`redis-server` and `splitstream serve` on this machine, load tools on the same cores.');
+  out();
+}
+
+out('## The whole race');
+out();
+if (race) {
+  out(`${thousands(race.runners)} runners, ${race.timing_points} timing points (${race.devices} devices: a main and ` +
+      `a backup line each), raw duplicates +${fixed(race.duplicates * 100, 0)}%, played by \`splitstream-sim race ` +
+      `--speed ${race.speed ?? 'max'}\` while ${thousands(race.viewers)} viewers watched${ok(race)}.`);
+  out();
+  out('| figure | value |');
+  out('|---|---|');
+  out(`| reads sent and acknowledged | ${thousands(race.reads_sent)} (stream: ${thousands(race.stream_entries)}) |`);
+  out(`| **race played in** | **${fixed(race.played_s)} s** (${thousands(race.reads_per_s)} reads/s); all applied after ${fixed(race.applied_s)} s |`);
+  out(`| **device to viewer p99** (p50) | **${thousands(race.latency_ms.p99)} ms** (${thousands(race.latency_ms.p50)} ms), ${thousands(race.latency_ms.samples)} messages |`);
+  out(`| **peak memory** | **server ${mb(race.server_peak_rss_bytes)}**, redis-server ${mb(race.redis_peak_rss_bytes)} (used_memory_peak ${mb(race.redis_used_memory_peak_bytes)}) |`);
+  out(`| server CPU | ${fixed(race.server_cpu_s)} s |`);
+  out(`| finishers; results equal \`splitstream results\` on the reads sent | ${thousands(race.finishers)}; ${race.results_equal ? 'yes' : '**no**'} |`);
+  out();
+} else {
+  out('Not run.');
+  out();
+}
+
+out('## Race engine (in memory)');
+out();
+if (engine) {
+  out('| benchmark | result |');
+  out('|---|---|');
+  for (const b of engine.benchmarks ?? []) {
+    const name = b.name.replace(/\/iterations:\d+$/, '');
+    let result;
+    if (b.reads_per_s) result = `${thousands(b.reads_per_s)} reads/s (${fixed(b.real_time, 0)} ${b.time_unit}), engine ${fixed(b.engine_MiB, 0)} MiB`;
+    // Inverted rates (kInvert): Google Benchmark writes them in seconds.
+    else if (b.ns_per_update) result = `${fixed(b.ns_per_update * 1e6, 2)} µs per standings update`;
+    else if (b.ns_per_runner) result = `${fixed(b.real_time, 1)} ${b.time_unit} for ${thousands(b.running)} runners (${fixed(b.ns_per_runner * 1e9, 0)} ns each)`;
+    else result = `${fixed(b.real_time, 1)} ${b.time_unit}`;
+    out(`| \`${name}\` | ${result} |`);
+  }
+  out();
+} else {
+  out('Not run.');
+  out();
+}
+
+out('## Ingest (device to Redis, acknowledged)');
+out();
+if (ingest) {
+  out('| figure | value |');
+  out('|---|---|');
+  out(`| **acked reads/s** | **${thousands(ingest.acked_reads_per_s)}** (${thousands(ingest.reads_acked)} reads, ${ingest.devices} devices)${ok(ingest)} |`);
+  out(`| Redis reference: pipelined \`XADD\` | ${thousands(ingest.redis_xadd_per_s)}/s |`);
+  out(`| **ratio to the reference** | **${fixed(ingest.ratio_to_xadd, 2)}** (to \`XADD\` + reading it back: ${fixed(ingest.ratio_to_xadd_and_read_back, 2)}) |`);
+  out(`| ack latency p50 / p99 | ${fixed(ingest.ack_latency_ms.p50, 0)} / ${fixed(ingest.ack_latency_ms.p99, 0)} ms |`);
+  out(`| CPU s: server / Redis | ${fixed(ingest.cpu_s.splitstream)} / ${fixed(ingest.cpu_s.redis)} |`);
+  out();
+} else {
+  out('Not run.');
+  out();
+}
+
+out('## Push (WebSocket viewers)');
+out();
+if (push) {
+  out('| figure | value |');
+  out('|---|---|');
+  out(`| viewers subscribed | ${thousands(push.subscribed)} of ${thousands(push.viewers)}${ok(push)} |`);
+  out(`| memory per idle connection | ${fixed(push.bytes_per_idle_connection / 1024, 1)} KB |`);
+  out(`| messages delivered | ${thousands(push.messages)} (${thousands(push.messages_per_s)}/s) at ${thousands(push.rate)} reads/s |`);
+  out(`| latency p50 / p99 | ${fixed(push.latency_ms.p50)} / ${fixed(push.latency_ms.p99)} ms |`);
+  out(`| server CPU | ${fixed(push.server_cpu_s)} s in ${fixed(push.feed_s)} s |`);
+  out();
+} else {
+  out('Not run.');
+  out();
+}
+out('Reproduce: `scripts/bench.sh` (see docs/benchmarks.md for what each tool measures).');
+console.log(lines.join('\n'));

@@ -1,0 +1,228 @@
+// What the WebSocket load tools share: viewers on one client thread (Beast, the Protobuf
+// subprotocol) that subscribe and time every message against the moment the read it names
+// became durable in Redis, as noted by an observer following the stream.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "bench_support.hpp"
+#include "splitstream/v1/live.pb.h"
+
+namespace splitstream::bench {
+
+// Latencies: 0.1 ms buckets up to 10 s, then 10 ms buckets up to 10 minutes. Shared by every
+// viewer (one client thread).
+class Histogram {
+ public:
+  void add(double ms) {
+    ms = std::clamp(ms, 0.0, kMaxMs);
+    const auto b = ms < kFineMs ? static_cast<std::size_t>(ms * 10)
+                                : kFineBuckets + static_cast<std::size_t>((ms - kFineMs) / 10);
+    ++buckets_[std::min(b, buckets_.size() - 1)];
+    ++count_;
+    max_ = std::max(max_, ms);
+  }
+  double percentile(double p) const {
+    const auto wanted = static_cast<std::uint64_t>(p * static_cast<double>(count_));
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < buckets_.size(); ++b) {
+      seen += buckets_[b];
+      if (seen > wanted)
+        return b < kFineBuckets ? static_cast<double>(b) / 10.0
+                                : kFineMs + static_cast<double>(b - kFineBuckets) * 10.0;
+    }
+    return kMaxMs;
+  }
+  std::uint64_t count() const { return count_; }
+  double max() const { return max_; }
+
+ private:
+  static constexpr double kFineMs = 10'000;
+  static constexpr double kMaxMs = 600'000;
+  static constexpr std::size_t kFineBuckets = 100'000;
+  std::vector<std::uint64_t> buckets_ = std::vector<std::uint64_t>(
+      kFineBuckets + static_cast<std::size_t>((kMaxMs - kFineMs) / 10) + 1);
+  std::uint64_t count_ = 0;
+  double max_ = 0;
+};
+
+// When each stream entry (1-based) became visible in Redis.
+class StreamClock {
+ public:
+  explicit StreamClock(std::size_t entries) : seen_(entries + 1) {}
+  void mark(std::size_t entry, Clock::time_point t) {
+    if (entry < seen_.size()) seen_[entry].store(t.time_since_epoch().count());
+  }
+  std::optional<Clock::time_point> at(std::size_t entry) const {
+    if (entry >= seen_.size()) return std::nullopt;
+    const auto v = seen_[entry].load();
+    if (v == 0) return std::nullopt;
+    return Clock::time_point(Clock::duration(v));
+  }
+  std::size_t capacity() const { return seen_.size() - 1; }
+
+ private:
+  std::vector<std::atomic<Clock::rep>> seen_;
+};
+
+// The LiveMessage's version (field 1, a varint, encoded first) without parsing the rest.
+inline std::uint64_t message_version(std::string_view bytes) {
+  if (bytes.empty() || static_cast<unsigned char>(bytes[0]) != 0x08) return 0;
+  std::uint64_t v = 0;
+  for (std::size_t i = 1, shift = 0; i < bytes.size() && shift < 64; ++i, shift += 7) {
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  return v;
+}
+
+// What a viewer asks for, and how many messages answer it before the live ones (Subscribed,
+// then one snapshot per subscription id).
+struct ViewerRequest {
+  std::string bytes;
+  int setup_messages = 2;
+};
+
+inline ViewerRequest subscribe_request(const splitstream::v1::Subscribe& subscribe) {
+  splitstream::v1::ClientMessage message;
+  *message.mutable_subscribe() = subscribe;
+  const int snapshots =
+      subscribe.kind() == splitstream::v1::SUBSCRIPTION_KIND_RUNNERS ? subscribe.bibs_size() : 1;
+  return {message.SerializeAsString(), 1 + snapshots};
+}
+
+struct ViewerStats {
+  std::size_t connected = 0;
+  std::size_t subscribed = 0;  // got its snapshots
+  std::size_t failed = 0;
+  std::uint64_t messages = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t late = 0;  // a version the observer had not seen yet
+  Histogram latency;
+};
+
+inline boost::asio::awaitable<void> viewer(int port, const ViewerRequest& request,
+                                           const StreamClock& clock, ViewerStats& stats,
+                                           const std::atomic<bool>& stop) {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  namespace websocket = beast::websocket;
+  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+  websocket::stream<beast::tcp_stream> ws(co_await asio::this_coro::executor);
+  auto [connect_error] = co_await beast::get_lowest_layer(ws).async_connect(
+      {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, kNoThrow);
+  if (connect_error) {
+    ++stats.failed;
+    co_return;
+  }
+  ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+    req.set(beast::http::field::sec_websocket_protocol, "splitstream.v1.protobuf");
+  }));
+  auto [handshake_error] = co_await ws.async_handshake("127.0.0.1", "/ws", kNoThrow);
+  if (handshake_error) {
+    ++stats.failed;
+    co_return;
+  }
+  ++stats.connected;
+  ws.binary(true);
+  auto [write_error, written] = co_await ws.async_write(asio::buffer(request.bytes), kNoThrow);
+  if (write_error) {
+    ++stats.failed;
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  int replies = 0;
+  while (!stop.load()) {
+    auto [read_error, n] = co_await ws.async_read(buffer, kNoThrow);
+    if (read_error) break;
+    const auto now = Clock::now();
+    const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
+    if (replies < request.setup_messages) {
+      if (++replies == request.setup_messages) ++stats.subscribed;
+    } else {
+      ++stats.messages;
+      stats.bytes += bytes.size();
+      if (auto at = clock.at(message_version(bytes))) {
+        stats.latency.add(std::chrono::duration<double, std::milli>(now - *at).count());
+      } else {
+        ++stats.late;
+      }
+    }
+    buffer.consume(buffer.size());
+  }
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws).socket().close(ignored);
+}
+
+// Viewers on one client thread of their own. Open them, read their stats at any time, stop.
+class ViewerPool {
+ public:
+  ViewerPool() : work_(boost::asio::make_work_guard(ioc_)), thread_([this] { ioc_.run(); }) {}
+  ~ViewerPool() { stop(); }
+  ViewerPool(const ViewerPool&) = delete;
+  ViewerPool& operator=(const ViewerPool&) = delete;
+
+  // Opens one viewer per request on 127.0.0.1:port, 500 at a time, each wave subscribed (or
+  // failed, or 30 s gone) before the next so the listen backlog never overflows. `requests`
+  // and `clock` must outlive the pool. Returns how many are subscribed.
+  std::size_t open(int port, const std::vector<ViewerRequest>& requests, const StreamClock& clock) {
+    namespace asio = boost::asio;
+    using namespace std::chrono_literals;
+    for (std::size_t opened = 0; opened < requests.size();) {
+      const std::size_t wave = std::min<std::size_t>(500, requests.size() - opened);
+      asio::post(ioc_, [this, port, &requests, &clock, opened, wave] {
+        for (std::size_t i = opened; i < opened + wave; ++i)
+          asio::co_spawn(ioc_, viewer(port, requests[i], clock, stats_, stop_), asio::detached);
+      });
+      opened += wave;
+      const auto deadline = Clock::now() + 30s;
+      while (Clock::now() < deadline) {
+        const ViewerStats now = stats();
+        if (now.subscribed + now.failed >= opened) break;
+        std::this_thread::sleep_for(5ms);
+      }
+    }
+    return stats().subscribed;
+  }
+
+  // A copy of the stats, taken on the client thread.
+  ViewerStats stats() {
+    return boost::asio::post(ioc_, boost::asio::use_future([this] { return stats_; })).get();
+  }
+
+  // Stops the viewers and the thread (idempotent).
+  void stop() {
+    if (!thread_.joinable()) return;
+    stop_ = true;
+    work_.reset();
+    ioc_.stop();
+    thread_.join();
+  }
+
+ private:
+  boost::asio::io_context ioc_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  ViewerStats stats_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace splitstream::bench
