@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/child_process.hpp"
+
 namespace splitstream::bench {
 
 using namespace std::chrono_literals;
@@ -112,6 +114,26 @@ inline double process_status_bytes(pid_t pid, const std::string& field) {
     if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) * 1024.0;
   }
   return 0;
+}
+
+// Raises this process's open-file limit to its hard limit (children inherit it); the new limit.
+inline std::size_t raise_open_file_limit() {
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &files);
+  return static_cast<std::size_t>(files.rlim_cur);
+}
+
+// Waits until `server` answers 200 on /readyz at `http_port`; false when it exits or `timeout`
+// passes first.
+inline bool wait_ready(const Server& server, int http_port, std::chrono::seconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline && server.running()) {
+    if (splitstream::testing::http_get(http_port, "/readyz").status == 200) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
 }
 
 // Resident memory of a process in bytes (VmRSS).

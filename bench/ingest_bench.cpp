@@ -277,15 +277,7 @@ int main(int argc, char** argv) {
                  "127.0.0.1:" + std::to_string(device_port), "--device-tokens-file",
                  tokens.string(), "--log-level", "error"});
   {
-    const auto deadline = Clock::now() + 30s;
-    bool ready = false;
-    while (Clock::now() < deadline && server.running()) {
-      if (http_get(http_port, "/readyz").status == 200) {
-        ready = true;
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
+    const bool ready = wait_ready(server, http_port, 30s);
     if (!ready) {
       std::cerr << "ingest_bench: splitstream serve did not become ready (/readyz)\n";
       return 1;

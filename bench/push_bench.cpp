@@ -95,12 +95,9 @@ int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   if (!std::filesystem::exists(o.splitstream)) usage("no splitstream binary at " + o.splitstream);
   // Two sockets per viewer (ours and the server's), inherited by the server.
-  rlimit files{};
-  ::getrlimit(RLIMIT_NOFILE, &files);
-  files.rlim_cur = files.rlim_max;
-  ::setrlimit(RLIMIT_NOFILE, &files);
-  if (files.rlim_cur < o.viewers + 64) {
-    std::cerr << "push_bench: open-file limit " << files.rlim_cur << " is too low for " << o.viewers
+  const std::size_t open_files = raise_open_file_limit();
+  if (open_files < o.viewers + 64) {
+    std::cerr << "push_bench: open-file limit " << open_files << " is too low for " << o.viewers
               << " viewers\n";
     return 2;
   }
@@ -120,14 +117,9 @@ int main(int argc, char** argv) {
                  "127.0.0.1:" + std::to_string(device_port), "--device-tokens-file",
                  tokens.string(), "--log-level", "error", "--max-viewers",
                  std::to_string(o.viewers + 100)});
-  {
-    const auto deadline = Clock::now() + 30s;
-    while (Clock::now() < deadline && http_get(http_port, "/readyz").status != 200)
-      std::this_thread::sleep_for(20ms);
-    if (http_get(http_port, "/readyz").status != 200) {
-      std::cerr << "push_bench: splitstream serve did not become ready\n";
-      return 1;
-    }
+  if (!wait_ready(server, http_port, 30s)) {
+    std::cerr << "push_bench: splitstream serve did not become ready\n";
+    return 1;
   }
   const double rss_before = process_rss_bytes(server.pid());
 

@@ -163,12 +163,9 @@ int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   for (const std::string& bin : {o.splitstream, o.sim})
     if (!fs::exists(bin)) usage("no binary at " + bin);
-  rlimit files{};
-  ::getrlimit(RLIMIT_NOFILE, &files);
-  files.rlim_cur = files.rlim_max;
-  ::setrlimit(RLIMIT_NOFILE, &files);
-  if (files.rlim_cur < 2 * o.viewers + 256) {
-    std::cerr << "race_bench: open-file limit " << files.rlim_cur << " is too low for " << o.viewers
+  const std::size_t open_files = raise_open_file_limit();
+  if (open_files < 2 * o.viewers + 256) {
+    std::cerr << "race_bench: open-file limit " << open_files << " is too low for " << o.viewers
               << " viewers\n";
     return 2;
   }
@@ -211,14 +208,9 @@ int main(int argc, char** argv) {
                  "127.0.0.1:" + std::to_string(device_port), "--device-tokens-file",
                  tokens.string(), "--log-level", "error", "--max-viewers",
                  std::to_string(o.viewers + 100)});
-  {
-    const auto deadline = Clock::now() + 60s;
-    while (Clock::now() < deadline && http_get(http_port, "/readyz").status != 200)
-      std::this_thread::sleep_for(20ms);
-    if (http_get(http_port, "/readyz").status != 200) {
-      std::cerr << "race_bench: splitstream serve did not become ready\n";
-      return 1;
-    }
+  if (!wait_ready(server, http_port, 60s)) {
+    std::cerr << "race_bench: splitstream serve did not become ready\n";
+    return 1;
   }
   const double ready_s = std::chrono::duration<double>(Clock::now() - serve_start).count();
   const double rss_ready = process_rss_bytes(server.pid());
