@@ -234,6 +234,7 @@ int cmd_serve(int argc, char** argv) {
   log::Level level = log::Level::info;
   log::parse_level(parsed.config.log_level, level);
   log::set_level(level);
+  log::set_format(parsed.config.log_format == "json" ? log::Format::json : log::Format::text);
   Args event_args;
   event_args.options["event"].push_back(parsed.config.event_dir);
   auto loaded = load_or_report(event_args);

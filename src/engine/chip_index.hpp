@@ -1,5 +1,6 @@
 // Chip -> runner lookup on every read: an open-addressing table of (hash, key, runner) slots,
-// so a lookup costs one probe run in a flat array and one string compare.
+// so a lookup costs one probe run in a flat array and one string compare. Each chip keeps a
+// small id for as long as the index lives, also while it belongs to nobody (detached).
 #pragma once
 
 #include <cstdint>
@@ -12,9 +13,22 @@ namespace splitstream {
 
 class ChipIndex {
  public:
-  // False when the chip is already there.
+  static constexpr std::uint32_t kNobody = 0xFFFFFFFFu;
+
+  struct Entry {
+    std::uint32_t id = 0;            // stable: the chip's position in chip(id)
+    std::uint32_t runner = kNobody;  // kNobody: known but detached from every runner
+  };
+
+  // False when the chip is already there (its runner is left as it was).
   bool insert(std::string_view chip, std::uint32_t runner);
+  // The chip's runner; nullopt when unknown or detached.
   std::optional<std::uint32_t> find(std::string_view chip) const;
+  // The chip's entry, detached chips included.
+  std::optional<Entry> lookup(std::string_view chip) const;
+  // Sets the chip's runner (kNobody: detach), adding the chip when new; returns its id.
+  std::uint32_t assign(std::string_view chip, std::uint32_t runner);
+  const std::string& chip(std::uint32_t id) const { return keys_[id]; }
   std::size_t size() const { return keys_.size(); }
 
  private:
@@ -25,6 +39,9 @@ class ChipIndex {
     std::uint32_t runner = 0;
   };
   void grow();
+  // The slot holding `chip`, or the empty slot where it would go.
+  Slot& slot_for(std::string_view chip, std::uint64_t hash);
+  const Slot* find_slot(std::string_view chip) const;
 
   std::vector<Slot> slots_;
   std::vector<std::string> keys_;

@@ -32,6 +32,8 @@ std::string_view to_string(ReadOutcome o) {
       return "not_on_course";
     case ReadOutcome::before_gun:
       return "before_gun";
+    case ReadOutcome::voided:
+      return "voided";
   }
   return "unknown";
 }
@@ -69,8 +71,8 @@ RaceEngine::RaceEngine(const Event& event) : event_(event) {
 
 ApplyResult RaceEngine::apply(const Read& read) {
   ++counters_.reads;
-  const auto runner = chips_.find(read.chip);
-  if (!runner) {
+  const auto entry = chips_.lookup(read.chip);
+  if (!entry || entry->runner == ChipIndex::kNobody) {
     ++counters_.unknown_chip;
     auto u = unknown_.find(read.chip);
     if (u == unknown_.end())
@@ -78,21 +80,46 @@ ApplyResult RaceEngine::apply(const Read& read) {
     u->second.push_back({read.timing_point, read.time});
     return {ReadOutcome::unknown_chip, kNoIndex, false, {}};
   }
-  return apply_to_runner(*runner, read.timing_point, read.time);
+  runners_[entry->runner].reads.push_back({read.time, read.timing_point, entry->id});
+  return apply_to_runner(entry->runner, read.timing_point, read.time);
+}
+
+ApplyResult RaceEngine::apply_manual(RunnerIndex r, TimingPointIndex tp, TimeMs time) {
+  ++counters_.reads;
+  runners_[r].reads.push_back({time, tp, ChipIndex::kNobody});
+  return apply_to_runner(r, tp, time);
+}
+
+ReadOutcome RaceEngine::screen(RunnerIndex r, TimingPointIndex tp, TimeMs time) const {
+  const Participant& p = event_.participants[r];
+  const Runner& runner = runners_[r];
+  if (tp >= event_.timing_points.size() || !on_course_[p.race][tp])
+    return ReadOutcome::not_on_course;
+  // Before the gun only the start mat counts: runners stand on it waiting.
+  if (time < runner.gun && tp != event_.races[p.race].start().timing_point)
+    return ReadOutcome::before_gun;
+  for (const VoidWindow& v : runner.voids) {
+    if (v.timing_point == tp && time >= v.from && time <= v.to) return ReadOutcome::voided;
+  }
+  return ReadOutcome::applied;
 }
 
 ApplyResult RaceEngine::apply_to_runner(RunnerIndex r, TimingPointIndex tp, TimeMs time) {
   const Participant& p = event_.participants[r];
   const Race& race = event_.races[p.race];
   Runner& runner = runners_[r];
-  if (tp >= event_.timing_points.size() || !on_course_[p.race][tp]) {
-    ++counters_.not_on_course;
-    return {ReadOutcome::not_on_course, r, false, {}};
-  }
-  // Before the gun only the start mat counts: runners stand on it waiting.
-  if (time < runner.gun && tp != race.start().timing_point) {
-    ++counters_.before_gun;
-    return {ReadOutcome::before_gun, r, false, {}};
+  switch (screen(r, tp, time)) {
+    case ReadOutcome::not_on_course:
+      ++counters_.not_on_course;
+      return {ReadOutcome::not_on_course, r, false, {}};
+    case ReadOutcome::before_gun:
+      ++counters_.before_gun;
+      return {ReadOutcome::before_gun, r, false, {}};
+    case ReadOutcome::voided:
+      ++counters_.voided;
+      return {ReadOutcome::voided, r, false, {}};
+    default:
+      break;
   }
   const auto change = runner.crossings.add(tp, time, event_.timing_points[tp].dedup_ms);
   if (change == CrossingSet::Change::none) {
@@ -106,19 +133,92 @@ ApplyResult RaceEngine::apply_to_runner(RunnerIndex r, TimingPointIndex tp, Time
     return {ReadOutcome::applied, r, false, {}};
   }
   assign_splits(race, runner.gun, runner.crossings.items(), scratch_);
+  const bool moved = commit_assignment(r);
+  return {ReadOutcome::applied, r, moved, changed_};
+}
+
+bool RaceEngine::commit_assignment(RunnerIndex r) {
+  Runner& runner = runners_[r];
   changed_.clear();
-  if (scratch_ == runner.assignment) return {ReadOutcome::applied, r, false, {}};
+  if (scratch_ == runner.assignment) return false;
   const TimeMs start_before = start_time(r);
-  std::swap(scratch_, runner.assignment);  // scratch_ now holds the state before this read
-  for (std::size_t s = 0; s < race.splits.size(); ++s) {
+  std::swap(scratch_, runner.assignment);  // scratch_ now holds the state before
+  for (std::size_t s = 0; s < runner.assignment.times.size(); ++s) {
     if (scratch_.times[s] != runner.assignment.times[s])
       changed_.push_back(static_cast<std::uint16_t>(s));
   }
   const RankKey key_before = runner.key;
   const bool ranked_before = runner.ranked;
   update_rankings(r, scratch_, start_before, runner.in_rankings);
-  const bool moved = ranked_before != runner.ranked || !(key_before == runner.key);
-  return {ReadOutcome::applied, r, moved, changed_};
+  return ranked_before != runner.ranked || !(key_before == runner.key);
+}
+
+RunnerChange RaceEngine::rederive(RunnerIndex r) {
+  const Participant& p = event_.participants[r];
+  Runner& runner = runners_[r];
+  runner.crossings.clear();
+  for (const RunnerRead& read : runner.reads) {
+    if (screen(r, read.timing_point, read.time) != ReadOutcome::applied) continue;
+    runner.crossings.add(read.timing_point, read.time,
+                         event_.timing_points[read.timing_point].dedup_ms);
+  }
+  assign_splits(event_.races[p.race], runner.gun, runner.crossings.items(), scratch_);
+  const bool moved = commit_assignment(r);
+  return {r, moved, changed_};
+}
+
+CorrectionResult RaceEngine::void_reads(RunnerIndex r, VoidWindow window) {
+  if (window.from > window.to) return {"a void window ends before it starts", {}};
+  if (window.timing_point >= event_.timing_points.size()) return {"no such timing point", {}};
+  Runner& runner = runners_[r];
+  if (std::find(runner.voids.begin(), runner.voids.end(), window) == runner.voids.end())
+    runner.voids.push_back(window);
+  return {std::nullopt, {rederive(r)}};
+}
+
+CorrectionResult RaceEngine::restore_reads(RunnerIndex r, VoidWindow window) {
+  Runner& runner = runners_[r];
+  const auto it = std::find(runner.voids.begin(), runner.voids.end(), window);
+  if (it == runner.voids.end()) {
+    return {"bib " + event_.participants[r].bib + " has no void of exactly that window", {}};
+  }
+  runner.voids.erase(it);
+  return {std::nullopt, {rederive(r)}};
+}
+
+CorrectionResult RaceEngine::move_chip(std::string_view chip, RunnerIndex to) {
+  if (chip.empty()) return {"empty chip", {}};
+  if (to != kNoIndex && to >= runners_.size()) return {"no such runner", {}};
+  const auto entry = chips_.lookup(chip);
+  const RunnerIndex from = entry ? entry->runner : ChipIndex::kNobody;
+  if (from == to) return {};
+  const std::uint32_t id = chips_.assign(chip, to);
+  CorrectionResult result;
+  std::vector<RunnerRead> moving;
+  if (from != ChipIndex::kNobody) {
+    auto& reads = runners_[from].reads;
+    const auto keep = std::stable_partition(reads.begin(), reads.end(),
+                                            [id](const RunnerRead& r) { return r.chip != id; });
+    moving.assign(keep, reads.end());
+    reads.erase(keep, reads.end());
+    result.changes.push_back(rederive(from));
+  } else if (auto u = unknown_.find(chip); u != unknown_.end()) {
+    for (const StoredRead& read : u->second)
+      moving.push_back({read.time, read.timing_point, id});
+    counters_.unknown_chip -= u->second.size();
+    unknown_.erase(u);
+  }
+  if (to != ChipIndex::kNobody) {
+    auto& reads = runners_[to].reads;
+    reads.insert(reads.end(), moving.begin(), moving.end());
+    result.changes.push_back(rederive(to));
+  } else if (!moving.empty()) {
+    auto& kept = unknown_[std::string(chip)];
+    for (const RunnerRead& read : moving)
+      kept.push_back({read.timing_point, read.time});
+    counters_.unknown_chip += moving.size();
+  }
+  return result;
 }
 
 std::optional<DurationMs> RaceEngine::ranked_time(RunnerIndex r, const SplitAssignment& a,
@@ -172,27 +272,19 @@ std::optional<std::string> RaceEngine::assign_chip(std::string_view chip, std::s
     return "chip \"" + std::string(chip) + "\" already belongs to bib " +
            event_.participants[*held].bib;
   }
-  const RunnerIndex r = p->second;
-  chips_.insert(chip, r);
-  if (auto u = unknown_.find(chip); u != unknown_.end()) {
-    const std::vector<StoredRead> kept = std::move(u->second);
-    unknown_.erase(u);
-    counters_.unknown_chip -= kept.size();
-    counters_.reads -= kept.size();
-    for (const StoredRead& read : kept) {
-      ++counters_.reads;
-      apply_to_runner(r, read.timing_point, read.time);
-    }
-  }
-  return std::nullopt;
+  return move_chip(chip, p->second).error;
 }
 
-void RaceEngine::set_official_status(RunnerIndex r, OfficialStatus status) {
+CorrectionResult RaceEngine::set_official_status(RunnerIndex r, OfficialStatus status) {
   Runner& runner = runners_[r];
-  if (runner.official == status) return;
+  if (runner.official == status) return {std::nullopt, {{r, false, {}}}};
   const bool was_in = runner.in_rankings;
+  const bool ranked_before = runner.ranked;
+  const RankKey key_before = runner.key;
   runner.official = status;
   update_rankings(r, runner.assignment, start_time(r), was_in);
+  const bool moved = ranked_before != runner.ranked || !(key_before == runner.key);
+  return {std::nullopt, {{r, moved, {}}}};
 }
 
 RunnerStatus RaceEngine::status(RunnerIndex r) const {

@@ -36,6 +36,7 @@ enum class ReadOutcome : std::uint8_t {
   unknown_chip,   // kept until the chip is assigned
   not_on_course,  // the runner's race has no split at this timing point
   before_gun,     // before the runner's gun at a mat that is not the start
+  voided,         // inside a window an official voided for the runner at this mat
 };
 
 std::string_view to_string(ReadOutcome o);
@@ -55,6 +56,29 @@ struct EngineCounters {
   std::uint64_t unknown_chip = 0;
   std::uint64_t not_on_course = 0;
   std::uint64_t before_gun = 0;
+  std::uint64_t voided = 0;
+};
+
+// Reads of one runner at one timing point that an official declared void (both ends
+// included): they count for nothing, whenever they arrive.
+struct VoidWindow {
+  TimingPointIndex timing_point = kNoIndex;
+  TimeMs from = 0;
+  TimeMs to = 0;
+
+  friend bool operator==(const VoidWindow&, const VoidWindow&) = default;
+};
+
+// What a correction did to one runner.
+struct RunnerChange {
+  RunnerIndex runner = kNoIndex;
+  bool standing_changed = false;              // the runner's place in the standings moved
+  std::vector<std::uint16_t> changed_splits;  // splits whose time changed
+};
+
+struct CorrectionResult {
+  std::optional<std::string> error;   // why it could not be applied; then nothing changed
+  std::vector<RunnerChange> changes;  // the runners it re-derived
 };
 
 struct UnknownChipInfo {
@@ -74,12 +98,28 @@ class RaceEngine {
 
   ApplyResult apply(const Read& read);
 
+  // Corrections by officials. Each leaves the runners it touches as if it had been in place
+  // before any read arrived: the engine keeps every read credited to a runner and derives the
+  // runner again from them, so the state still depends only on the set of reads (plus the
+  // corrections), never on the order they came in.
+  //
+  // A read entered by hand for a runner (a mat that missed them, seen on video): kept with the
+  // runner, whatever happens to its chips.
+  ApplyResult apply_manual(RunnerIndex runner, TimingPointIndex timing_point, TimeMs time);
+  // Voids the runner's reads at a timing point from `from` to `to` (inclusive), those already
+  // applied and those still to come.
+  CorrectionResult void_reads(RunnerIndex runner, VoidWindow window);
+  // Takes back a void_reads() of exactly that window.
+  CorrectionResult restore_reads(RunnerIndex runner, VoidWindow window);
+  // Gives a chip, with every read of it so far, to `runner` (kNoIndex: to nobody; its reads are
+  // then kept as an unknown chip's). A chip the event does not list is added.
+  CorrectionResult move_chip(std::string_view chip, RunnerIndex runner);
   // Assigns a chip nobody holds yet to a bib and applies the reads kept for it.
   // Returns an error text when that is not possible.
   std::optional<std::string> assign_chip(std::string_view chip, std::string_view bib);
   // DNF or DSQ set by an official (none clears it). Such runners keep their splits but leave
   // the rankings.
-  void set_official_status(RunnerIndex runner, OfficialStatus status);
+  CorrectionResult set_official_status(RunnerIndex runner, OfficialStatus status);
 
   const Event& event() const { return event_; }
   const EngineCounters& counters() const { return counters_; }
@@ -89,6 +129,14 @@ class RaceEngine {
   const SplitAssignment& splits(RunnerIndex r) const { return runners_[r].assignment; }
   std::span<const Crossing> crossings(RunnerIndex r) const { return runners_[r].crossings.items(); }
   RunnerStatus status(RunnerIndex r) const;
+  OfficialStatus official_status(RunnerIndex r) const { return runners_[r].official; }
+  std::span<const VoidWindow> voids(RunnerIndex r) const { return runners_[r].voids; }
+  // Reads credited to the runner, voided ones included (by hand or from its chips).
+  std::size_t read_count(RunnerIndex r) const { return runners_[r].reads.size(); }
+  // The runner a chip belongs to now (after any move_chip), nullopt when nobody.
+  std::optional<RunnerIndex> runner_of_chip(std::string_view chip) const {
+    return chips_.find(chip);
+  }
   TimeMs gun_time(RunnerIndex r) const { return runners_[r].gun; }
   // The runner's own start: the start crossing, else the gun.
   TimeMs start_time(RunnerIndex r) const;
@@ -129,7 +177,15 @@ class RaceEngine {
     Ranking standings;
     std::vector<Ranking> splits;
   };
+  // A read credited to a runner, kept so that corrections can derive the runner again.
+  struct RunnerRead {
+    TimeMs time = 0;
+    TimingPointIndex timing_point = kNoIndex;
+    std::uint32_t chip = ChipIndex::kNobody;  // its ChipIndex id; kNobody: entered by hand
+  };
   struct Runner {
+    std::vector<RunnerRead> reads;
+    std::vector<VoidWindow> voids;
     CrossingSet crossings;
     SplitAssignment assignment;
     TimeMs gun = 0;
@@ -152,6 +208,13 @@ class RaceEngine {
   };
 
   ApplyResult apply_to_runner(RunnerIndex r, TimingPointIndex tp, TimeMs time);
+  // Why a read of the runner does not count (applied: it does).
+  ReadOutcome screen(RunnerIndex r, TimingPointIndex tp, TimeMs time) const;
+  // Makes scratch_ the runner's assignment; changed_ gets the splits whose time moved.
+  // True when its place in the standings moved.
+  bool commit_assignment(RunnerIndex r);
+  // The runner's crossings and splits from its kept reads, after a correction.
+  RunnerChange rederive(RunnerIndex r);
   // Moves the runner's ranking entries from `before` (where it was in the rankings) to its
   // current assignment (if it takes part now).
   void update_rankings(RunnerIndex r, const SplitAssignment& before, TimeMs start_before,

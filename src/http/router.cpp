@@ -33,6 +33,19 @@ const Router::AsyncHandler* Router::async_handler(const HttpRequest& request) co
   return nullptr;
 }
 
+std::uint32_t Router::body_limit(std::string_view target, std::uint32_t fallback) const {
+  const std::string_view path = target.substr(0, target.find('?'));
+  std::size_t longest = 0;
+  std::uint32_t limit = fallback;
+  for (const auto& [prefix, bytes] : body_limits_) {
+    if (path.starts_with(prefix) && prefix.size() >= longest) {
+      longest = prefix.size();
+      limit = bytes;
+    }
+  }
+  return limit;
+}
+
 const Router::UpgradeHandler* Router::upgrade_handler(const HttpRequest& request) const {
   if (!boost::beast::websocket::is_upgrade(request)) return nullptr;
   const std::string_view target = request.target();

@@ -5,9 +5,13 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace splitstream {
@@ -15,6 +19,10 @@ namespace splitstream {
 namespace http = boost::beast::http;
 using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
+using PlainStream = boost::beast::tcp_stream;
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+// The connection a protocol upgrade takes over: plain TCP or TLS.
+using HttpStreamRef = std::variant<PlainStream*, TlsStream*>;
 
 // A dependency the server needs to serve traffic, as /readyz reports it.
 struct ReadinessCheck {
@@ -31,9 +39,10 @@ class Router {
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
   // Takes over the connection for a protocol upgrade (WebSocket): it may answer an HTTP error
-  // on the stream, or move its socket away. The HTTP session ends after it.
-  using UpgradeHandler =
-      std::function<boost::asio::awaitable<void>(boost::beast::tcp_stream&, HttpRequest)>;
+  // on the stream, or move the stream away. The HTTP session ends after it. `hold` is the
+  // connection's place in the per-address count: keep it as long as the connection lives.
+  using UpgradeHandler = std::function<boost::asio::awaitable<void>(HttpStreamRef, HttpRequest,
+                                                                    std::shared_ptr<void> hold)>;
 
   explicit Router(std::vector<ReadinessCheck> checks) : checks_(std::move(checks)) {}
   // An exact path answered by handle(); it goes before any async prefix route.
@@ -53,6 +62,12 @@ class Router {
   // Answers every path no route matches, except under /api/ (the REST API's namespace keeps its
   // JSON 404). Without one, such paths get 404 not_found.
   void set_fallback(Handler handler) { fallback_ = std::move(handler); }
+  // The largest request body taken for paths under `prefix` (longest prefix wins); other paths
+  // take the listener's default.
+  void set_body_limit(std::string prefix, std::uint32_t bytes) {
+    body_limits_.emplace_back(std::move(prefix), bytes);
+  }
+  std::uint32_t body_limit(std::string_view target, std::uint32_t fallback) const;
   // The async handler for the request's path, or null: then handle() answers.
   const AsyncHandler* async_handler(const HttpRequest& request) const;
   // The upgrade handler when the request is a WebSocket upgrade of an upgrade path.
@@ -67,6 +82,7 @@ class Router {
   std::map<std::string, AsyncHandler, std::less<>> async_;
   std::vector<std::pair<std::string, AsyncHandler>> async_prefix_;
   std::map<std::string, UpgradeHandler, std::less<>> upgrade_;
+  std::vector<std::pair<std::string, std::uint32_t>> body_limits_;
 };
 
 HttpResponse json_response(const HttpRequest& request, http::status status, std::string body);

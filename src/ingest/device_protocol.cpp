@@ -4,6 +4,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "server/server_metrics.hpp"
+
 namespace splitstream {
 
 namespace {
@@ -354,6 +356,7 @@ void DeviceProtocol::handle_batch(const v1::ReadBatch& batch, TimeMs now,
     }
   }
 
+  metrics::server().reads_received.inc(count);
   PendingBatch pending;
   pending.request.device_id = device_id_;
   pending.request.reads.reserve(count);
@@ -366,6 +369,9 @@ void DeviceProtocol::handle_batch(const v1::ReadBatch& batch, TimeMs now,
       pending.rejected.push_back(make_rejected(0, v1::ERROR_CODE_MALFORMED_FRAME,
                                                "read without seq (sequences start at 1)"));
       ++stats_.reads_rejected;
+      metrics::reads_rejected(v1::ERROR_CODE_MALFORMED_FRAME,
+                              v1::ErrorCode_Name(v1::ERROR_CODE_MALFORMED_FRAME))
+          .inc();
       continue;
     }
     if (seq <= acked_seq_) {  // a resend of something already handled: the store would skip it
@@ -379,10 +385,13 @@ void DeviceProtocol::handle_batch(const v1::ReadBatch& batch, TimeMs now,
     v1::Read read = original;
     if (std::optional<v1::RejectedRead> rejected = validate(read, now)) {
       pending.request.to_mark_rejected.push_back(seq);
+      metrics::reads_rejected(rejected->code(), v1::ErrorCode_Name(rejected->code())).inc();
       pending.rejected.push_back(std::move(*rejected));
       ++stats_.reads_rejected;
       continue;
     }
+    metrics::server().read_delay.observe(
+        static_cast<double>(std::max<TimeMs>(0, now - read.time_ms())) / 1000.0);
     pending.request.reads.push_back(std::move(read));
     ++stats_.reads_accepted;
   }

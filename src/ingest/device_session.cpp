@@ -1,15 +1,18 @@
 #include "ingest/device_session.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <optional>
 
 #include "ingest/frame_codec.hpp"
 #include "server/log.hpp"
@@ -23,18 +26,31 @@ using namespace asio::experimental::awaitable_operators;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kTick{1};
 
+using TlsSocket = asio::ssl::stream<tcp::socket>;
+
+tcp::socket& lowest(tcp::socket& s) {
+  return s;
+}
+tcp::socket& lowest(TlsSocket& s) {
+  return s.next_layer();
+}
+
+// `Stream` is tcp::socket or TlsSocket (handshake done).
+template <typename Stream>
 class DeviceSession {
  public:
-  DeviceSession(tcp::socket socket, std::shared_ptr<DeviceIngest> ingest)
-      : socket_(std::move(socket)),
+  DeviceSession(Stream stream, std::shared_ptr<DeviceIngest> ingest, std::string peer)
+      : socket_(std::move(stream)),
         ingest_(std::move(ingest)),
         protocol_(ingest_->event, ingest_->tokens, ingest_->protocol, wall_clock_now()),
-        decoder_(ingest_->protocol.max_frame_bytes) {
-    ingest_->session_opened(&socket_);
+        decoder_(ingest_->protocol.max_frame_bytes),
+        peer_(std::move(peer)),
+        opened_(std::chrono::steady_clock::now()) {
+    ingest_->session_opened(&lowest(socket_));
   }
   ~DeviceSession() {
     if (!online_as_.empty()) ingest_->device_offline(online_as_);
-    ingest_->session_closed(&socket_);
+    ingest_->session_closed(&lowest(socket_));
   }
   DeviceSession(const DeviceSession&) = delete;
   DeviceSession& operator=(const DeviceSession&) = delete;
@@ -65,6 +81,7 @@ class DeviceSession {
           const auto message = decode_device_message(r.payload);
           DeviceProtocolOutput out;
           if (message) {
+            if (message->has_batch()) batch_received_ = std::chrono::steady_clock::now();
             out = protocol_.on_message(*message, wall_clock_now());
           } else {
             out = protocol_.on_undecodable_frame("", wall_clock_now());
@@ -73,6 +90,11 @@ class DeviceSession {
           if (online_as_.empty() && protocol_.state() == DeviceProtocol::State::established) {
             online_as_ = protocol_.device_id();
             ingest_->device_online(online_as_);
+            log::info("devices", "device connected",
+                      {{"device", online_as_},
+                       {"remote", peer_},
+                       {"tls", std::is_same_v<Stream, TlsSocket> ? "yes" : "no"},
+                       {"acked_seq", std::to_string(protocol_.acked_seq())}});
           }
         }
       }
@@ -81,8 +103,8 @@ class DeviceSession {
     if (open && ingest_->draining()) co_await carry_out(protocol_.on_shutdown(wall_clock_now()));
     log_end();
     boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    lowest(socket_).shutdown(tcp::socket::shutdown_both, ignored);
+    lowest(socket_).close(ignored);
   }
 
  private:
@@ -124,25 +146,52 @@ class DeviceSession {
     std::string bytes;
     for (const v1::ServerMessage& m : messages)
       bytes += encode_frame(m);
+    for (const v1::ServerMessage& m : messages) {
+      if (m.has_error())
+        last_error_ = std::string(v1::ErrorCode_Name(m.error().code())) + ": " + m.error().text();
+    }
     auto [ec, written] = co_await asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
+    if (!ec && batch_received_ &&
+        std::any_of(messages.begin(), messages.end(),
+                    [](const v1::ServerMessage& m) { return m.has_ack(); })) {
+      metrics::server().ack_latency.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - *batch_received_)
+              .count());
+      batch_received_.reset();
+    }
     co_return !ec;
   }
 
+  // One line per session: who, from where, what it sent, and why it ended when we ended it.
   void log_end() const {
-    const DeviceSessionStats& s = protocol_.stats();
-    const std::string who =
-        protocol_.device_id().empty() ? "unidentified device" : protocol_.device_id();
-    log::info("devices", who + " disconnected: " + std::to_string(s.batches) + " batches, " +
-                             std::to_string(s.reads_accepted) + " reads accepted, " +
-                             std::to_string(s.reads_rejected) + " rejected, acked seq " +
-                             std::to_string(protocol_.acked_seq()));
+    const DeviceSessionStats& st = protocol_.stats();
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - opened_)
+            .count();
+    const log::Level level = last_error_.empty() ? log::Level::info : log::Level::warn;
+    log::write(
+        level, "devices",
+        last_error_.empty() ? "device disconnected" : "device disconnected by the server",
+        {{"device", protocol_.device_id().empty() ? "(unidentified)" : protocol_.device_id()},
+         {"remote", peer_},
+         {"seconds", std::to_string(seconds)},
+         {"batches", std::to_string(st.batches)},
+         {"accepted", std::to_string(st.reads_accepted)},
+         {"rejected", std::to_string(st.reads_rejected)},
+         {"acked_seq", std::to_string(protocol_.acked_seq())},
+         {"error", last_error_}});
   }
 
-  tcp::socket socket_;
+  Stream socket_;
   std::shared_ptr<DeviceIngest> ingest_;
   DeviceProtocol protocol_;
   FrameDecoder decoder_;
-  std::string online_as_;  // the device id once Welcome was sent
+  // When the batch being stored arrived (for the ack latency metric).
+  std::optional<std::chrono::steady_clock::time_point> batch_received_;
+  std::string online_as_;   // the device id once Welcome was sent
+  std::string peer_;        // remote address
+  std::string last_error_;  // the last Error the server sent ("CODE: text")
+  std::chrono::steady_clock::time_point opened_;
 };
 
 }  // namespace
@@ -156,20 +205,98 @@ void DeviceIngest::drain() {
   }
 }
 
+namespace {
+
+// The answer to a device over its address's connection limit: an Error frame, then close.
+asio::awaitable<void> refuse_device(tcp::socket socket, std::size_t limit, bool tls) {
+  if (!tls) {
+    v1::ServerMessage message;
+    message.mutable_error()->set_code(v1::ERROR_CODE_OVERLOADED);
+    message.mutable_error()->set_text("this address holds " + std::to_string(limit) +
+                                      " device connections already (one per device is enough)");
+    message.mutable_error()->set_retry_after_ms(5000);
+    co_await asio::async_write(socket, asio::buffer(encode_frame(message)), kNoThrow);
+  }
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
+asio::awaitable<void> run_tls_device_session(tcp::socket socket,
+                                             std::shared_ptr<DeviceIngest> ingest,
+                                             std::shared_ptr<asio::ssl::context> tls,
+                                             std::string peer,
+                                             std::shared_ptr<ConnectionLimiter::Slot> /*held*/) {
+  TlsSocket stream(std::move(socket), *tls);
+  // The handshake is bounded like the Hello: a connection that says nothing is dropped.
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(std::chrono::milliseconds(ingest->protocol.idle_timeout_ms));
+  auto done = co_await (stream.async_handshake(asio::ssl::stream_base::server, kNoThrow) ||
+                        timer.async_wait(kNoThrow));
+  if (done.index() == 1 || std::get<0>(std::get<0>(done))) {
+    log::warn("devices", "TLS handshake failed", {{"remote", peer}});
+    boost::system::error_code ignored;
+    stream.next_layer().close(ignored);
+    co_return;
+  }
+  DeviceSession<TlsSocket> session(std::move(stream), std::move(ingest), std::move(peer));
+  co_await session.run();
+}
+
+}  // namespace
+
 asio::awaitable<void> run_device_session(tcp::socket socket, std::shared_ptr<DeviceIngest> ingest) {
-  DeviceSession session(std::move(socket), std::move(ingest));
+  boost::system::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  DeviceSession<tcp::socket> session(std::move(socket), std::move(ingest),
+                                     ec ? std::string() : peer.address().to_string());
   co_await session.run();
 }
 
 asio::awaitable<void> run_device_listener(tcp::acceptor& acceptor,
-                                          std::shared_ptr<DeviceIngest> ingest) {
+                                          std::shared_ptr<DeviceIngest> ingest,
+                                          std::shared_ptr<ConnectionLimiter> per_address,
+                                          std::shared_ptr<asio::ssl::context> tls) {
   const auto executor = co_await asio::this_coro::executor;
+  auto last_refusal_log = std::chrono::steady_clock::time_point{};
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) continue;
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(executor, run_device_session(std::move(socket), ingest), asio::detached);
+    const auto peer = socket.remote_endpoint(ec);
+    const std::string address = ec ? std::string() : peer.address().to_string();
+    auto slot = per_address->acquire(address);
+    if (!slot) {
+      metrics::connections_refused("devices", "per_address_limit").inc();
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_refusal_log >= std::chrono::seconds(10)) {
+        last_refusal_log = now;
+        log::warn("devices", "connections refused over the per-address limit",
+                  {{"count", std::to_string(per_address->take_refusals())},
+                   {"latest", address},
+                   {"limit", std::to_string(per_address->limit())}});
+      }
+      asio::co_spawn(executor,
+                     refuse_device(std::move(socket), per_address->limit(), tls != nullptr),
+                     asio::detached);
+      continue;
+    }
+    auto held = std::make_shared<ConnectionLimiter::Slot>(std::move(*slot));
+    if (tls) {
+      asio::co_spawn(
+          executor,
+          run_tls_device_session(std::move(socket), ingest, tls, address, std::move(held)),
+          asio::detached);
+    } else {
+      asio::co_spawn(
+          executor,
+          [](tcp::socket s, std::shared_ptr<DeviceIngest> i,
+             std::shared_ptr<ConnectionLimiter::Slot>) -> asio::awaitable<void> {
+            co_await run_device_session(std::move(s), std::move(i));
+          }(std::move(socket), ingest, std::move(held)),
+          asio::detached);
+    }
   }
 }
 

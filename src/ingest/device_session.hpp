@@ -6,15 +6,18 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
 #include <unordered_set>
 
+#include "core/connection_limiter.hpp"
 #include "ingest/device_protocol.hpp"
 #include "ingest/device_tokens.hpp"
 #include "model/event.hpp"
+#include "server/server_metrics.hpp"
 #include "store/read_log.hpp"
 
 namespace splitstream {
@@ -40,9 +43,13 @@ struct DeviceIngest {
   // Bookkeeping for drain(), by the sessions and HTTP pushes themselves.
   void session_opened(boost::asio::ip::tcp::socket* s) { sockets_.insert(s); }
   void session_closed(boost::asio::ip::tcp::socket* s) { sockets_.erase(s); }
-  void device_online(const std::string& id) { ++online_[id]; }
+  void device_online(const std::string& id) {
+    ++online_[id];
+    metrics::server().devices_connected.add(1);
+  }
   void device_offline(const std::string& id) {
     if (auto it = online_.find(id); it != online_.end() && --it->second == 0) online_.erase(it);
+    metrics::server().devices_connected.add(-1);
   }
   // Sessions per device id past Welcome, on this node.
   const std::map<std::string, int>& online() const { return online_; }
@@ -60,8 +67,11 @@ boost::asio::awaitable<void> run_device_session(boost::asio::ip::tcp::socket soc
                                                 std::shared_ptr<DeviceIngest> ingest);
 
 // Accepts device connections until the acceptor is closed; sessions run on the caller's
-// executor (the strand above).
+// executor (the strand above). An address over its connection limit gets an Error OVERLOADED
+// frame and is closed. `tls` null: plain TCP.
 boost::asio::awaitable<void> run_device_listener(boost::asio::ip::tcp::acceptor& acceptor,
-                                                 std::shared_ptr<DeviceIngest> ingest);
+                                                 std::shared_ptr<DeviceIngest> ingest,
+                                                 std::shared_ptr<ConnectionLimiter> per_address,
+                                                 std::shared_ptr<boost::asio::ssl::context> tls);
 
 }  // namespace splitstream

@@ -8,9 +8,10 @@
 namespace splitstream {
 
 std::shared_ptr<const LiveFrame> make_frame(const v1::LiveMessage& message, LiveFrame::Kind kind,
-                                            bool json, bool protobuf) {
+                                            bool json, bool protobuf, TimeMs stored_ms) {
   auto frame = std::make_shared<LiveFrame>();
   frame->kind = kind;
+  frame->stored_ms = stored_ms;
   frame->subscription = message.subscription();
   if (json)
     frame->json =
@@ -29,14 +30,25 @@ void PushHub::note_applied(const ApplyResult& result, std::uint64_t version, Tim
   version_ = version;
   race_clock_ = std::max(race_clock_, time_ms);
   if (result.outcome != ReadOutcome::applied || result.runner == kNoIndex) return;
-  if (!is_changed_[result.runner]) {
-    is_changed_[result.runner] = true;
-    changed_.push_back(result.runner);
+  note_runner(result.runner, result.changed_splits, version);
+}
+
+void PushHub::note_corrected(const std::vector<RunnerChange>& changes, std::uint64_t version) {
+  version_ = version;
+  for (const RunnerChange& c : changes)
+    note_runner(c.runner, c.changed_splits, version);
+}
+
+void PushHub::note_runner(RunnerIndex runner, std::span<const std::uint16_t> changed_splits,
+                          std::uint64_t version) {
+  if (!is_changed_[runner]) {
+    is_changed_[runner] = true;
+    changed_.push_back(runner);
   }
-  const SplitAssignment& a = engine_.splits(result.runner);
-  for (std::uint16_t s : result.changed_splits) {
+  const SplitAssignment& a = engine_.splits(runner);
+  for (std::uint16_t s : changed_splits) {
     if (a.times[s] == kNoTime) continue;  // a split lost its time (a re-assignment)
-    new_passings_.push_back(make_passing(engine_, result.runner, s, version));
+    new_passings_.push_back(make_passing(engine_, runner, s, version));
   }
 }
 
@@ -51,7 +63,7 @@ void PushHub::deliver(Shape& shape, const v1::LiveMessage& message, LiveFrame::K
   for (const Subscriber& s : shape.subscribers)
     (s.format == LiveFormat::json ? json : protobuf) = true;
   if (!json && !protobuf) return;
-  const auto frame = make_frame(message, kind, json, protobuf);
+  const auto frame = make_frame(message, kind, json, protobuf, publishing_stored_ms_);
   ++frames_built_;
   for (const Subscriber& s : shape.subscribers) {
     if (auto live = s.subscriber.lock()) {
@@ -61,8 +73,9 @@ void PushHub::deliver(Shape& shape, const v1::LiveMessage& message, LiveFrame::K
   }
 }
 
-void PushHub::publish() {
+void PushHub::publish(TimeMs stored_ms) {
   published_version_ = version_;
+  publishing_stored_ms_ = stored_ms;
   // Passings kept for resume and REST.
   for (const v1::Passing& p : new_passings_)
     passings_.push_back(p);
@@ -134,6 +147,7 @@ void PushHub::publish() {
     is_changed_[r] = false;
   changed_.clear();
   new_passings_.clear();
+  publishing_stored_ms_ = 0;
 }
 
 v1::LiveMessage PushHub::snapshot_message(Shape& shape, std::uint32_t passings_snapshot) {

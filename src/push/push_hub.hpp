@@ -27,6 +27,9 @@ struct LiveFrame {
     reply,     // an answer to the client's own message
   };
   Kind kind = Kind::append;
+  // Wall time the oldest read it carries was stored in Redis (its stream ID's milliseconds), for
+  // the device-to-viewer latency; 0 for frames that carry no new read (snapshots, replies).
+  TimeMs stored_ms = 0;
   std::string subscription;
   std::shared_ptr<const std::string> json;
   std::shared_ptr<const std::string> protobuf;
@@ -37,7 +40,7 @@ struct LiveFrame {
 };
 
 std::shared_ptr<const LiveFrame> make_frame(const v1::LiveMessage& message, LiveFrame::Kind kind,
-                                            bool json, bool protobuf);
+                                            bool json, bool protobuf, TimeMs stored_ms = 0);
 
 // A connection that receives frames (websocket_session). deliver() may be called from any
 // thread; the subscriber queues the frame on its own strand.
@@ -66,8 +69,12 @@ class PushHub {
 
   // Right after engine.apply() of the stream entry numbered `version` (read time `time_ms`).
   void note_applied(const ApplyResult& result, std::uint64_t version, TimeMs time_ms);
-  // After a batch of entries: builds and delivers every update.
-  void publish();
+  // Right after a correction (the stream entry numbered `version`) re-derived these runners.
+  // A split that gained a time becomes a passing like any other.
+  void note_corrected(const std::vector<RunnerChange>& changes, std::uint64_t version);
+  // After a batch of entries: builds and delivers every update. `stored_ms`: when the oldest
+  // read in it was stored (0: unknown), carried by its frames for the latency metric.
+  void publish(TimeMs stored_ms = 0);
 
   // Adds the shapes for `subscriber` and sends each its snapshot (or, for passings resumed
   // from a version still kept, exactly the passings after it).
@@ -101,6 +108,8 @@ class PushHub {
   v1::LiveMessage snapshot_message(Shape& shape, std::uint32_t passings_snapshot);
   void deliver(Shape& shape, const v1::LiveMessage& message, LiveFrame::Kind kind);
   bool passing_matches(const SubscriptionShape& shape, const v1::Passing& passing) const;
+  void note_runner(RunnerIndex runner, std::span<const std::uint16_t> changed_splits,
+                   std::uint64_t version);
 
   const RaceEngine& engine_;
   PushHubOptions options_;
@@ -108,6 +117,7 @@ class PushHub {
   std::uint64_t version_ = 0;            // stream entries applied
   std::uint64_t published_version_ = 0;  // version_ at the last publish()
   TimeMs race_clock_ = 0;
+  TimeMs publishing_stored_ms_ = 0;  // during publish()
   // Since the last publish().
   std::vector<RunnerIndex> changed_;
   std::vector<bool> is_changed_;

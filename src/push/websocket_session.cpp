@@ -9,11 +9,16 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <set>
 
+#include "core/connection_limiter.hpp"
 #include "core/text.hpp"
+#include "server/log.hpp"
+#include "server/server_metrics.hpp"
 
 namespace splitstream {
 namespace {
@@ -24,30 +29,54 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// `Next` is PlainStream or TlsStream, already on the connection's own strand (the HTTP
+// listener accepts each connection onto one), which the session keeps.
+template <typename Next>
 class WebSocketSession final : public LiveSubscriber,
-                               public std::enable_shared_from_this<WebSocketSession> {
+                               public std::enable_shared_from_this<WebSocketSession<Next>> {
  public:
-  WebSocketSession(tcp::socket socket, std::shared_ptr<PushContext> context, LiveFormat format)
-      : strand_(asio::make_strand(socket.get_executor())),
-        ws_(tcp::socket(strand_, tcp::v4(), socket.release())),
+  WebSocketSession(Next&& stream, std::shared_ptr<PushContext> context, LiveFormat format,
+                   std::shared_ptr<void> hold)
+      : ws_(std::move(stream)),
+        strand_(ws_.get_executor()),
         context_(std::move(context)),
+        hold_(std::move(hold)),
         format_(format),
         subscriptions_(context_->options.limits.max_subscriptions),
+        subscribe_rate_(context_->options.subscribe_rate, context_->options.subscribe_burst),
         close_timer_(strand_) {
     ++context_->connections;
+    boost::system::error_code ec;
+    const auto peer = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
+    if (!ec) peer_ = peer.address().to_string();
   }
-  ~WebSocketSession() override { --context_->connections; }
+  ~WebSocketSession() override {
+    --context_->connections;
+    metrics::server().viewer_queue_bytes.add(-static_cast<std::int64_t>(queued_bytes_));
+    if (accepted_) {
+      log::debug("viewers", "viewer disconnected",
+                 {{"remote", peer_},
+                  {"messages", std::to_string(messages_sent_)},
+                  {"reason", close_reason_.empty() ? "closed" : close_reason_}});
+    }
+  }
 
   LiveFormat format() const override { return format_; }
 
   void deliver(std::shared_ptr<const LiveFrame> frame) override {
-    asio::post(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
+    asio::post(strand_, [self = this->shared_from_this(), frame = std::move(frame)]() mutable {
       self->enqueue(std::move(frame));
     });
   }
 
   void start(HttpRequest request) {
-    asio::co_spawn(strand_, run(shared_from_this(), std::move(request)), asio::detached);
+    asio::co_spawn(strand_, run(this->shared_from_this(), std::move(request)), asio::detached);
   }
 
  private:
@@ -62,6 +91,7 @@ class WebSocketSession final : public LiveSubscriber,
     ws_.set_option(timeouts);
     ws_.read_message_max(o.max_client_message_bytes);
     boost::system::error_code ignored;
+    beast::get_lowest_layer(ws_).expires_never();  // the WebSocket's own timeouts take over
     beast::get_lowest_layer(ws_).socket().set_option(
         asio::socket_base::send_buffer_size(o.socket_send_buffer), ignored);
     // Whole messages, written straight from the shared frame: no per-connection write buffer.
@@ -79,6 +109,9 @@ class WebSocketSession final : public LiveSubscriber,
     request = {};  // its headers are not needed again: an idle viewer should cost little
     ws_.binary(format_ == LiveFormat::protobuf);
     accepted_ = true;
+    log::debug(
+        "viewers", "viewer connected",
+        {{"remote", peer_}, {"format", format_ == LiveFormat::protobuf ? "protobuf" : "json"}});
     write_next();
     beast::flat_buffer buffer;
     for (;;) {
@@ -101,6 +134,15 @@ class WebSocketSession final : public LiveSubscriber,
   }
 
   void handle(const std::string& payload, bool binary) {
+    if (!subscribe_rate_.allow(steady_ms())) {
+      metrics::server().rate_limited.inc();
+      reply(error_message({"rate_limited", "more than " +
+                                               std::to_string(context_->options.subscribe_rate) +
+                                               " messages a second (after a burst of " +
+                                               std::to_string(context_->options.subscribe_burst) +
+                                               "): this one was ignored; wait and send it again"}));
+      return;
+    }
     auto parsed = parse_client_message(payload, binary);
     if (auto* error = std::get_if<LiveRequestError>(&parsed)) {
       reply(error_message(*error));
@@ -114,9 +156,8 @@ class WebSocketSession final : public LiveSubscriber,
         return;
       }
       awaiting_snapshot_.erase(key);
-      asio::post(context_->engine_strand, [context = context_, self = shared_from_this(), key] {
-        context->hub.unsubscribe(self.get(), key);
-      });
+      asio::post(context_->engine_strand, [context = context_, self = this->shared_from_this(),
+                                           key] { context->hub.unsubscribe(self.get(), key); });
       return;
     }
     const v1::Subscribe& subscribe = message.subscribe();
@@ -138,7 +179,7 @@ class WebSocketSession final : public LiveSubscriber,
     reply(answer);
     const std::uint32_t snapshot_size = subscribe.limit() == 0 ? 50 : subscribe.limit();
     asio::post(context_->engine_strand,
-               [context = context_, self = shared_from_this(), shapes = std::move(shapes),
+               [context = context_, self = this->shared_from_this(), shapes = std::move(shapes),
                 since = subscribe.since_version(),
                 snapshot_size] { context->hub.subscribe(self, shapes, since, snapshot_size); });
   }
@@ -152,8 +193,12 @@ class WebSocketSession final : public LiveSubscriber,
     if (frame->kind == LiveFrame::Kind::delta) {
       // A delta only applies to the state before it: once one is dropped, the others are
       // useless until a snapshot arrives.
-      if (awaiting_snapshot_.contains(key)) return;
+      if (awaiting_snapshot_.contains(key)) {
+        metrics::server().messages_coalesced.inc();
+        return;
+      }
       if (queue_.size() >= o.coalesce_at) {
+        metrics::server().messages_coalesced.inc();
         awaiting_snapshot_.insert(key);
         resync_.insert(key);
         return;
@@ -170,18 +215,22 @@ class WebSocketSession final : public LiveSubscriber,
     }
     queue_.push_back(std::move(frame));
     queued_bytes_ += size;
+    metrics::server().viewer_queue_bytes.add(static_cast<std::int64_t>(size));
     if (!writing_) write_next();
   }
 
   void shed(std::string reason) {
     closing_ = true;
     ++context_->shed;
+    metrics::server().viewers_shed.inc();
+    metrics::server().messages_shed.inc(queue_.size());
     queue_.clear();  // the frame being written, if any, is held by its write
+    metrics::server().viewer_queue_bytes.add(-static_cast<std::int64_t>(queued_bytes_));
     queued_bytes_ = 0;
     close_reason_ = std::move(reason);
     // A viewer that reads nothing more is cut off after the close timeout.
     close_timer_.expires_after(context_->options.close_timeout);
-    close_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    close_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
       if (ec) return;
       beast::error_code ignored;
       beast::get_lowest_layer(self->ws_).socket().close(ignored);
@@ -194,7 +243,7 @@ class WebSocketSession final : public LiveSubscriber,
     if (close_sent_) return;
     close_sent_ = true;
     websocket::close_reason why(websocket::close_code::try_again_later, close_reason_);
-    ws_.async_close(why, [self = shared_from_this()](beast::error_code) {
+    ws_.async_close(why, [self = this->shared_from_this()](beast::error_code) {
       self->close_timer_.cancel();
       beast::error_code ignored;
       beast::get_lowest_layer(self->ws_).socket().close(ignored);
@@ -203,9 +252,8 @@ class WebSocketSession final : public LiveSubscriber,
 
   void ask_snapshots_again() {
     for (const std::string& key : resync_) {
-      asio::post(context_->engine_strand, [context = context_, self = shared_from_this(), key] {
-        context->hub.resend_snapshot(self, key);
-      });
+      asio::post(context_->engine_strand, [context = context_, self = this->shared_from_this(),
+                                           key] { context->hub.resend_snapshot(self, key); });
     }
     resync_.clear();
   }
@@ -222,16 +270,25 @@ class WebSocketSession final : public LiveSubscriber,
     // The completion keeps the frame (and so its bytes) alive, whatever happens to the queue.
     std::shared_ptr<const LiveFrame> frame = queue_.front();
     const std::string& bytes = frame->bytes(format_);
-    ws_.async_write(asio::buffer(bytes), [self = shared_from_this(), frame](beast::error_code error,
-                                                                            std::size_t) {
+    ws_.async_write(asio::buffer(bytes), [self = this->shared_from_this(), frame](
+                                             beast::error_code error, std::size_t) {
       self->writing_ = false;
       if (error) return;
       if (self->closing_) {
         if (!self->close_reason_.empty()) self->send_close();
         return;
       }
-      self->queued_bytes_ -= self->queue_.front()->bytes(self->format_).size();
+      const std::size_t sent = self->queue_.front()->bytes(self->format_).size();
+      self->queued_bytes_ -= sent;
       self->queue_.pop_front();
+      metrics::ServerMetrics& m = metrics::server();
+      m.viewer_queue_bytes.add(-static_cast<std::int64_t>(sent));
+      m.messages_sent.inc();
+      ++self->messages_sent_;
+      if (frame->stored_ms > 0) {
+        m.device_to_viewer.observe(
+            static_cast<double>(std::max<TimeMs>(0, wall_clock_now() - frame->stored_ms)) / 1000.0);
+      }
       if (!self->resync_.empty() && self->queue_.size() <= self->context_->options.resync_below) {
         self->ask_snapshots_again();
       }
@@ -239,11 +296,15 @@ class WebSocketSession final : public LiveSubscriber,
     });
   }
 
-  asio::strand<asio::any_io_executor> strand_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Next> ws_;
+  asio::any_io_executor strand_;  // the connection's strand, from the listener
   std::shared_ptr<PushContext> context_;
+  std::shared_ptr<void> hold_;  // the connection's place in the per-address count
   LiveFormat format_;
   SubscriptionSet subscriptions_;
+  RateLimiter subscribe_rate_;
+  std::string peer_;
+  std::uint64_t messages_sent_ = 0;
   asio::steady_timer close_timer_;  // cuts off a shed viewer that reads nothing more
   std::deque<std::shared_ptr<const LiveFrame>> queue_;
   std::size_t queued_bytes_ = 0;
@@ -271,8 +332,11 @@ std::optional<LiveFormat> choose_subprotocol(std::string_view offered) {
   return chosen;
 }
 
-asio::awaitable<void> serve_websocket(beast::tcp_stream& stream, HttpRequest request,
-                                      std::shared_ptr<PushContext> context) {
+namespace {
+
+template <typename Next>
+asio::awaitable<void> serve_on(Next& stream, HttpRequest request,
+                               std::shared_ptr<PushContext> context, std::shared_ptr<void> hold) {
   const WebSocketOptions& o = context->options;
   auto refuse = [&](beast::http::status status, std::string_view code,
                     std::string message) -> HttpResponse {
@@ -300,18 +364,32 @@ asio::awaitable<void> serve_websocket(beast::tcp_stream& stream, HttpRequest req
     }
   }
   if (!refusal && context->connections.load() >= o.max_connections) {
+    metrics::connections_refused("http", "too_many_viewers").inc();
     refusal = refuse(beast::http::status::service_unavailable, "too_many_viewers",
                      "this node serves " + std::to_string(o.max_connections) +
                          " viewers already; retry or use another node");
   }
   if (refusal) {
+    metrics::http_responses(refusal->result_int()).inc();
     co_await beast::http::async_write(stream, *refusal, kNoThrow);
     co_return;
   }
-  stream.expires_never();  // the WebSocket's own timeouts take over
-  auto session =
-      std::make_shared<WebSocketSession>(stream.release_socket(), std::move(context), format);
+  auto session = std::make_shared<WebSocketSession<Next>>(std::move(stream), std::move(context),
+                                                          format, std::move(hold));
   session->start(std::move(request));
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_websocket(HttpStreamRef stream, HttpRequest request,
+                                      std::shared_ptr<PushContext> context,
+                                      std::shared_ptr<void> hold) {
+  if (auto* plain = std::get_if<PlainStream*>(&stream)) {
+    co_await serve_on(**plain, std::move(request), std::move(context), std::move(hold));
+  } else {
+    co_await serve_on(*std::get<TlsStream*>(stream), std::move(request), std::move(context),
+                      std::move(hold));
+  }
 }
 
 }  // namespace splitstream

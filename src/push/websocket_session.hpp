@@ -33,6 +33,8 @@ struct WebSocketOptions {
   int socket_send_buffer = 256 * 1024;    // SO_SNDBUF: bounds kernel memory per viewer
   std::chrono::seconds close_timeout{5};  // a closed viewer's last chance to read
   std::size_t max_connections = 50'000;
+  double subscribe_rate = 5;    // subscribe/unsubscribe messages per second, after...
+  double subscribe_burst = 20;  // ... a burst of this many
 };
 
 // What every viewer connection shares. The hub lives on `engine_strand`.
@@ -49,11 +51,13 @@ struct PushContext {
   std::atomic<std::uint64_t> shed{0};  // viewers closed for falling behind
 };
 
-// Serves an upgrade request on `stream` (from http_session): refuses a bad Origin, an unknown
-// subprotocol or a full server with an HTTP error; otherwise runs the WebSocket session on a
-// strand of its own and returns at once.
-boost::asio::awaitable<void> serve_websocket(boost::beast::tcp_stream& stream, HttpRequest request,
-                                             std::shared_ptr<PushContext> context);
+// Serves an upgrade request on `stream` (from http_session, plain or TLS, on the connection's
+// strand): refuses a bad Origin, an unknown subprotocol or a full server with an HTTP error;
+// otherwise moves the stream into a WebSocket session and returns at once. `hold` lives as long
+// as the session (the connection's place in the per-address count).
+boost::asio::awaitable<void> serve_websocket(HttpStreamRef stream, HttpRequest request,
+                                             std::shared_ptr<PushContext> context,
+                                             std::shared_ptr<void> hold);
 
 // Picks the format from the Sec-WebSocket-Protocol list; nullopt when none is ours.
 std::optional<LiveFormat> choose_subprotocol(std::string_view offered);

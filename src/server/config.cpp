@@ -146,6 +146,49 @@ const std::vector<Setting>& settings() {
          c.log_level = std::string(v);
          return std::nullopt;
        }},
+      {"log-format", "text, or json: one JSON object per line (time, level, component, message)",
+       [](const ServerConfig& c) { return c.log_format; },
+       [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+         if (v != "text" && v != "json") {
+           return "expected text or json, not \"" + std::string(v) + "\"";
+         }
+         c.log_format = std::string(v);
+         return std::nullopt;
+       }},
+      text("tls-cert", "TLS certificate chain (PEM file) for https/wss and the device port",
+           &ServerConfig::tls_cert),
+      text("tls-key", "TLS private key (PEM file) of --tls-cert", &ServerConfig::tls_key),
+      {"tls",
+       "listeners that use TLS: auto (both when --tls-cert is set), none, http, devices or "
+       "http,devices",
+       [](const ServerConfig& c) { return c.tls; },
+       [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+         if (v != "auto" && v != "none" && v != "http" && v != "devices" && v != "http,devices" &&
+             v != "devices,http") {
+           return "expected auto, none, http, devices or http,devices, not \"" + std::string(v) +
+                  "\"";
+         }
+         c.tls = std::string(v);
+         return std::nullopt;
+       }},
+      text("admin-token-file",
+           "file holding the admin token for the officials' write endpoints (/api/v1/admin/); "
+           "none: those endpoints are off",
+           &ServerConfig::admin_token_file),
+      number("max-admin-body", "largest body of an admin request in bytes",
+             &ServerConfig::max_admin_body, 1024u, 1u << 20),
+      number("http-connections-per-address",
+             "HTTP and WebSocket connections one client address may hold (0: no limit; behind a "
+             "load balancer set 0 and limit there)",
+             &ServerConfig::http_connections_per_address, 0u, 1'000'000u),
+      number("device-connections-per-address",
+             "device connections one address may hold (0: no limit)",
+             &ServerConfig::device_connections_per_address, 0u, 1'000'000u),
+      number("ws-subscribe-rate",
+             "subscribe/unsubscribe messages per second a viewer may send (after the burst)",
+             &ServerConfig::ws_subscribe_rate, 1, 10'000),
+      number("ws-subscribe-burst", "subscribe/unsubscribe messages a viewer may send at once",
+             &ServerConfig::ws_subscribe_burst, 1, 10'000),
   };
   return all;
 }
@@ -306,6 +349,18 @@ ConfigResult parse_server_config(
   }
   for (const auto& [name, value] : flags)
     apply("--" + name, name, value);
+  ServerConfig& c = result.config;
+  if (c.tls == "auto") {
+    c.tls_http = c.tls_devices = !c.tls_cert.empty();
+  } else {
+    c.tls_http = c.tls.find("http") != std::string::npos;
+    c.tls_devices = c.tls.find("devices") != std::string::npos;
+  }
+  if ((c.tls_http || c.tls_devices) && (c.tls_cert.empty() || c.tls_key.empty())) {
+    result.errors.push_back("tls: " + c.tls + " needs both --tls-cert and --tls-key (PEM files)");
+  } else if (c.tls_cert.empty() != c.tls_key.empty()) {
+    result.errors.push_back("--tls-cert and --tls-key go together: set both or neither");
+  }
   if (!result.help && result.config.event_dir.empty()) {
     result.errors.push_back(
         "--event DIR is required (or SPLITSTREAM_EVENT, or event = DIR in --config)");
@@ -326,7 +381,9 @@ std::string server_config_help() {
     if (!d.empty()) out += " [default: " + d + "]";
     out += "\n";
   }
-  out += "\nDevice tokens also come from SPLITSTREAM_DEVICE_TOKENS=\"dev1=token1,dev2=token2\".\n";
+  out +=
+      "\nDevice tokens also come from SPLITSTREAM_DEVICE_TOKENS=\"dev1=token1,dev2=token2\",\n"
+      "the admin token from SPLITSTREAM_ADMIN_TOKEN.\n";
   return out;
 }
 

@@ -33,9 +33,10 @@ struct ServerConfig {
   std::uint32_t max_frame_bytes = 1 << 20;
   std::uint32_t max_body_bytes = 1 << 20;
   std::string log_level = "info";
-  bool ingest_role = true;      // device port and POST /api/v1/reads
-  bool push_role = true;        // /ws and the REST API
-  std::string allowed_origins;  // comma-separated; empty: any Origin on /ws
+  std::string log_format = "text";  // text or json (one JSON object per line)
+  bool ingest_role = true;          // device port and POST /api/v1/reads
+  bool push_role = true;            // /ws and the REST API
+  std::string allowed_origins;      // comma-separated; empty: any Origin on /ws
   int ws_idle_timeout_s = 60;
   int push_interval_ms = 50;  // at most one update per subscription this often
   std::uint32_t max_viewers = 50'000;
@@ -44,6 +45,20 @@ struct ServerConfig {
   std::string web_root;         // the built browser app; empty: see resolve_web_root
   std::string map_tiles;        // Leaflet tile URL template ({z}/{x}/{y}); empty: no tiles
   std::string map_attribution;  // shown on the map with the tiles
+  // TLS from PEM files: `tls` says which listeners use it (auto: both when tls_cert is set).
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls = "auto";
+  bool tls_http = false;         // resolved from the three above
+  bool tls_devices = false;      // resolved from the three above
+  std::string admin_token_file;  // the officials' token; SPLITSTREAM_ADMIN_TOKEN too
+  std::uint32_t max_admin_body = 64 * 1024;
+  // Connections one client address may hold (0: no limit). Behind a load balancer every
+  // connection comes from its address: set 0 here and limit at the balancer.
+  std::uint32_t http_connections_per_address = 256;
+  std::uint32_t device_connections_per_address = 64;
+  int ws_subscribe_rate = 5;    // subscribe/unsubscribe messages per second per viewer...
+  int ws_subscribe_burst = 20;  // ... after a burst of this many
 };
 
 struct ConfigResult {

@@ -7,13 +7,16 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -21,7 +24,10 @@
 #include <thread>
 #include <vector>
 
+#include "core/text.hpp"
+#include "engine/corrections.hpp"
 #include "engine/race_engine.hpp"
+#include "http/admin_api.hpp"
 #include "http/http_listener.hpp"
 #include "http/rest_api.hpp"
 #include "http/static_files.hpp"
@@ -31,6 +37,8 @@
 #include "push/push_hub.hpp"
 #include "push/websocket_session.hpp"
 #include "server/log.hpp"
+#include "server/server_metrics.hpp"
+#include "store/correction_entry.hpp"
 #include "store/read_log.hpp"
 #include "store/redis_connection.hpp"
 #include "store/state_materializer.hpp"
@@ -169,6 +177,8 @@ WebSocketOptions websocket_options(const ServerConfig& config) {
   o.max_connections = config.max_viewers;
   o.max_queue_bytes = config.viewer_queue_bytes;
   o.socket_send_buffer = config.viewer_socket_buffer;
+  o.subscribe_rate = config.ws_subscribe_rate;
+  o.subscribe_burst = config.ws_subscribe_burst;
   std::string_view list = config.allowed_origins;
   while (!list.empty()) {
     const auto comma = list.find(',');
@@ -209,6 +219,186 @@ std::shared_ptr<const StaticFiles> load_web_app(const ServerConfig& config) {
   return app;
 }
 
+// The TLS context of the listeners from the PEM files, or null when no listener uses TLS. A
+// start-up error names the file that is wrong.
+std::shared_ptr<asio::ssl::context> make_tls_context(const ServerConfig& config) {
+  if (!config.tls_http && !config.tls_devices) return nullptr;
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  // TLS 1.2 and later only.
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  context->use_certificate_chain_file(config.tls_cert, ec);
+  if (ec) {
+    throw std::runtime_error("tls-cert " + config.tls_cert +
+                             ": not a readable PEM certificate chain (" + ec.message() + ")");
+  }
+  context->use_private_key_file(config.tls_key, asio::ssl::context::pem, ec);
+  if (ec && ec.message().find("mismatch") != std::string::npos) {
+    throw std::runtime_error("tls-key " + config.tls_key + " does not belong to tls-cert " +
+                             config.tls_cert);
+  }
+  if (ec) {
+    throw std::runtime_error("tls-key " + config.tls_key + ": not a readable PEM private key (" +
+                             ec.message() + ")");
+  }
+  if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    throw std::runtime_error("tls-key " + config.tls_key + " does not belong to tls-cert " +
+                             config.tls_cert);
+  }
+  return context;
+}
+
+// The admin token: --admin-token-file, else SPLITSTREAM_ADMIN_TOKEN; empty: admin off.
+std::string load_admin_token(const ServerConfig& config) {
+  std::string token;
+  if (!config.admin_token_file.empty()) {
+    std::ifstream in(config.admin_token_file);
+    if (!in)
+      throw std::runtime_error("admin-token-file " + config.admin_token_file + ": unreadable");
+    std::getline(in, token);
+    token = std::string(trim(token));
+    if (token.empty()) {
+      throw std::runtime_error("admin-token-file " + config.admin_token_file +
+                               ": the first line should hold the token");
+    }
+  } else if (const char* env = std::getenv("SPLITSTREAM_ADMIN_TOKEN")) {
+    token = std::string(trim(env));
+  }
+  if (!token.empty() && token.size() < kMinAdminTokenLength) {
+    throw std::runtime_error("the admin token is " + std::to_string(token.size()) +
+                             " characters long: use at least " +
+                             std::to_string(kMinAdminTokenLength) + " (e.g. openssl rand -hex 24)");
+  }
+  return token;
+}
+
+// What the admin endpoints need, on their strands.
+struct AdminContext {
+  std::string token;
+  int utc_offset_minutes = 0;
+  RaceEngine& engine;          // engine strand
+  CorrectionLog& corrections;  // engine strand
+  EngineProgress& progress;    // any thread (mutex)
+  asio::any_io_executor engine_strand;
+  asio::any_io_executor ingest_strand;
+  std::shared_ptr<RedisConnection> redis;  // ingest strand
+  std::string stream;
+};
+
+// The steps below run on the strand that owns what they touch; each is a coroutine function
+// with its arguments by value (GCC 12 destroys a coroutine lambda's captures twice).
+asio::awaitable<std::optional<std::string>> check_here(std::shared_ptr<AdminContext> admin,
+                                                       Correction c) {
+  co_return check_correction(admin->engine, c);
+}
+
+asio::awaitable<RedisConnection::CommandResult> append_here(std::shared_ptr<AdminContext> admin,
+                                                            std::vector<std::string> command) {
+  co_return co_await admin->redis->command(std::move(command));
+}
+
+asio::awaitable<std::optional<CorrectionRecord>> record_here(std::shared_ptr<AdminContext> admin,
+                                                             std::string id) {
+  const CorrectionRecord* r = admin->corrections.find(id);
+  co_return r ? std::optional<CorrectionRecord>(*r) : std::nullopt;
+}
+
+asio::awaitable<std::string> log_here(std::shared_ptr<AdminContext> admin, std::size_t limit) {
+  co_return admin->corrections.json(limit, admin->utc_offset_minutes);
+}
+
+// The engine's record of stream entry `id` once it has applied it (up to `wait`), else null.
+asio::awaitable<std::optional<CorrectionRecord>> await_applied(std::shared_ptr<AdminContext> admin,
+                                                               std::string id,
+                                                               std::chrono::milliseconds wait) {
+  const auto deadline = Clock::now() + wait;
+  for (;;) {
+    bool applied = false;
+    {
+      const std::lock_guard lock(admin->progress.mutex);
+      applied = compare_stream_ids(admin->progress.last_id, id) >= 0;
+    }
+    if (applied) break;
+    if (Clock::now() >= deadline) co_return std::nullopt;
+    co_await pause(kDrainPoll);
+  }
+  co_return co_await asio::co_spawn(admin->engine_strand, record_here(admin, id),
+                                    asio::use_awaitable);
+}
+
+std::string correction_reply(const std::string& id, const Correction& c, bool applied,
+                             const std::optional<std::string>& error, int offset) {
+  boost::json::object o{{"id", id},
+                        {"applied", applied},
+                        {"correction", boost::json::parse(correction_json(c, offset))}};
+  if (error) o["error"] = *error;
+  return boost::json::serialize(o);
+}
+
+// /api/v1/admin/corrections: GET lists what this node's engine applied; POST records a
+// correction in the stream and answers once this node has applied it (201), or 202 when it
+// has not within two seconds (every node applies it as it follows the stream).
+asio::awaitable<HttpResponse> admin_corrections(HttpRequest request,
+                                                std::shared_ptr<AdminContext> admin) {
+  if (auto denied = authorize_admin(request, admin->token)) co_return std::move(*denied);
+  if (request.method() == http::verb::get || request.method() == http::verb::head) {
+    const auto query = parse_query(
+        request.target().substr(std::min(request.target().size(), request.target().find('?') + 1)));
+    std::size_t limit = 1000;
+    if (auto it = query.find("limit"); it != query.end()) {
+      limit = static_cast<std::size_t>(std::strtoull(it->second.c_str(), nullptr, 10));
+      if (limit == 0 || limit > 10'000) {
+        co_return error_response(request, http::status::bad_request, "bad_request",
+                                 "limit must be from 1 to 10000");
+      }
+    }
+    std::string body =
+        co_await asio::co_spawn(admin->engine_strand, log_here(admin, limit), asio::use_awaitable);
+    co_return json_response(request, http::status::ok, std::move(body));
+  }
+  if (request.method() != http::verb::post) {
+    auto res = error_response(request, http::status::method_not_allowed, "method_not_allowed",
+                              "use GET to list corrections, POST to make one");
+    res.set(http::field::allow, "GET, HEAD, POST");
+    co_return res;
+  }
+  auto parsed = parse_correction_request(request.body(), admin->utc_offset_minutes);
+  if (auto* bad = std::get_if<AdminRequestError>(&parsed)) {
+    co_return error_response(request, http::status::bad_request, "bad_request", bad->message);
+  }
+  const Correction correction = std::get<Correction>(parsed);
+  if (auto problem = co_await asio::co_spawn(admin->engine_strand, check_here(admin, correction),
+                                             asio::use_awaitable)) {
+    co_return error_response(request, http::status::unprocessable_entity, "invalid_correction",
+                             *problem);
+  }
+  auto [ec, reply] = co_await asio::co_spawn(
+      admin->ingest_strand, append_here(admin, correction_xadd_command(admin->stream, correction)),
+      asio::use_awaitable);
+  if (ec || !reply.is_string()) {
+    co_return error_response(
+        request, http::status::service_unavailable, "unavailable",
+        "Redis: " + (ec ? ec.message() : reply.as_string()) + "; nothing was recorded, try again");
+  }
+  const std::string id = reply.as_string();
+  log::info("corrections", "recorded",
+            {{"id", id},
+             {"kind", std::string(to_string(correction.kind))},
+             {"bib", correction.bib},
+             {"by", correction.by}});
+  const auto record = co_await await_applied(admin, id, std::chrono::seconds(2));
+  if (!record) {
+    co_return json_response(
+        request, http::status::accepted,
+        correction_reply(id, correction, false, std::nullopt, admin->utc_offset_minutes));
+  }
+  co_return json_response(
+      request, record->error ? http::status::unprocessable_entity : http::status::created,
+      correction_reply(id, correction, !record->error, record->error, admin->utc_offset_minutes));
+}
+
 }  // namespace
 
 int run_server(const ServerConfig& config, const Event& event) {
@@ -230,6 +420,9 @@ int run_server(const ServerConfig& config, const Event& event) {
 
   const std::shared_ptr<const StaticFiles> web_app =
       config.push_role ? load_web_app(config) : nullptr;
+  const std::shared_ptr<asio::ssl::context> tls = make_tls_context(config);
+  const std::string admin_token = load_admin_token(config);
+  metrics::register_process_metrics(SPLITSTREAM_VERSION);
 
   asio::io_context ioc(config.threads);
   tcp::acceptor http_acceptor = open_acceptor(ioc, config.http, "http");
@@ -245,10 +438,12 @@ int run_server(const ServerConfig& config, const Event& event) {
   redis->set_event_handler([&config](const RedisConnectionEvent& e) {
     const std::string where = config.redis_host + ":" + std::to_string(config.redis_port);
     if (e.kind == RedisConnectionEvent::Kind::connected) {
-      log::info("redis", "connected to " + where);
+      log::info("redis", "connected", {{"redis", where}});
     } else {
-      log::warn("redis", where + ": " + (e.detail.empty() ? e.error.message() : e.detail) +
-                             "; retrying in " + std::to_string(e.retry_in.count()) + " ms");
+      log::warn("redis", "connection lost or refused; retrying",
+                {{"redis", where},
+                 {"error", e.detail.empty() ? e.error.message() : e.detail},
+                 {"retry_ms", std::to_string(e.retry_in.count())}});
     }
   });
   ReadLog read_log(redis, KeySchema(event.id));
@@ -272,6 +467,7 @@ int run_server(const ServerConfig& config, const Event& event) {
   // Live push: updates built from the engine after each batch; the version of an update is the
   // number of stream entries applied, the same on every node.
   PushHub hub(engine);
+  CorrectionLog corrections;  // engine strand
   const LiveCatalog catalog(event);
   std::uint64_t entries_seen = 0;  // engine strand
   // Updates go out at most every --push-interval-ms, so a viewer gets a few larger messages
@@ -280,12 +476,24 @@ int run_server(const ServerConfig& config, const Event& event) {
   bool publish_scheduled = false;
   Clock::time_point last_publish{};
   const auto push_interval = std::chrono::milliseconds(config.push_interval_ms);
+  // Stored time (the stream id's milliseconds) of the oldest read not yet published; 0: none.
+  // Only measured once the engine is live: replaying the stream at start-up is not latency.
+  std::int64_t oldest_unpublished_ms = 0;
+  bool live = false;
+  auto publish = [&] {
+    hub.publish(oldest_unpublished_ms);
+    if (oldest_unpublished_ms > 0) {
+      metrics::server().stored_to_publish.observe(
+          static_cast<double>(wall_clock_now() - oldest_unpublished_ms) / 1000.0);
+    }
+    oldest_unpublished_ms = 0;
+  };
   auto schedule_publish = [&] {
     if (publish_scheduled) return;
     const auto now = Clock::now();
     if (now - last_publish >= push_interval) {
       last_publish = now;
-      hub.publish();
+      publish();
       return;
     }
     publish_scheduled = true;
@@ -294,13 +502,31 @@ int run_server(const ServerConfig& config, const Event& event) {
       publish_scheduled = false;
       if (ec) return;
       last_publish = Clock::now();
-      hub.publish();
+      publish();
     });
   };
   auto apply_entries = [&](std::vector<StreamEntry>& entries, bool caught_up) {
     std::uint64_t applied = 0, skipped = 0;
     for (const StreamEntry& e : entries) {
       ++entries_seen;
+      if (e.correction) {
+        const Correction& c = *e.correction;
+        CorrectionResult result = apply_correction(engine, c);
+        if (result.error) {
+          ++skipped;
+          log::warn(
+              "corrections", "not applied",
+              {{"id", e.id}, {"kind", std::string(to_string(c.kind))}, {"error", *result.error}});
+        } else {
+          for (const RunnerChange& change : result.changes)
+            materializer.runner_changed(change.runner);
+          hub.note_corrected(result.changes, entries_seen);
+          metrics::corrections(to_string(c.kind)).inc();
+          ++applied;
+        }
+        corrections.add({e.id, c, std::move(result.error)});
+        continue;
+      }
       const auto tp = event.find_timing_point(e.timing_point);
       if (!tp) {
         ++skipped;
@@ -311,6 +537,10 @@ int run_server(const ServerConfig& config, const Event& event) {
       hub.note_applied(result, entries_seen, e.time_ms);
       ++applied;
     }
+    metrics::server().engine_applied.inc(applied);
+    if (live && !entries.empty() && oldest_unpublished_ms == 0)
+      oldest_unpublished_ms = std::strtoll(entries.front().id.c_str(), nullptr, 10);
+    if (caught_up) live = true;
     schedule_publish();
     const std::lock_guard lock(progress.mutex);
     progress.applied += applied;
@@ -363,6 +593,44 @@ int run_server(const ServerConfig& config, const Event& event) {
                       return progress.caught_up;
                     }});
   auto router = std::make_shared<Router>(std::move(checks));
+  metrics::global().gauge_fn("splitstream_engine_caught_up",
+                             "1 once this node's engine has replayed the stream (ready), else 0.",
+                             [&progress] {
+                               const std::lock_guard lock(progress.mutex);
+                               return progress.caught_up ? 1.0 : 0.0;
+                             });
+  for (const auto& [name, connection] :
+       {std::pair{"ingest", redis}, std::pair{"follower", follower_redis},
+        std::pair{"materializer", materializer_redis}}) {
+    metrics::global().gauge_fn("splitstream_redis_connected",
+                               "1 while the Redis connection is up, by its use.",
+                               [weak = std::weak_ptr<RedisConnection>(connection)] {
+                                 const auto c = weak.lock();
+                                 return c && c->connected() ? 1.0 : 0.0;
+                               },
+                               {{"connection", name}});
+  }
+  // Request bodies: device batches may be large, admin corrections are small, the rest of the
+  // API takes none worth speaking of.
+  router->set_body_limit("/api/v1/reads", config.max_body_bytes);
+  router->set_body_limit(std::string(kAdminPrefix), config.max_admin_body);
+  // The officials' corrections, on every node: recorded in the stream, applied by all.
+  auto admin = std::make_shared<AdminContext>(
+      AdminContext{admin_token, event.utc_offset_minutes, engine, corrections, progress,
+                   engine_strand, ingest_strand, redis, keys.reads()});
+  router->add_async(std::string(kCorrectionsPath), [admin](HttpRequest request) {
+    return admin_corrections(std::move(request), admin);
+  });
+  // Every node, whatever its roles: Prometheus scrapes each one.
+  router->add("/metrics", [](const HttpRequest& request) {
+    if (request.method() != http::verb::get && request.method() != http::verb::head) {
+      return error_response(request, http::status::method_not_allowed, "method_not_allowed",
+                            "GET /metrics");
+    }
+    HttpResponse res = json_response(request, http::status::ok, metrics::global().render());
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    return res;
+  });
   if (config.ingest_role) {
     // HTTP ingest hops onto the ingest strand, where the ReadLog and its connection live.
     router->add_async("/api/v1/reads", [ingest, ingest_strand](HttpRequest request) {
@@ -375,10 +643,17 @@ int run_server(const ServerConfig& config, const Event& event) {
     });
   }
   auto push = std::make_shared<PushContext>(hub, engine_strand, catalog, websocket_options(config));
+  metrics::global().gauge_fn(
+      "splitstream_ws_viewers_connected", "WebSocket viewers connected to this node.",
+      [weak = std::weak_ptr<PushContext>(push)] {
+        const auto context = weak.lock();
+        return context ? static_cast<double>(context->connections.load()) : 0.0;
+      });
   if (config.push_role) {
-    router->add_upgrade("/ws", [push](boost::beast::tcp_stream& stream, HttpRequest request) {
-      return serve_websocket(stream, std::move(request), push);
-    });
+    router->add_upgrade(
+        "/ws", [push](HttpStreamRef stream, HttpRequest request, std::shared_ptr<void> hold) {
+          return serve_websocket(stream, std::move(request), push, std::move(hold));
+        });
     // The REST API reads the engine and the hub, on their strand.
     const RestContext rest{engine, hub, catalog};
     router->add_async_prefix("/api/v1/", [rest, engine_strand](HttpRequest request) {
@@ -399,11 +674,20 @@ int run_server(const ServerConfig& config, const Event& event) {
     }
   }
   HttpLimits limits;
-  limits.max_body_bytes = config.max_body_bytes;
-  asio::co_spawn(ioc, run_http_listener(http_acceptor, router, limits), asio::detached);
+  asio::co_spawn(ioc,
+                 run_http_listener(http_acceptor, router, limits,
+                                   ConnectionLimiter::create(config.http_connections_per_address),
+                                   config.tls_http ? tls : nullptr),
+                 asio::detached);
   asio::co_spawn(ingest_strand, redis->run(), asio::detached);
-  if (config.ingest_role)
-    asio::co_spawn(ingest_strand, run_device_listener(device_acceptor, ingest), asio::detached);
+  if (config.ingest_role) {
+    asio::co_spawn(
+        ingest_strand,
+        run_device_listener(device_acceptor, ingest,
+                            ConnectionLimiter::create(config.device_connections_per_address),
+                            config.tls_devices ? tls : nullptr),
+        asio::detached);
+  }
   asio::co_spawn(engine_strand, follower_redis->run(), asio::detached);
   asio::co_spawn(engine_strand, follow_stream(follower_redis, keys.reads(), apply_entries),
                  asio::detached);
@@ -441,9 +725,12 @@ int run_server(const ServerConfig& config, const Event& event) {
     const auto at = device_acceptor.local_endpoint();
     devices_at = "devices on " + at.address().to_string() + ":" + std::to_string(at.port());
   }
-  log::info("server", "event " + event.id + "; http on " + http_at.address().to_string() + ":" +
-                          std::to_string(http_at.port()) + "; " + devices_at + "; " +
-                          std::to_string(tokens.size()) + " device tokens");
+  log::info("server", "event " + event.id + "; http" + (config.tls_http ? "s" : "") + " on " +
+                          http_at.address().to_string() + ":" + std::to_string(http_at.port()) +
+                          "; " + devices_at +
+                          (config.ingest_role && config.tls_devices ? " (TLS)" : "") + "; " +
+                          std::to_string(tokens.size()) + " device tokens; admin endpoints " +
+                          (admin_token.empty() ? "off" : "on"));
 
   std::vector<std::thread> threads;
   for (int i = 1; i < config.threads; ++i)

@@ -1,5 +1,6 @@
 #include "store/read_log.hpp"
 
+#include "server/server_metrics.hpp"
 #include "splitstream/v1/read.pb.h"
 #include "store/redis_connection.hpp"
 
@@ -50,6 +51,9 @@ boost::asio::awaitable<ReadLogResult> ReadLog::append(std::string device_id, std
     out.error = error;
     out.detail = error.message();
   } else if (auto parsed = parse_ingest_reply(reply)) {
+    metrics::ServerMetrics& m = metrics::server();
+    m.reads_stored.inc(parsed->appended);
+    m.reads_duplicate.inc(parsed->duplicates);
     out.ingest = std::move(*parsed);
   } else {
     out.error = make_error_code(boost::system::errc::io_error);

@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "server/server_metrics.hpp"
+
 namespace splitstream {
 namespace {
 
@@ -464,7 +466,21 @@ asio::awaitable<RedisConnection::CommandResult> RedisConnection::command(
     co_return co_await asio::co_spawn(executor_, self->command(std::move(args)),
                                       asio::use_awaitable);
   }
-  co_return co_await await_reply(submit(args));
+  // A blocking read waits for new entries by design: not a round trip to time.
+  const bool blocking = std::find(args.begin(), args.end(), "BLOCK") != args.end();
+  const auto started = std::chrono::steady_clock::now();
+  CommandResult result = co_await await_reply(submit(args));
+  metrics::ServerMetrics& m = metrics::server();
+  if (!blocking) {
+    m.redis_command.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  if (std::get<0>(result)) {
+    m.redis_errors.inc();
+  } else if (std::get<1>(result).is_error()) {
+    m.redis_error_replies.inc();
+  }
+  co_return result;
 }
 
 asio::awaitable<RedisConnection::PipelineResult> RedisConnection::pipeline(

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 
+#include "store/correction_entry.hpp"
 #include "store/redis_connection.hpp"
 
 namespace splitstream {
@@ -63,6 +64,15 @@ std::optional<StreamEntry> parse_stream_entry(const RedisReply& entry) {
   StreamEntry out;
   out.id = parts[0].as_string();
   const auto& fields = parts[1].elements();
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+    if (fields[i].as_string() != "k") continue;
+    std::vector<std::pair<std::string, std::string>> named;
+    for (std::size_t j = 0; j + 1 < fields.size(); j += 2)
+      named.emplace_back(fields[j].as_string(), fields[j + 1].as_string());
+    out.correction = parse_correction(named);
+    if (!out.correction) return std::nullopt;
+    return out;
+  }
   bool has_tp = false, has_chip = false, has_time = false;
   for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
     const std::string& name = fields[i].as_string();

@@ -11,25 +11,29 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/corrections.hpp"
 #include "store/redis_reply.hpp"
 
 namespace splitstream {
 
 class RedisConnection;
 
-// One accepted read as the ingest script stored it (docs/redis.md, "Stream entries").
+// One accepted read as the ingest script stored it (docs/redis.md, "Stream entries"), or an
+// official's correction (then `correction` is set and the read fields are empty).
 struct StreamEntry {
-  std::string id;  // the stream ID: the event's version after this read
+  std::string id;  // the stream ID: the event's version after this entry
   std::string device;
   std::uint64_t seq = 0;
   std::string timing_point;
   std::string chip;
   std::int64_t time_ms = 0;
   std::string line;
+  std::optional<Correction> correction;
 };
 
 // One element of an XREAD/XRANGE entry list: [id, [field, value, ...]]. Nullopt when it is
-// not such an entry or lacks a field the engine needs (tp, c, t).
+// not such an entry, lacks a field the engine needs (a read: tp, c, t), or is a correction
+// this server does not know.
 std::optional<StreamEntry> parse_stream_entry(const RedisReply& entry);
 
 // Orders two stream IDs ("ms-seq", or "0"): negative, zero or positive. Unparsable IDs sort

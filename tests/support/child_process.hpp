@@ -3,6 +3,7 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -32,7 +33,9 @@ inline int free_port() {
 
 class ChildProcess {
  public:
-  ChildProcess(const std::string& program, const std::vector<std::string>& args) {
+  // `stderr_path` non-empty: the child's stderr goes to that file (its log, for tests to read).
+  ChildProcess(const std::string& program, const std::vector<std::string>& args,
+               const std::string& stderr_path = "") {
     std::vector<char*> argv;
     std::vector<std::string> all{program};
     all.insert(all.end(), args.begin(), args.end());
@@ -41,6 +44,10 @@ class ChildProcess {
     argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
+      if (!stderr_path.empty()) {
+        const int fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) ::dup2(fd, 2);
+      }
       ::execv(program.c_str(), argv.data());
       ::_exit(127);
     }
@@ -125,6 +132,14 @@ inline HttpResult http_exchange(int port, const std::string& request) {
   result.headers = data.substr(0, end);
   result.body = data.substr(end + 4);
   return result;
+}
+
+// A request with a method, extra header lines ("Name: value\r\n" each) and a body.
+inline HttpResult http_send(int port, const std::string& method, const std::string& target,
+                            const std::string& body = "", const std::string& headers = "") {
+  return http_exchange(
+      port, method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
+                headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 inline HttpResult http_get(int port, const std::string& path) {

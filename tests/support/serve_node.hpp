@@ -20,12 +20,14 @@ struct ServeNode {
 };
 
 // Starts a node and waits (up to 10 s) until /readyz answers 200. Reuses `http` and `devices`
-// ports when given (a restart). The demo event unless `event_dir` is given.
+// ports when given (a restart). The demo event unless `event_dir` is given; its stderr (the
+// log) into `log_path` when given.
 inline ServeNode start_serve_node(int redis_port, const std::filesystem::path& tokens,
                                   const std::vector<std::string>& extra = {}, int http = 0,
                                   int devices = 0,
                                   const std::string& event_dir = SPLITSTREAM_SOURCE_DIR
-                                  "/events/pyongyang-2025") {
+                                  "/events/pyongyang-2025",
+                                  const std::string& log_path = "") {
   using namespace std::chrono_literals;
   ServeNode node;
   node.http = http ? http : free_port();
@@ -44,7 +46,7 @@ inline ServeNode start_serve_node(int redis_port, const std::filesystem::path& t
                                 "--log-level",
                                 "error"};
   args.insert(args.end(), extra.begin(), extra.end());
-  node.process = std::make_unique<ChildProcess>(SPLITSTREAM_BIN_DIR "/splitstream", args);
+  node.process = std::make_unique<ChildProcess>(SPLITSTREAM_BIN_DIR "/splitstream", args, log_path);
   wait_for_http(node.http, "/healthz", 10s);
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (http_get(node.http, "/readyz").status != 200 &&

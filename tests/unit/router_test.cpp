@@ -38,9 +38,9 @@ class RouterTest : public ::testing::Test {
     router_.add_async_prefix("/api/v1/", never_called());
     router_.add_async("/api/v1/reads", never_called());
     router_.add("/api/v1/config", [](const HttpRequest& r) { return text(r, "config"); });
-    router_.add_upgrade(
-        "/ws",
-        [](boost::beast::tcp_stream&, HttpRequest) -> boost::asio::awaitable<void> { co_return; });
+    router_.add_upgrade("/ws",
+                        [](HttpStreamRef, HttpRequest,
+                           std::shared_ptr<void>) -> boost::asio::awaitable<void> { co_return; });
   }
   Router router_;
 };
@@ -100,6 +100,25 @@ TEST(RestClientConfig, MapTilesOrNull) {
   res = handle_client_config(get("/api/v1/config", http::verb::post), {});
   EXPECT_EQ(res.result(), http::status::method_not_allowed);
   EXPECT_EQ(res[http::field::allow], "GET, HEAD");
+}
+
+}  // namespace
+}  // namespace splitstream
+
+namespace splitstream {
+namespace {
+
+TEST(RouterBodyLimits, TheLongestPrefixWinsElseTheDefault) {
+  Router router({});
+  router.set_body_limit("/api/v1/reads", 1 << 20);
+  router.set_body_limit("/api/v1/admin/", 4096);
+  router.set_body_limit("/api/v1/admin/corrections", 2048);
+  EXPECT_EQ(router.body_limit("/api/v1/reads", 16384), 1u << 20);
+  EXPECT_EQ(router.body_limit("/api/v1/reads?x=1", 16384), 1u << 20);
+  EXPECT_EQ(router.body_limit("/api/v1/admin/other", 16384), 4096u);
+  EXPECT_EQ(router.body_limit("/api/v1/admin/corrections", 16384), 2048u);
+  EXPECT_EQ(router.body_limit("/api/v1/event", 16384), 16384u);
+  EXPECT_EQ(router.body_limit("/", 16384), 16384u);
 }
 
 }  // namespace

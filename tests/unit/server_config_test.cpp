@@ -173,3 +173,67 @@ TEST(ServerConfig, Endpoints) {
 
 }  // namespace
 }  // namespace splitstream
+
+namespace splitstream {
+namespace {
+
+TEST(ServerConfig, TlsIsOnForBothListenersWhenACertificateIsGivenUnlessTold) {
+  Sources s;
+  auto r = s.parse({"--event", "e"});
+  ASSERT_TRUE(r.errors.empty());
+  EXPECT_FALSE(r.config.tls_http);
+  EXPECT_FALSE(r.config.tls_devices);
+  r = s.parse({"--event", "e", "--tls-cert", "c.pem", "--tls-key", "k.pem"});
+  ASSERT_TRUE(r.errors.empty());
+  EXPECT_TRUE(r.config.tls_http);
+  EXPECT_TRUE(r.config.tls_devices);
+  r = s.parse({"--event", "e", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls", "devices"});
+  EXPECT_FALSE(r.config.tls_http);
+  EXPECT_TRUE(r.config.tls_devices);
+  r = s.parse({"--event", "e", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls", "none"});
+  EXPECT_FALSE(r.config.tls_http || r.config.tls_devices);
+  r = s.parse({"--event", "e", "--tls", "http"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "tls: http needs both --tls-cert and --tls-key (PEM files)");
+  r = s.parse({"--event", "e", "--tls-cert", "c.pem"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "tls: auto needs both --tls-cert and --tls-key (PEM files)");
+  r = s.parse({"--event", "e", "--tls-key", "k.pem"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "--tls-cert and --tls-key go together: set both or neither");
+  r = s.parse({"--event", "e", "--tls", "https"});
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_EQ(r.errors[0],
+            "--tls: tls: expected auto, none, http, devices or http,devices, not \"https\"");
+}
+
+TEST(ServerConfig, OperationsSettingsHaveDefaultsAndBounds) {
+  Sources s;
+  s.env["SPLITSTREAM_LOG_FORMAT"] = "json";
+  s.env["SPLITSTREAM_HTTP_CONNECTIONS_PER_ADDRESS"] = "0";
+  auto r = s.parse({"--event", "e", "--admin-token-file", "/run/secrets/admin",
+                    "--ws-subscribe-rate", "2", "--max-admin-body", "4096"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.config.log_format, "json");
+  EXPECT_EQ(r.config.http_connections_per_address, 0u);
+  EXPECT_EQ(r.config.device_connections_per_address, 64u);
+  EXPECT_EQ(r.config.admin_token_file, "/run/secrets/admin");
+  EXPECT_EQ(r.config.ws_subscribe_rate, 2);
+  EXPECT_EQ(r.config.ws_subscribe_burst, 20);
+  EXPECT_EQ(r.config.max_admin_body, 4096u);
+  r = s.parse({"--event", "e", "--log-format", "xml", "--ws-subscribe-burst", "0",
+               "--max-admin-body", "10"});
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0], "--log-format: log-format: expected text or json, not \"xml\"");
+  EXPECT_EQ(r.errors[1],
+            "--ws-subscribe-burst: ws-subscribe-burst: expected a whole number from 1 to 10000, "
+            "not \"0\"");
+  EXPECT_EQ(
+      r.errors[2],
+      "--max-admin-body: max-admin-body: expected a whole number from 1024 to 1048576, not \"10\"");
+  EXPECT_NE(server_config_help().find("SPLITSTREAM_ADMIN_TOKEN_FILE"), std::string::npos);
+  EXPECT_NE(server_config_help().find("SPLITSTREAM_ADMIN_TOKEN."), std::string::npos);
+}
+
+}  // namespace
+}  // namespace splitstream

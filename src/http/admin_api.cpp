@@ -1,0 +1,223 @@
+#include "http/admin_api.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <span>
+#include <utility>
+
+#include "core/time.hpp"
+
+namespace splitstream {
+namespace {
+
+namespace json = boost::json;
+
+// Compares without stopping at the first difference, so the time taken does not tell an
+// attacker how much of a guess was right.
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const std::size_t n = std::max(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff = static_cast<unsigned char>(diff | (x ^ y));
+  }
+  return diff == 0;
+}
+
+// The fields each kind takes, besides kind, reason and by.
+std::span<const std::string_view> fields_of(CorrectionKind k) {
+  static constexpr std::string_view kStatus[] = {"bib", "status"};
+  static constexpr std::string_view kAdd[] = {"bib", "timing_point", "time"};
+  static constexpr std::string_view kWindow[] = {"bib", "timing_point", "from", "to"};
+  static constexpr std::string_view kChip[] = {"chip", "bib"};
+  switch (k) {
+    case CorrectionKind::set_status:
+      return kStatus;
+    case CorrectionKind::add_read:
+      return kAdd;
+    case CorrectionKind::void_reads:
+    case CorrectionKind::restore_reads:
+      return kWindow;
+    case CorrectionKind::move_chip:
+      return kChip;
+  }
+  return {};
+}
+
+std::optional<TimeMs> to_time(const json::value& v, int offset) {
+  if (v.is_int64()) return v.as_int64();
+  if (v.is_uint64() && v.as_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+    return static_cast<TimeMs>(v.as_uint64());
+  if (v.is_string()) return parse_iso8601(v.as_string(), offset);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<HttpResponse> authorize_admin(const HttpRequest& request, std::string_view token) {
+  if (token.empty()) {
+    return error_response(request, http::status::forbidden, "admin_disabled",
+                          "the admin endpoints are off on this server: start it with "
+                          "--admin-token-file or SPLITSTREAM_ADMIN_TOKEN");
+  }
+  const std::string_view header = request[http::field::authorization];
+  std::string_view given;
+  if (header.size() > 7 && (header.substr(0, 7) == "Bearer " || header.substr(0, 7) == "bearer "))
+    given = header.substr(7);
+  if (given.empty() || !same_secret(given, token)) {
+    auto res = error_response(request, http::status::unauthorized, "unauthorized",
+                              given.empty() ? "send the admin token as Authorization: Bearer TOKEN"
+                                            : "wrong admin token");
+    res.set(http::field::www_authenticate, "Bearer realm=\"splitstream-admin\"");
+    return res;
+  }
+  return std::nullopt;
+}
+
+std::variant<Correction, AdminRequestError> parse_correction_request(std::string_view body,
+                                                                     int utc_offset_minutes) {
+  boost::system::error_code ec;
+  const json::value doc = json::parse(body, ec);
+  if (ec) return AdminRequestError{"the body is not JSON: " + ec.message()};
+  if (!doc.is_object()) return AdminRequestError{"the body must be a JSON object"};
+  const json::object& o = doc.as_object();
+  const json::value* kind_value = o.if_contains("kind");
+  if (!kind_value || !kind_value->is_string()) {
+    return AdminRequestError{
+        "kind is required: set_status, add_read, void_reads, restore_reads or move_chip"};
+  }
+  const auto kind = parse_correction_kind(kind_value->as_string());
+  if (!kind) {
+    return AdminRequestError{"unknown kind \"" + std::string(kind_value->as_string()) +
+                             "\": set_status, add_read, void_reads, restore_reads or move_chip"};
+  }
+  Correction c;
+  c.kind = *kind;
+  const auto allowed = fields_of(c.kind);
+  for (const auto& [key, value] : o) {
+    if (key == "kind") continue;
+    const bool known = key == "reason" || key == "by" ||
+                       std::find(allowed.begin(), allowed.end(), key) != allowed.end();
+    if (!known) {
+      return AdminRequestError{"field \"" + std::string(key) + "\" is not part of a " +
+                               std::string(to_string(c.kind)) + " correction"};
+    }
+    const std::string name(key);
+    if (name == "time" || name == "from" || name == "to") {
+      const auto t = to_time(value, utc_offset_minutes);
+      if (!t) {
+        return AdminRequestError{
+            name + " must be an ISO 8601 time (2025-04-06T09:41:00+09:00) or Unix milliseconds"};
+      }
+      (name == "time" ? c.time : name == "from" ? c.from : c.to) = *t;
+      continue;
+    }
+    if (name == "bib" && value.is_null() && c.kind == CorrectionKind::move_chip) continue;
+    if (!value.is_string()) return AdminRequestError{name + " must be a string"};
+    const std::string text(value.as_string());
+    if (name == "bib") {
+      c.bib = text;
+    } else if (name == "timing_point") {
+      c.timing_point = text;
+    } else if (name == "chip") {
+      c.chip = text;
+    } else if (name == "status") {
+      const auto s = parse_official_status(text);
+      if (!s) return AdminRequestError{"status must be dnf, dsq or none, not \"" + text + "\""};
+      c.status = *s;
+    } else if (name == "reason" || name == "by") {
+      if (text.size() > kMaxReasonLength) {
+        return AdminRequestError{name + " is longer than " + std::to_string(kMaxReasonLength) +
+                                 " bytes"};
+      }
+      (name == "reason" ? c.reason : c.by) = text;
+    }
+  }
+  for (std::string_view required : allowed) {
+    // move_chip's bib may be left out or null: the chip then belongs to nobody.
+    if (c.kind == CorrectionKind::move_chip && required == "bib") continue;
+    if (!o.contains(required)) {
+      return AdminRequestError{std::string(required) + " is required for " +
+                               std::string(to_string(c.kind))};
+    }
+  }
+  if (c.kind == CorrectionKind::set_status && !o.contains("status"))
+    return AdminRequestError{"status is required"};
+  return c;
+}
+
+namespace {
+
+json::object correction_object(const Correction& c, int offset) {
+  json::object o{{"kind", to_string(c.kind)}};
+  auto time = [&](const char* name, TimeMs t) {
+    o[name] = format_iso8601(t, offset);
+    o[std::string(name) + "_ms"] = t;
+  };
+  switch (c.kind) {
+    case CorrectionKind::set_status:
+      o["bib"] = c.bib;
+      o["status"] = to_string(c.status);
+      break;
+    case CorrectionKind::add_read:
+      o["bib"] = c.bib;
+      o["timing_point"] = c.timing_point;
+      time("time", c.time);
+      break;
+    case CorrectionKind::void_reads:
+    case CorrectionKind::restore_reads:
+      o["bib"] = c.bib;
+      o["timing_point"] = c.timing_point;
+      time("from", c.from);
+      time("to", c.to);
+      break;
+    case CorrectionKind::move_chip:
+      o["chip"] = c.chip;
+      if (c.bib.empty()) {
+        o["bib"] = nullptr;
+      } else {
+        o["bib"] = c.bib;
+      }
+      break;
+  }
+  o["reason"] = c.reason;
+  o["by"] = c.by;
+  return o;
+}
+
+}  // namespace
+
+std::string correction_json(const Correction& c, int utc_offset_minutes) {
+  return json::serialize(correction_object(c, utc_offset_minutes));
+}
+
+void CorrectionLog::add(CorrectionRecord record) {
+  records_.push_back(std::move(record));
+  ++total_;
+  while (records_.size() > kept_)
+    records_.pop_front();
+}
+
+const CorrectionRecord* CorrectionLog::find(std::string_view id) const {
+  for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
+    if (it->id == id) return &*it;
+  }
+  return nullptr;
+}
+
+std::string CorrectionLog::json(std::size_t limit, int utc_offset_minutes) const {
+  json::array list;
+  const std::size_t skip = records_.size() > limit ? records_.size() - limit : 0;
+  for (std::size_t i = skip; i < records_.size(); ++i) {
+    const CorrectionRecord& r = records_[i];
+    json::object o{{"id", r.id},
+                   {"applied", !r.error.has_value()},
+                   {"correction", correction_object(r.correction, utc_offset_minutes)}};
+    if (r.error) o["error"] = *r.error;
+    list.push_back(std::move(o));
+  }
+  return json::serialize(json::object{{"corrections", std::move(list)}, {"total", total_}});
+}
+
+}  // namespace splitstream

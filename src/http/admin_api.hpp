@@ -1,0 +1,68 @@
+// The officials' write endpoints (/api/v1/admin/...) without I/O: the admin token check, a
+// correction request's JSON body in, a correction and the log of corrections out as JSON. The
+// server records each correction in the read stream (store/correction_entry) and every node's
+// engine applies it; viewers never reach these routes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "engine/corrections.hpp"
+#include "http/router.hpp"
+
+namespace splitstream {
+
+inline constexpr std::string_view kAdminPrefix = "/api/v1/admin/";
+inline constexpr std::string_view kCorrectionsPath = "/api/v1/admin/corrections";
+inline constexpr std::size_t kMinAdminTokenLength = 16;
+inline constexpr std::size_t kMaxReasonLength = 500;
+
+// Null when the request carries `Authorization: Bearer <token>` with the admin token; else the
+// response to send (403 admin_disabled when the server has no token, 401 otherwise).
+std::optional<HttpResponse> authorize_admin(const HttpRequest& request, std::string_view token);
+
+struct AdminRequestError {
+  std::string message;  // names the field
+};
+
+// A POST /api/v1/admin/corrections body: {"kind": "set_status"|"add_read"|"void_reads"|
+// "restore_reads"|"move_chip", "bib", "timing_point", "time", "from", "to", "chip", "status",
+// "reason", "by"}. Times are ISO 8601 (the event's UTC offset when none is given) or Unix ms.
+// Only the fields of the kind are allowed. The correction is not checked against the engine
+// here (check_correction does that).
+std::variant<Correction, AdminRequestError> parse_correction_request(std::string_view body,
+                                                                     int utc_offset_minutes);
+
+// A correction as the API shows it (times as ISO 8601 in the event's offset and as ms).
+std::string correction_json(const Correction& c, int utc_offset_minutes);
+
+// The corrections this node's engine met in the stream, oldest first (on the engine strand).
+struct CorrectionRecord {
+  std::string id;  // its stream entry
+  Correction correction;
+  std::optional<std::string> error;  // why the engine could not apply it
+};
+
+class CorrectionLog {
+ public:
+  explicit CorrectionLog(std::size_t kept = 10'000) : kept_(kept) {}
+  void add(CorrectionRecord record);
+  // The record of stream entry `id`, if kept.
+  const CorrectionRecord* find(std::string_view id) const;
+  // {"corrections":[{"id","applied","error","correction":{...}}...],"total":N}, the last
+  // `limit`, oldest first.
+  std::string json(std::size_t limit, int utc_offset_minutes) const;
+  std::uint64_t total() const { return total_; }
+
+ private:
+  std::size_t kept_;
+  std::deque<CorrectionRecord> records_;
+  std::uint64_t total_ = 0;
+};
+
+}  // namespace splitstream
