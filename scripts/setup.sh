@@ -12,8 +12,9 @@ SPLITSTREAM_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev
   libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  libhiredis-dev redis-server
-  python3 python3-jsonschema
+  libhiredis-dev redis-server libssl-dev openssl
+  python3 python3-jsonschema python3-yaml
+  haproxy  # tests/deploy_check.py checks and runs deploy/haproxy.cfg
   clang-format git
   clang libclang-rt-14-dev
   chromium fonts-dejavu-core

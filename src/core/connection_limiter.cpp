@@ -34,8 +34,11 @@ std::size_t ConnectionLimiter::count(std::string_view address) const {
   return it == open_.end() ? 0 : it->second;
 }
 
-std::uint64_t ConnectionLimiter::take_refusals() {
+std::optional<std::uint64_t> ConnectionLimiter::refusals_to_report(
+    std::chrono::steady_clock::time_point now, std::chrono::seconds every) {
   const std::lock_guard lock(mutex_);
+  if (refused_ == 0 || (last_report_ && now - *last_report_ < every)) return std::nullopt;
+  last_report_ = now;
   return std::exchange(refused_, 0);
 }
 

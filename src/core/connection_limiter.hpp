@@ -3,6 +3,7 @@
 // Also the subscribe-rate token bucket. Building blocks with no I/O (the listeners use them).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -51,8 +52,11 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
   std::optional<Slot> acquire(std::string_view address);
   std::size_t count(std::string_view address) const;
   std::size_t limit() const { return limit_; }
-  // Refusals since the last call (for a log line now and then rather than one per refusal).
-  std::uint64_t take_refusals();
+  // The refusals since the last report, to report in one log line at most once per `every`
+  // (steady clock) rather than one per refusal; nullopt when there are none or the last report
+  // is more recent.
+  std::optional<std::uint64_t> refusals_to_report(std::chrono::steady_clock::time_point now,
+                                                  std::chrono::seconds every);
 
  private:
   explicit ConnectionLimiter(std::size_t limit) : limit_(limit) {}
@@ -62,6 +66,7 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::size_t> open_;
   std::uint64_t refused_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_report_;
 };
 
 // A token bucket: `rate` per second after a burst of `burst`. Times in milliseconds from any

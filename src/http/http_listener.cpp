@@ -45,7 +45,6 @@ asio::awaitable<void> run_http_listener(asio::ip::tcp::acceptor& acceptor,
                                         std::shared_ptr<const Router> router, HttpLimits limits,
                                         std::shared_ptr<ConnectionLimiter> per_address,
                                         std::shared_ptr<asio::ssl::context> tls) {
-  auto last_refusal_log = std::chrono::steady_clock::time_point{};
   for (;;) {
     // Each connection on a strand of its own: a WebSocket upgrade keeps it.
     auto [ec, socket] =
@@ -58,11 +57,10 @@ asio::awaitable<void> run_http_listener(asio::ip::tcp::acceptor& acceptor,
     auto slot = per_address->acquire(address);
     if (!slot) {
       metrics::connections_refused("http", "per_address_limit").inc();
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_refusal_log >= kRefusalLogEvery) {
-        last_refusal_log = now;
+      if (auto n =
+              per_address->refusals_to_report(std::chrono::steady_clock::now(), kRefusalLogEvery)) {
         log::warn("http", "connections refused over the per-address limit",
-                  {{"count", std::to_string(per_address->take_refusals())},
+                  {{"count", std::to_string(*n)},
                    {"latest", address},
                    {"limit", std::to_string(per_address->limit())}});
       }

@@ -258,7 +258,6 @@ asio::awaitable<void> run_device_listener(tcp::acceptor& acceptor,
                                           std::shared_ptr<ConnectionLimiter> per_address,
                                           std::shared_ptr<asio::ssl::context> tls) {
   const auto executor = co_await asio::this_coro::executor;
-  auto last_refusal_log = std::chrono::steady_clock::time_point{};
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -269,11 +268,10 @@ asio::awaitable<void> run_device_listener(tcp::acceptor& acceptor,
     auto slot = per_address->acquire(address);
     if (!slot) {
       metrics::connections_refused("devices", "per_address_limit").inc();
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_refusal_log >= std::chrono::seconds(10)) {
-        last_refusal_log = now;
+      if (auto n = per_address->refusals_to_report(std::chrono::steady_clock::now(),
+                                                   std::chrono::seconds(10))) {
         log::warn("devices", "connections refused over the per-address limit",
-                  {{"count", std::to_string(per_address->take_refusals())},
+                  {{"count", std::to_string(*n)},
                    {"latest", address},
                    {"limit", std::to_string(per_address->limit())}});
       }

@@ -423,6 +423,7 @@ int run_server(const ServerConfig& config, const Event& event) {
   const std::shared_ptr<asio::ssl::context> tls = make_tls_context(config);
   const std::string admin_token = load_admin_token(config);
   metrics::register_process_metrics(SPLITSTREAM_VERSION);
+  metrics::register_known_series();
 
   asio::io_context ioc(config.threads);
   tcp::acceptor http_acceptor = open_acceptor(ioc, config.http, "http");

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/corrections.hpp"
+
 namespace splitstream::metrics {
 namespace {
 
@@ -136,6 +138,20 @@ Counter& corrections(std::string_view kind) {
   return global().counter("splitstream_corrections_total",
                           "Officials' corrections applied by this node's engine, by kind.",
                           {{"kind", std::string(kind)}});
+}
+
+void register_known_series() {
+  server();
+  for (const char* code :
+       {"ERROR_CODE_MALFORMED_FRAME", "ERROR_CODE_WRONG_TIMING_POINT", "ERROR_CODE_CLOCK_SKEW"})
+    reads_rejected(code);
+  connections_refused("http", "per_address_limit");
+  connections_refused("http", "too_many_viewers");
+  connections_refused("devices", "per_address_limit");
+  for (const char* kind : {"set_status", "add_read", "void_reads", "restore_reads", "move_chip"})
+    corrections(kind);
+  for (unsigned status : {200u, 400u, 500u})
+    http_responses(status);
 }
 
 void register_process_metrics(std::string_view version) {

@@ -51,6 +51,10 @@ Counter& http_responses(unsigned status);
 // Corrections applied by this node's engine, by kind (set_status, add_read, ...).
 Counter& corrections(std::string_view kind);
 
+// Every labelled series a node may count, at zero, so that the families are on /metrics (and
+// rate() has a start) before the first refusal, rejected read or correction.
+void register_known_series();
+
 // process_* gauges read from /proc/self (resident memory, open files, CPU, start time) and
 // splitstream_build_info.
 void register_process_metrics(std::string_view version);

@@ -87,25 +87,6 @@ bool eventually(F done) {
   return done();
 }
 
-// A plain TCP connection held open (takes a place in the per-address count).
-class IdleConnection {
- public:
-  explicit IdleConnection(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~IdleConnection() { ::close(fd_); }
-  bool connected() const { return connected_; }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-};
-
 class Operations : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -261,7 +242,8 @@ TEST_F(Operations, AnAddressOverItsConnectionLimitIsRefusedWithAReason) {
   ServeNode node =
       start_node({"--http-connections-per-address", "3", "--device-connections-per-address", "2"});
   {
-    IdleConnection a(node.http), b(node.http), c(node.http);
+    // Plain TCP connections that send nothing: each holds a place.
+    DeviceClient a(node.http), b(node.http), c(node.http);
     ASSERT_TRUE(a.connected() && b.connected() && c.connected());
     const HttpResult r = http_get(node.http, "/healthz");
     EXPECT_EQ(r.status, 429);
@@ -345,23 +327,10 @@ class Tls : public Operations {
   // A TLS node (both ports unless told), ready once /readyz answers over HTTPS.
   std::unique_ptr<ChildProcess> start_tls(int http, int devices,
                                           const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args{"serve",
-                                  "--event",
-                                  SPLITSTREAM_SOURCE_DIR "/events/pyongyang-2025",
-                                  "--redis",
-                                  "redis://127.0.0.1:" + std::to_string(redis_.port()),
-                                  "--http",
-                                  "127.0.0.1:" + std::to_string(http),
-                                  "--devices",
-                                  "127.0.0.1:" + std::to_string(devices),
-                                  "--device-tokens-file",
-                                  tokens_.string(),
-                                  "--log-level",
-                                  "error",
-                                  "--tls-cert",
-                                  cert_.cert.string(),
-                                  "--tls-key",
-                                  cert_.key.string()};
+    std::vector<std::string> args = serve_args(redis_.port(), "127.0.0.1:" + std::to_string(http),
+                                               "127.0.0.1:" + std::to_string(devices));
+    args.insert(args.end(), {"--device-tokens-file", tokens_.string(), "--tls-cert",
+                             cert_.cert.string(), "--tls-key", cert_.key.string()});
     args.insert(args.end(), extra.begin(), extra.end());
     auto process = std::make_unique<ChildProcess>(SPLITSTREAM_BIN_DIR "/splitstream", args);
     return process;
@@ -430,15 +399,7 @@ TEST_F(Tls, TlsCanBeLimitedToOneListener) {
 
 TEST_F(Tls, BadCertificateSettingsStopTheStartWithTheirNames) {
   auto run = [&](const std::vector<std::string>& args, const std::string& log) {
-    std::vector<std::string> all{"serve",
-                                 "--event",
-                                 SPLITSTREAM_SOURCE_DIR "/events/pyongyang-2025",
-                                 "--redis",
-                                 "redis://127.0.0.1:" + std::to_string(redis_.port()),
-                                 "--http",
-                                 "127.0.0.1:0",
-                                 "--devices",
-                                 "127.0.0.1:0"};
+    std::vector<std::string> all = serve_args(redis_.port(), "127.0.0.1:0", "127.0.0.1:0");
     all.insert(all.end(), args.begin(), args.end());
     ChildProcess p(SPLITSTREAM_BIN_DIR "/splitstream", all, log);
     const auto status = p.wait(10s);

@@ -19,6 +19,25 @@ struct ServeNode {
   int devices = 0;
 };
 
+// The arguments of `splitstream serve` on an event, a Redis and two listen addresses, logging
+// errors only (a later --log-level wins).
+inline std::vector<std::string> serve_args(int redis_port, const std::string& http,
+                                           const std::string& devices,
+                                           const std::string& event_dir = SPLITSTREAM_SOURCE_DIR
+                                           "/events/pyongyang-2025") {
+  return {"serve",
+          "--event",
+          event_dir,
+          "--redis",
+          "redis://127.0.0.1:" + std::to_string(redis_port),
+          "--http",
+          http,
+          "--devices",
+          devices,
+          "--log-level",
+          "error"};
+}
+
 // Starts a node and waits (up to 10 s) until /readyz answers 200. Reuses `http` and `devices`
 // ports when given (a restart). The demo event unless `event_dir` is given; its stderr (the
 // log) into `log_path` when given.
@@ -32,19 +51,10 @@ inline ServeNode start_serve_node(int redis_port, const std::filesystem::path& t
   ServeNode node;
   node.http = http ? http : free_port();
   node.devices = devices ? devices : free_port();
-  std::vector<std::string> args{"serve",
-                                "--event",
-                                event_dir,
-                                "--redis",
-                                "redis://127.0.0.1:" + std::to_string(redis_port),
-                                "--http",
-                                "127.0.0.1:" + std::to_string(node.http),
-                                "--devices",
-                                "127.0.0.1:" + std::to_string(node.devices),
-                                "--device-tokens-file",
-                                tokens.string(),
-                                "--log-level",
-                                "error"};
+  std::vector<std::string> args =
+      serve_args(redis_port, "127.0.0.1:" + std::to_string(node.http),
+                 "127.0.0.1:" + std::to_string(node.devices), event_dir);
+  args.insert(args.end(), {"--device-tokens-file", tokens.string()});
   args.insert(args.end(), extra.begin(), extra.end());
   node.process = std::make_unique<ChildProcess>(SPLITSTREAM_BIN_DIR "/splitstream", args, log_path);
   wait_for_http(node.http, "/healthz", 10s);

@@ -22,12 +22,27 @@ TEST(ConnectionLimiter, AnAddressAtItsLimitIsRefusedUntilASlotIsGivenBack) {
   EXPECT_EQ(limiter->count("10.0.0.1"), 1u);
   auto c = limiter->acquire("10.0.0.1");
   EXPECT_TRUE(c);
-  EXPECT_EQ(limiter->take_refusals(), 1u);
-  EXPECT_EQ(limiter->take_refusals(), 0u);
+  const auto now = std::chrono::steady_clock::now();
+  EXPECT_EQ(limiter->refusals_to_report(now, std::chrono::seconds(0)), 1u);
+  EXPECT_EQ(limiter->refusals_to_report(now, std::chrono::seconds(0)), std::nullopt);
   // A slot moved keeps its place; destroyed once, given back once.
   ConnectionLimiter::Slot moved = std::move(*c);
   c.reset();
   EXPECT_EQ(limiter->count("10.0.0.1"), 2u);
+}
+
+TEST(ConnectionLimiter, RefusalsAreReportedAtMostOncePerInterval) {
+  auto limiter = ConnectionLimiter::create(1);
+  auto held = limiter->acquire("a");
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  EXPECT_FALSE(limiter->refusals_to_report(t0, std::chrono::seconds(10)));  // none yet
+  limiter->acquire("a");
+  limiter->acquire("a");
+  EXPECT_EQ(limiter->refusals_to_report(t0, std::chrono::seconds(10)), 2u);
+  limiter->acquire("a");
+  EXPECT_FALSE(limiter->refusals_to_report(t0 + std::chrono::seconds(9), std::chrono::seconds(10)));
+  EXPECT_EQ(limiter->refusals_to_report(t0 + std::chrono::seconds(10), std::chrono::seconds(10)),
+            1u);
 }
 
 TEST(ConnectionLimiter, ZeroMeansNoLimitAndSlotsOutliveTheLimiterHandle) {
