@@ -245,9 +245,14 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
         out.write("%s %s\n" % (d["id"], secrets.token_hex(16)))
 PY
 
+# The officials' token for corrections (docs/api.md), random like the devices'.
+ADMIN_TOKEN_FILE="$TMP/admin-token"
+python3 -c 'import secrets; print(secrets.token_hex(24))' >"$ADMIN_TOKEN_FILE"
+
 echo "Starting splitstream serve (log: $TMP/serve.log)"
 "$BIN" serve --event "$EVENT" --redis "$REDIS_URL" --http "127.0.0.1:$HTTP_PORT" \
-  --devices "127.0.0.1:$DEVICES_PORT" --device-tokens-file "$TOKENS" >"$TMP/serve.log" 2>&1 &
+  --devices "127.0.0.1:$DEVICES_PORT" --device-tokens-file "$TOKENS" \
+  --admin-token-file "$ADMIN_TOKEN_FILE" >"$TMP/serve.log" 2>&1 &
 PIDS+=($!)
 if ! wait_until "the server's /readyz" 20 http_ok "http://127.0.0.1:$HTTP_PORT/readyz"; then
   cat "$TMP/serve.log" >&2
@@ -258,7 +263,14 @@ cat <<EOF
 
   Live map:     http://127.0.0.1:$HTTP_PORT/
   Leaderboard:  http://127.0.0.1:$HTTP_PORT/leaderboard
+  Metrics:      http://127.0.0.1:$HTTP_PORT/metrics
   (from another machine, forward the port, e.g. ssh -L $HTTP_PORT:127.0.0.1:$HTTP_PORT this-host)
+
+  As an official (docs/api.md), e.g. the marathon's bib 1 disqualified, then back in the race:
+    curl -s -H "Authorization: Bearer \$(cat $ADMIN_TOKEN_FILE)" \\
+      http://127.0.0.1:$HTTP_PORT/api/v1/admin/corrections -d '{"kind":"set_status","bib":"1","status":"dsq"}'
+    curl -s -H "Authorization: Bearer \$(cat $ADMIN_TOKEN_FILE)" \\
+      http://127.0.0.1:$HTTP_PORT/api/v1/admin/corrections -d '{"kind":"set_status","bib":"1","status":"none"}'
 
 Playing the race at x$SPEED with splitstream-sim; Ctrl-C stops everything.
 EOF

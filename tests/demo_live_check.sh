@@ -58,6 +58,24 @@ done
 ((applied > 100)) || fail "no reads reached the engine within 30 s (applied: $applied)"
 echo "map served, $applied reads applied"
 
+# The officials' correction the demo prints works as printed: bib 1 disqualified, then back.
+token_file="$(grep -o 'Bearer \$(cat [^)]*)' "$LOG" | head -n 1 | sed 's/.*cat //; s/)$//')"
+[[ -f "$token_file" ]] || fail "demo.sh printed no admin token file (got '$token_file')"
+correct() {
+  python3 -c 'import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], data=sys.argv[3].encode(),
+                             headers={"Authorization": "Bearer " + open(sys.argv[2]).read().strip()})
+try:
+    print(urllib.request.urlopen(req, timeout=5).status)
+except Exception as e:
+    print(getattr(e, "code", e))' "http://127.0.0.1:$HTTP_PORT/api/v1/admin/corrections" "$token_file" "$1"
+}
+[[ "$(correct '{"kind":"set_status","bib":"1","status":"dsq"}')" == 201 ]] || fail "the DSQ correction was not applied"
+get /api/v1/runners/1 | grep -q RUNNER_STATUS_DSQ || fail "bib 1 is not shown disqualified"
+[[ "$(correct '{"kind":"set_status","bib":"1","status":"none"}')" == 201 ]] || fail "the correction back was not applied"
+get /metrics | grep -q '^splitstream_corrections_total{kind="set_status"} 2$' || fail "/metrics does not count the corrections"
+echo "corrections applied as printed; counted on /metrics"
+
 kill -TERM "$DEMO"
 for _ in $(seq 250); do kill -0 "$DEMO" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$DEMO" 2>/dev/null && fail "demo.sh still running 25 s after SIGTERM"
