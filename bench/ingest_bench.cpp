@@ -275,7 +275,9 @@ int main(int argc, char** argv) {
                  "redis://127.0.0.1:" + std::to_string(redis.port()), "--http",
                  "127.0.0.1:" + std::to_string(http_port), "--devices",
                  "127.0.0.1:" + std::to_string(device_port), "--device-tokens-file",
-                 tokens.string(), "--log-level", "error"});
+                 tokens.string(), "--log-level", "error",
+                 // Every load client is on 127.0.0.1, like clients behind a balancer.
+                 "--http-connections-per-address", "0", "--device-connections-per-address", "0"});
   {
     const bool ready = wait_ready(server, http_port, 30s);
     if (!ready) {

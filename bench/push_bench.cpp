@@ -115,8 +115,10 @@ int main(int argc, char** argv) {
                  "--redis", "redis://127.0.0.1:" + std::to_string(redis.port()), "--http",
                  "127.0.0.1:" + std::to_string(http_port), "--devices",
                  "127.0.0.1:" + std::to_string(device_port), "--device-tokens-file",
-                 tokens.string(), "--log-level", "error", "--max-viewers",
-                 std::to_string(o.viewers + 100)});
+                 tokens.string(), "--log-level", "error",
+                 // Every load client is on 127.0.0.1, like clients behind a balancer.
+                 "--http-connections-per-address", "0", "--device-connections-per-address", "0",
+                 "--max-viewers", std::to_string(o.viewers + 100)});
   if (!wait_ready(server, http_port, 30s)) {
     std::cerr << "push_bench: splitstream serve did not become ready\n";
     return 1;

@@ -467,7 +467,8 @@ asio::awaitable<RedisConnection::CommandResult> RedisConnection::command(
                                       asio::use_awaitable);
   }
   // A blocking read waits for new entries by design: not a round trip to time.
-  const bool blocking = std::find(args.begin(), args.end(), "BLOCK") != args.end();
+  const bool blocking = !args.empty() && args[0] == "XREAD" &&
+                        std::find(args.begin(), args.end(), "BLOCK") != args.end();
   const auto started = std::chrono::steady_clock::now();
   CommandResult result = co_await await_reply(submit(args));
   metrics::ServerMetrics& m = metrics::server();
