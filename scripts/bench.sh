@@ -65,7 +65,7 @@ if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
   LAUNCHER=()
   if command -v ccache >/dev/null 2>&1; then LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
   cmake -S "$ROOT" -B "$BUILD" -G Ninja "${LAUNCHER[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DSPLITSTREAM_WERROR=ON >/dev/null
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" -DSPLITSTREAM_WERROR=ON >/dev/null
 fi
 ninja -C "$BUILD" splitstream splitstream-sim engine_bench ingest_bench push_bench race_bench
 BIN="$BUILD/bin"
