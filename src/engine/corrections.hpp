@@ -17,7 +17,8 @@ enum class CorrectionKind : std::uint8_t {
   add_read,       // a read entered by hand
   void_reads,     // the runner's reads at a mat in a time window count for nothing
   restore_reads,  // takes a void back
-  move_chip,      // a chip (and its reads) to another bib, or to nobody
+  move_chip,      // a chip (and its reads) to another bib, or to nobody (keep last: metrics
+                  // register every kind up to it)
 };
 
 // "set_status", "add_read", "void_reads", "restore_reads", "move_chip".

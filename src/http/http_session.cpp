@@ -25,8 +25,9 @@ HttpStreamRef ref(TlsStream& s) {
 
 // Requests on one connection until it closes. True when the stream is still ours to close
 // (false: an upgrade took it).
-// GCC 12 at -O1 (the sanitizer build) takes Asio's coroutine frame allocator, inlined into this
-// coroutine, for a mismatched new/delete: a false positive, silenced for this function only.
+// GCC 12 with the sanitizers and optimisation on (-DSPLITSTREAM_SANITIZE=ON at -O1 or -O2) takes
+// Asio's coroutine frame allocator, inlined into this coroutine, for a mismatched new/delete: a
+// false positive, silenced for this function only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 template <typename Stream>

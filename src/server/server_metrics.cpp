@@ -148,8 +148,8 @@ void register_known_series() {
   connections_refused("http", "per_address_limit");
   connections_refused("http", "too_many_viewers");
   connections_refused("devices", "per_address_limit");
-  for (const char* kind : {"set_status", "add_read", "void_reads", "restore_reads", "move_chip"})
-    corrections(kind);
+  for (int k = 0; k <= static_cast<int>(CorrectionKind::move_chip); ++k)
+    corrections(to_string(static_cast<CorrectionKind>(k)));
   for (unsigned status : {200u, 400u, 500u})
     http_responses(status);
 }

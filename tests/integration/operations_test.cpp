@@ -138,6 +138,10 @@ TEST_F(Operations, MetricsCountReadsDevicesViewersAndLatencies) {
   EXPECT_EQ(m.at("splitstream_reads_received_total"), 201);  // 100 + 100 resent + 1
   EXPECT_EQ(m.at("splitstream_reads_stored_total"), 100);
   EXPECT_EQ(m.at(R"(splitstream_reads_rejected_total{reason="wrong_timing_point"})"), 1);
+  // Series not counted yet are there at zero, so rate() has a start.
+  EXPECT_EQ(m.at(R"(splitstream_reads_rejected_total{reason="clock_skew"})"), 0);
+  EXPECT_EQ(m.at(R"(splitstream_corrections_total{kind="set_status"})"), 0);
+  EXPECT_EQ(m.at(R"(splitstream_corrections_total{kind="move_chip"})"), 0);
   EXPECT_EQ(m.at("splitstream_ack_latency_seconds_count"), 3);
   EXPECT_GE(m.at(R"(splitstream_ack_latency_seconds_bucket{le="+Inf"})"), 3);
   EXPECT_EQ(m.at("splitstream_read_delay_seconds_count"), 100);
