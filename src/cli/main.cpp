@@ -16,7 +16,7 @@
 #include "results/reads_file.hpp"
 #include "results/results_report.hpp"
 #include "server/config.hpp"
-#include "server/log.hpp"
+#include "observe/log.hpp"
 #include "server/server.hpp"
 #include "synth/synthetic_race.hpp"
 

@@ -15,6 +15,13 @@ constexpr std::array<std::pair<CorrectionKind, std::string_view>, 5> kKinds{{
     {CorrectionKind::move_chip, "move_chip"},
 }};
 
+constexpr auto kKindNames = [] {
+  std::array<std::string_view, kKinds.size()> names{};
+  for (std::size_t i = 0; i < kKinds.size(); ++i)
+    names[i] = kKinds[i].second;
+  return names;
+}();
+
 constexpr std::array<std::pair<OfficialStatus, std::string_view>, 3> kStatuses{{
     {OfficialStatus::none, "none"},
     {OfficialStatus::dnf, "dnf"},
@@ -66,6 +73,10 @@ std::string_view to_string(CorrectionKind k) {
     if (kind == k) return name;
   }
   return "unknown";
+}
+
+std::span<const std::string_view> correction_kind_names() {
+  return kKindNames;
 }
 
 std::optional<CorrectionKind> parse_correction_kind(std::string_view s) {

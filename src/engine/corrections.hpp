@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,13 +18,14 @@ enum class CorrectionKind : std::uint8_t {
   add_read,       // a read entered by hand
   void_reads,     // the runner's reads at a mat in a time window count for nothing
   restore_reads,  // takes a void back
-  move_chip,      // a chip (and its reads) to another bib, or to nobody (keep last: metrics
-                  // register every kind up to it)
+  move_chip,      // a chip (and its reads) to another bib, or to nobody
 };
 
 // "set_status", "add_read", "void_reads", "restore_reads", "move_chip".
 std::string_view to_string(CorrectionKind k);
 std::optional<CorrectionKind> parse_correction_kind(std::string_view s);
+// The name of every kind, in declaration order (the metrics register a series for each).
+std::span<const std::string_view> correction_kind_names();
 // "none", "dnf", "dsq".
 std::string_view to_string(OfficialStatus s);
 std::optional<OfficialStatus> parse_official_status(std::string_view s);

@@ -9,8 +9,8 @@
 #include <boost/json.hpp>
 
 #include "http/http_session.hpp"
-#include "server/log.hpp"
-#include "server/server_metrics.hpp"
+#include "observe/log.hpp"
+#include "observe/server_metrics.hpp"
 
 namespace splitstream {
 namespace {

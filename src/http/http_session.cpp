@@ -7,7 +7,7 @@
 #include <boost/beast/ssl.hpp>
 #include <limits>
 
-#include "server/server_metrics.hpp"
+#include "observe/server_metrics.hpp"
 
 namespace splitstream {
 namespace {

@@ -4,7 +4,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "server/server_metrics.hpp"
+#include "observe/server_metrics.hpp"
 
 namespace splitstream {
 

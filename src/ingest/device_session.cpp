@@ -15,7 +15,7 @@
 #include <optional>
 
 #include "ingest/frame_codec.hpp"
-#include "server/log.hpp"
+#include "observe/log.hpp"
 
 namespace splitstream {
 namespace {

@@ -17,7 +17,7 @@
 #include "ingest/device_protocol.hpp"
 #include "ingest/device_tokens.hpp"
 #include "model/event.hpp"
-#include "server/server_metrics.hpp"
+#include "observe/server_metrics.hpp"
 #include "store/read_log.hpp"
 
 namespace splitstream {

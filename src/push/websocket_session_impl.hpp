@@ -22,8 +22,8 @@
 #include "core/connection_limiter.hpp"
 #include "core/text.hpp"
 #include "push/websocket_session.hpp"
-#include "server/log.hpp"
-#include "server/server_metrics.hpp"
+#include "observe/log.hpp"
+#include "observe/server_metrics.hpp"
 
 namespace splitstream::websocket_detail {
 

@@ -36,8 +36,8 @@
 #include "ingest/http_ingest.hpp"
 #include "push/push_hub.hpp"
 #include "push/websocket_session.hpp"
-#include "server/log.hpp"
-#include "server/server_metrics.hpp"
+#include "observe/log.hpp"
+#include "observe/server_metrics.hpp"
 #include "store/correction_entry.hpp"
 #include "store/read_log.hpp"
 #include "store/redis_connection.hpp"
@@ -423,7 +423,7 @@ int run_server(const ServerConfig& config, const Event& event) {
   const std::shared_ptr<asio::ssl::context> tls = make_tls_context(config);
   const std::string admin_token = load_admin_token(config);
   metrics::register_process_metrics(SPLITSTREAM_VERSION);
-  metrics::register_known_series();
+  metrics::register_known_series(correction_kind_names());
 
   asio::io_context ioc(config.threads);
   tcp::acceptor http_acceptor = open_acceptor(ioc, config.http, "http");

@@ -1,6 +1,6 @@
 #include "store/read_log.hpp"
 
-#include "server/server_metrics.hpp"
+#include "observe/server_metrics.hpp"
 #include "splitstream/v1/read.pb.h"
 #include "store/redis_connection.hpp"
 

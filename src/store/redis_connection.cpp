@@ -16,7 +16,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "server/server_metrics.hpp"
+#include "observe/server_metrics.hpp"
 
 namespace splitstream {
 namespace {

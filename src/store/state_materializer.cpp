@@ -4,7 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 
-#include "server/log.hpp"
+#include "observe/log.hpp"
 #include "store/materialize_script.hpp"
 #include "store/redis_connection.hpp"
 

@@ -1,5 +1,5 @@
 // The logging facade's two line formats, with hand-written expected lines.
-#include "server/log.hpp"
+#include "observe/log.hpp"
 
 #include <gtest/gtest.h>
 

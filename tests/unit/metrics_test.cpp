@@ -1,5 +1,5 @@
 // The metrics registry and its Prometheus text, checked against hand-written expositions.
-#include "server/metrics.hpp"
+#include "observe/metrics.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,10 +3,11 @@
 // the components hold no registry of their own.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
-#include "server/metrics.hpp"
+#include "observe/metrics.hpp"
 
 namespace splitstream::metrics {
 
@@ -52,8 +53,9 @@ Counter& http_responses(unsigned status);
 Counter& corrections(std::string_view kind);
 
 // Every labelled series a node may count, at zero, so that the families are on /metrics (and
-// rate() has a start) before the first refusal, rejected read or correction.
-void register_known_series();
+// rate() has a start) before the first refusal, rejected read or correction. The kinds of
+// correction come from the engine (all_correction_kinds()): this layer knows no engine.
+void register_known_series(std::span<const std::string_view> correction_kinds);
 
 // process_* gauges read from /proc/self (resident memory, open files, CPU, start time) and
 // splitstream_build_info.

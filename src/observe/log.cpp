@@ -1,4 +1,4 @@
-#include "server/log.hpp"
+#include "observe/log.hpp"
 
 #include <atomic>
 #include <boost/json/serialize.hpp>

@@ -1,4 +1,4 @@
-#include "server/server_metrics.hpp"
+#include "observe/server_metrics.hpp"
 
 #include <unistd.h>
 
@@ -9,8 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "engine/corrections.hpp"
 
 namespace splitstream::metrics {
 namespace {
@@ -140,7 +138,7 @@ Counter& corrections(std::string_view kind) {
                           {{"kind", std::string(kind)}});
 }
 
-void register_known_series() {
+void register_known_series(std::span<const std::string_view> correction_kinds) {
   server();
   for (const char* code :
        {"ERROR_CODE_MALFORMED_FRAME", "ERROR_CODE_WRONG_TIMING_POINT", "ERROR_CODE_CLOCK_SKEW"})
@@ -148,8 +146,8 @@ void register_known_series() {
   connections_refused("http", "per_address_limit");
   connections_refused("http", "too_many_viewers");
   connections_refused("devices", "per_address_limit");
-  for (int k = 0; k <= static_cast<int>(CorrectionKind::move_chip); ++k)
-    corrections(to_string(static_cast<CorrectionKind>(k)));
+  for (std::string_view kind : correction_kinds)
+    corrections(kind);
   for (unsigned status : {200u, 400u, 500u})
     http_responses(status);
 }

@@ -1,4 +1,4 @@
-#include "server/metrics.hpp"
+#include "observe/metrics.hpp"
 
 #include <algorithm>
 #include <cmath>
