@@ -1,6 +1,7 @@
 #include "engine/projection.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace splitstream {
 
@@ -53,6 +54,16 @@ std::optional<RunnerProjection> project_runner(const RaceEngine& engine, RunnerI
     p.eta[s] = now + static_cast<DurationMs>(secs * 1000.0);
   }
   return p;
+}
+
+std::optional<double> pace_s_per_km(const RaceEngine& engine, RunnerIndex r) {
+  const Race& race = engine.event().races[engine.event().participants[r].race];
+  const int f = engine.splits(r).furthest;
+  if (f <= 0) return std::nullopt;
+  const double d = race.splits[static_cast<std::size_t>(f)].distance_m;
+  const auto t = engine.chip_time_at(r, static_cast<std::size_t>(f));
+  if (!t || d <= 0 || *t <= 0) return std::nullopt;
+  return std::round(static_cast<double>(*t) / d * 10.0) / 10.0;  // ms per m is s per km
 }
 
 }  // namespace splitstream

@@ -31,4 +31,7 @@ std::optional<RunnerProjection> project_runner(const RaceEngine& engine, RunnerI
 double recent_speed_mps(const RaceEngine& engine, RunnerIndex runner,
                         const ProjectionOptions& options = {});
 
+// Seconds per km at the runner's furthest split, from their chip time (0.1 s steps).
+std::optional<double> pace_s_per_km(const RaceEngine& engine, RunnerIndex r);
+
 }  // namespace splitstream

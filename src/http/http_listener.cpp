@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -11,6 +10,7 @@
 #include "http/http_session.hpp"
 #include "observe/log.hpp"
 #include "observe/server_metrics.hpp"
+#include "observe/spawn_completion.hpp"
 
 namespace splitstream {
 namespace {
@@ -66,7 +66,7 @@ asio::awaitable<void> run_http_listener(asio::ip::tcp::acceptor& acceptor,
       }
       const auto executor = socket.get_executor();
       asio::co_spawn(executor, refuse(std::move(socket), per_address->limit(), tls != nullptr),
-                     asio::detached);
+                     LogAndDrop("http"));
       continue;
     }
     const auto executor = socket.get_executor();
@@ -74,7 +74,7 @@ asio::awaitable<void> run_http_listener(asio::ip::tcp::acceptor& acceptor,
         executor,
         run_http_session(std::move(socket), router, limits,
                          std::make_shared<ConnectionLimiter::Slot>(std::move(*slot)), tls),
-        asio::detached);
+        LogAndDrop("http"));
   }
 }
 

@@ -7,6 +7,7 @@
 #include <boost/beast/ssl.hpp>
 #include <limits>
 
+#include "http/http_stream.hpp"
 #include "observe/server_metrics.hpp"
 
 namespace splitstream {
@@ -17,10 +18,10 @@ namespace beast = boost::beast;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 HttpStreamRef ref(PlainStream& s) {
-  return &s;
+  return HttpStreamRef{&s};
 }
 HttpStreamRef ref(TlsStream& s) {
-  return &s;
+  return HttpStreamRef{&s};
 }
 
 // Requests on one connection until it closes. True when the stream is still ours to close

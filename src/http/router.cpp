@@ -1,26 +1,8 @@
 #include "http/router.hpp"
 
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/json.hpp>
 
 namespace splitstream {
-
-HttpResponse json_response(const HttpRequest& request, http::status status, std::string body) {
-  HttpResponse res{status, request.version()};
-  res.set(http::field::server, "splitstream");
-  res.set(http::field::content_type, "application/json");
-  res.set(http::field::cache_control, "no-store");
-  res.keep_alive(request.keep_alive());
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
-}
-
-HttpResponse error_response(const HttpRequest& request, http::status status, std::string_view code,
-                            std::string_view message) {
-  const boost::json::object body{{"error", {{"code", code}, {"message", message}}}};
-  return json_response(request, status, boost::json::serialize(body));
-}
 
 const Router::AsyncHandler* Router::async_handler(const HttpRequest& request) const {
   const std::string_view target = request.target();
@@ -56,29 +38,6 @@ const Router::UpgradeHandler* Router::upgrade_handler(const HttpRequest& request
 HttpResponse Router::handle(const HttpRequest& request) const {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
-  const bool read_only =
-      request.method() == http::verb::get || request.method() == http::verb::head;
-  if (path == "/healthz" || path == "/readyz") {
-    if (!read_only) {
-      auto res = error_response(request, http::status::method_not_allowed, "method_not_allowed",
-                                std::string(path) + " takes GET");
-      res.set(http::field::allow, "GET, HEAD");
-      return res;
-    }
-    if (path == "/healthz") return json_response(request, http::status::ok, R"({"status":"ok"})");
-    boost::json::object checks;
-    bool all_ready = true;
-    for (const ReadinessCheck& check : checks_) {
-      std::string detail;
-      const bool ready = check.ready(detail);
-      all_ready = all_ready && ready;
-      checks[check.name] = {{"ready", ready}, {"detail", detail}};
-    }
-    const boost::json::object body{{"status", all_ready ? "ready" : "not_ready"},
-                                   {"checks", std::move(checks)}};
-    return json_response(request, all_ready ? http::status::ok : http::status::service_unavailable,
-                         boost::json::serialize(body));
-  }
   if (const auto it = routes_.find(path); it != routes_.end()) return it->second(request);
   if (upgrade_.contains(path)) {
     auto res = error_response(request, http::status::upgrade_required, "upgrade_required",

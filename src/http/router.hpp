@@ -3,32 +3,19 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
-#include <variant>
 #include <vector>
+
+#include "http/http_message.hpp"
 
 namespace splitstream {
 
-namespace http = boost::beast::http;
-using HttpRequest = http::request<http::string_body>;
-using HttpResponse = http::response<http::string_body>;
-using PlainStream = boost::beast::tcp_stream;
-using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-// The connection a protocol upgrade takes over: plain TCP or TLS.
-using HttpStreamRef = std::variant<PlainStream*, TlsStream*>;
-
-// A dependency the server needs to serve traffic, as /readyz reports it.
-struct ReadinessCheck {
-  std::string name;
-  std::function<bool(std::string& detail)> ready;
-};
+// The connection a protocol upgrade takes over, plain TCP or TLS (http/http_stream.hpp).
+struct HttpStreamRef;
 
 class Router {
  public:
@@ -44,7 +31,6 @@ class Router {
   using UpgradeHandler = std::function<boost::asio::awaitable<void>(HttpStreamRef, HttpRequest,
                                                                     std::shared_ptr<void> hold)>;
 
-  explicit Router(std::vector<ReadinessCheck> checks) : checks_(std::move(checks)) {}
   // An exact path answered by handle(); it goes before any async prefix route.
   void add(std::string path, Handler handler) {
     routes_.emplace(std::move(path), std::move(handler));
@@ -72,11 +58,10 @@ class Router {
   const AsyncHandler* async_handler(const HttpRequest& request) const;
   // The upgrade handler when the request is a WebSocket upgrade of an upgrade path.
   const UpgradeHandler* upgrade_handler(const HttpRequest& request) const;
-  // /healthz, /readyz, exact routes, 426 on upgrade paths, then the fallback or 404.
+  // Exact routes, 426 on upgrade paths, then the fallback or 404.
   HttpResponse handle(const HttpRequest& request) const;
 
  private:
-  std::vector<ReadinessCheck> checks_;
   std::map<std::string, Handler, std::less<>> routes_;
   Handler fallback_;
   std::map<std::string, AsyncHandler, std::less<>> async_;
@@ -84,10 +69,5 @@ class Router {
   std::map<std::string, UpgradeHandler, std::less<>> upgrade_;
   std::vector<std::pair<std::string, std::uint32_t>> body_limits_;
 };
-
-HttpResponse json_response(const HttpRequest& request, http::status status, std::string body);
-// {"error":{"code":CODE,"message":MESSAGE}}
-HttpResponse error_response(const HttpRequest& request, http::status status, std::string_view code,
-                            std::string_view message);
 
 }  // namespace splitstream

@@ -44,9 +44,9 @@
 #include "ingest/device_tokens.hpp"
 #include "ingest/frame_codec.hpp"
 #include "model/event.hpp"
+#include "model/seq_gap.hpp"
 #include "splitstream/v1/device.pb.h"
 #include "splitstream/v1/read.pb.h"
-#include "store/ingest_script.hpp"
 
 namespace splitstream {
 

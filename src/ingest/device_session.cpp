@@ -4,7 +4,6 @@
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,6 +15,7 @@
 
 #include "ingest/frame_codec.hpp"
 #include "observe/log.hpp"
+#include "observe/spawn_completion.hpp"
 
 namespace splitstream {
 namespace {
@@ -277,7 +277,7 @@ asio::awaitable<void> run_device_listener(tcp::acceptor& acceptor,
       }
       asio::co_spawn(executor,
                      refuse_device(std::move(socket), per_address->limit(), tls != nullptr),
-                     asio::detached);
+                     LogAndDrop("devices"));
       continue;
     }
     auto held = std::make_shared<ConnectionLimiter::Slot>(std::move(*slot));
@@ -285,7 +285,7 @@ asio::awaitable<void> run_device_listener(tcp::acceptor& acceptor,
       asio::co_spawn(
           executor,
           run_tls_device_session(std::move(socket), ingest, tls, address, std::move(held)),
-          asio::detached);
+          LogAndDrop("devices"));
     } else {
       asio::co_spawn(
           executor,
@@ -293,7 +293,7 @@ asio::awaitable<void> run_device_listener(tcp::acceptor& acceptor,
              std::shared_ptr<ConnectionLimiter::Slot>) -> asio::awaitable<void> {
             co_await run_device_session(std::move(s), std::move(i));
           }(std::move(socket), ingest, std::move(held)),
-          asio::detached);
+          LogAndDrop("devices"));
     }
   }
 }

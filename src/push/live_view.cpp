@@ -3,7 +3,6 @@
 #include <unordered_map>
 
 #include "engine/projection.hpp"
-#include "results/results_report.hpp"
 
 namespace splitstream {
 

@@ -28,13 +28,19 @@ std::optional<LiveFormat> choose_subprotocol(std::string_view offered) {
 boost::asio::awaitable<void> serve_websocket(HttpStreamRef stream, HttpRequest request,
                                              std::shared_ptr<PushContext> context,
                                              std::shared_ptr<void> hold) {
-  if (auto* plain = std::get_if<PlainStream*>(&stream)) {
+  if (auto* plain = std::get_if<PlainStream*>(&stream.stream)) {
     co_await websocket_detail::serve_plain(**plain, std::move(request), std::move(context),
                                            std::move(hold));
   } else {
-    co_await websocket_detail::serve_tls(*std::get<TlsStream*>(stream), std::move(request),
+    co_await websocket_detail::serve_tls(*std::get<TlsStream*>(stream.stream), std::move(request),
                                          std::move(context), std::move(hold));
   }
+}
+
+Router::UpgradeHandler websocket_upgrade(std::shared_ptr<PushContext> context) {
+  return [context](HttpStreamRef stream, HttpRequest request, std::shared_ptr<void> hold) {
+    return serve_websocket(stream, std::move(request), context, std::move(hold));
+  };
 }
 
 }  // namespace splitstream

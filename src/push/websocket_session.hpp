@@ -59,6 +59,9 @@ boost::asio::awaitable<void> serve_websocket(HttpStreamRef stream, HttpRequest r
                                              std::shared_ptr<PushContext> context,
                                              std::shared_ptr<void> hold);
 
+// serve_websocket as the route table's upgrade handler for /ws.
+Router::UpgradeHandler websocket_upgrade(std::shared_ptr<PushContext> context);
+
 // Picks the format from the Sec-WebSocket-Protocol list; nullopt when none is ours.
 std::optional<LiveFormat> choose_subprotocol(std::string_view offered);
 

@@ -6,7 +6,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -21,9 +20,11 @@
 
 #include "core/connection_limiter.hpp"
 #include "core/text.hpp"
-#include "push/websocket_session.hpp"
+#include "http/http_stream.hpp"
 #include "observe/log.hpp"
 #include "observe/server_metrics.hpp"
+#include "observe/spawn_completion.hpp"
+#include "push/websocket_session.hpp"
 
 namespace splitstream::websocket_detail {
 
@@ -80,7 +81,7 @@ class WebSocketSession final : public LiveSubscriber,
   }
 
   void start(HttpRequest request) {
-    asio::co_spawn(strand_, run(this->shared_from_this(), std::move(request)), asio::detached);
+    asio::co_spawn(strand_, run(this->shared_from_this(), std::move(request)), LogAndDrop("ws"));
   }
 
  private:

@@ -22,16 +22,6 @@ bool in_category(const Participant& p, std::string_view category) {
 
 }  // namespace
 
-std::optional<double> pace_s_per_km(const RaceEngine& engine, RunnerIndex r) {
-  const Race& race = engine.event().races[engine.event().participants[r].race];
-  const int f = engine.splits(r).furthest;
-  if (f <= 0) return std::nullopt;
-  const double d = race.splits[static_cast<std::size_t>(f)].distance_m;
-  const auto t = engine.chip_time_at(r, static_cast<std::size_t>(f));
-  if (!t || d <= 0 || *t <= 0) return std::nullopt;
-  return std::round(static_cast<double>(*t) / d * 10.0) / 10.0;  // ms per m is s per km
-}
-
 std::vector<RunnerIndex> report_order(const RaceEngine& engine, RaceIndex race,
                                       std::string_view category) {
   std::vector<RunnerIndex> order = engine.standings(race, category);

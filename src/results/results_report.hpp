@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/projection.hpp"
 #include "engine/race_engine.hpp"
 
 namespace splitstream {
@@ -24,8 +25,6 @@ std::string results_csv(const RaceEngine& engine, const ReportOptions& options =
 // The order a report lists a race's runners in (see results_json).
 std::vector<RunnerIndex> report_order(const RaceEngine& engine, RaceIndex race,
                                       std::string_view category);
-// Seconds per km at the runner's furthest split, from their chip time (0.1 s steps).
-std::optional<double> pace_s_per_km(const RaceEngine& engine, RunnerIndex r);
 boost::json::value flag_json(const Race& race, const Flag& flag);
 
 }  // namespace splitstream

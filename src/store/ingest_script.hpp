@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/seq_gap.hpp"
 #include "store/key_schema.hpp"
 
 namespace splitstream::v1 {
@@ -25,11 +26,6 @@ void append_ingest_script_args(std::vector<std::string>& args, const KeySchema& 
                                std::string_view device_id, std::int64_t now_ms,
                                const std::vector<v1::Read>& accepted,
                                const std::vector<std::uint64_t>& rejected_seqs);
-
-struct SeqGap {
-  std::uint64_t from;  // inclusive
-  std::uint64_t to;    // inclusive
-};
 
 struct IngestResult {
   std::uint64_t acked_seq = 0;   // highest contiguous sequence Redis holds for the device

@@ -27,15 +27,27 @@ struct MaterializerStatus {
   std::uint64_t failures = 0;    // script calls that failed (retried)
 };
 
-class StateMaterializer {
+// Where the live pipeline hands what the engine changed (StateMaterializer; a fake in tests).
+class DerivedStateSink {
+ public:
+  virtual ~DerivedStateSink() = default;
+  // After the engine applied a stream entry that changed this runner.
+  virtual void runner_changed(RunnerIndex runner) = 0;
+  // After a batch: the engine has applied the stream up to `version`.
+  virtual void applied_up_to(std::string version, std::uint64_t reads_applied, bool caught_up) = 0;
+  // True when everything handed over so far is stored.
+  virtual bool idle() const = 0;
+};
+
+class StateMaterializer final : public DerivedStateSink {
  public:
   // `engine` must outlive the materializer; everything runs on `redis`'s executor.
   StateMaterializer(std::shared_ptr<RedisConnection> redis, KeySchema keys,
                     const RaceEngine& engine);
 
   // Called on the strand after the engine applied stream entries up to `version`.
-  void runner_changed(RunnerIndex runner);
-  void applied_up_to(std::string version, std::uint64_t reads_applied, bool caught_up);
+  void runner_changed(RunnerIndex runner) override;
+  void applied_up_to(std::string version, std::uint64_t reads_applied, bool caught_up) override;
 
   // Writes until stop(). Nothing is written before the engine has caught up with the stream:
   // a replaying node would only write states older than those already there.
@@ -43,7 +55,7 @@ class StateMaterializer {
   void stop();
 
   // True when every change handed over so far is in Redis (or superseded).
-  bool idle() const { return dirty_.empty() && !in_flight_; }
+  bool idle() const override { return dirty_.empty() && !in_flight_; }
   const MaterializerStatus& status() const { return status_; }
 
  private:

@@ -1,6 +1,6 @@
 // The officials' endpoints without I/O: the admin token check, correction bodies and the log of
 // corrections, with hand-written requests and expected JSON.
-#include "http/admin_api.hpp"
+#include "api/admin_api.hpp"
 
 #include <gtest/gtest.h>
 
@@ -124,13 +124,13 @@ TEST(AdminCorrectionLog, KeepsTheLastAndShowsThemOldestFirst) {
   EXPECT_EQ(log.find("1-0"), nullptr);
   ASSERT_NE(log.find("3-0"), nullptr);
   EXPECT_EQ(log.total(), 3u);
-  EXPECT_EQ(log.json(10, kPyongyang),
+  EXPECT_EQ(corrections_json(log, 10, kPyongyang),
             R"({"corrections":[{"id":"2-0","applied":true,"correction":{"kind":"add_read",)"
             R"("bib":"2","timing_point":"finish","time":"2025-04-06T09:41:00.000+09:00",)"
             R"("time_ms":1743900060000,"reason":"","by":"desk"}},{"id":"3-0","applied":false,)"
             R"("correction":{"kind":"move_chip","chip":"E1","bib":null,"reason":"","by":""},)"
             R"("error":"unknown bib \"9\""}],"total":3})");
-  EXPECT_EQ(log.json(1, kPyongyang).find("\"2-0\""), std::string::npos);
+  EXPECT_EQ(corrections_json(log, 1, kPyongyang).find("\"2-0\""), std::string::npos);
 }
 
 }  // namespace

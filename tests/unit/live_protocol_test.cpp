@@ -6,8 +6,8 @@
 
 #include <memory>
 
+#include "api/rest_api.hpp"
 #include "event_builder.hpp"
-#include "http/rest_api.hpp"
 #include "push/live_view.hpp"
 #include "push/websocket_session.hpp"
 

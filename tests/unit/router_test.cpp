@@ -6,7 +6,9 @@
 
 #include <boost/json.hpp>
 
-#include "http/rest_api.hpp"
+#include "api/rest_api.hpp"
+#include "http/health.hpp"
+#include "http/http_stream.hpp"
 
 namespace splitstream {
 namespace {
@@ -30,11 +32,14 @@ HttpResponse text(const HttpRequest& request, std::string body) {
 
 class RouterTest : public ::testing::Test {
  protected:
-  RouterTest()
-      : router_({{"always", [](std::string& detail) {
-                    detail = "fine";
-                    return true;
-                  }}}) {
+  RouterTest() {
+    router_.add("/healthz", health_response);
+    router_.add("/readyz", [](const HttpRequest& request) {
+      return readiness_response(request, {{"always", [](std::string& detail) {
+                                             detail = "fine";
+                                             return true;
+                                           }}});
+    });
     router_.add_async_prefix("/api/v1/", never_called());
     router_.add_async("/api/v1/reads", never_called());
     router_.add("/api/v1/config", [](const HttpRequest& r) { return text(r, "config"); });

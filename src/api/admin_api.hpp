@@ -6,14 +6,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "engine/corrections.hpp"
-#include "http/router.hpp"
+#include "http/http_message.hpp"
+#include "pipeline/correction_log.hpp"
 
 namespace splitstream {
 
@@ -41,28 +41,8 @@ std::variant<Correction, AdminRequestError> parse_correction_request(std::string
 // A correction as the API shows it (times as ISO 8601 in the event's offset and as ms).
 std::string correction_json(const Correction& c, int utc_offset_minutes);
 
-// The corrections this node's engine met in the stream, oldest first (on the engine strand).
-struct CorrectionRecord {
-  std::string id;  // its stream entry
-  Correction correction;
-  std::optional<std::string> error;  // why the engine could not apply it
-};
-
-class CorrectionLog {
- public:
-  explicit CorrectionLog(std::size_t kept = 10'000) : kept_(kept) {}
-  void add(CorrectionRecord record);
-  // The record of stream entry `id`, if kept.
-  const CorrectionRecord* find(std::string_view id) const;
-  // {"corrections":[{"id","applied","error","correction":{...}}...],"total":N}, the last
-  // `limit`, oldest first.
-  std::string json(std::size_t limit, int utc_offset_minutes) const;
-  std::uint64_t total() const { return total_; }
-
- private:
-  std::size_t kept_;
-  std::deque<CorrectionRecord> records_;
-  std::uint64_t total_ = 0;
-};
+// {"corrections":[{"id","applied","error","correction":{...}}...],"total":N}: the last `limit`
+// records of the log, oldest first (on the engine strand).
+std::string corrections_json(const CorrectionLog& log, std::size_t limit, int utc_offset_minutes);
 
 }  // namespace splitstream

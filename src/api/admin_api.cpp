@@ -1,4 +1,4 @@
-#include "http/admin_api.hpp"
+#include "api/admin_api.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -192,32 +192,19 @@ std::string correction_json(const Correction& c, int utc_offset_minutes) {
   return json::serialize(correction_object(c, utc_offset_minutes));
 }
 
-void CorrectionLog::add(CorrectionRecord record) {
-  records_.push_back(std::move(record));
-  ++total_;
-  while (records_.size() > kept_)
-    records_.pop_front();
-}
-
-const CorrectionRecord* CorrectionLog::find(std::string_view id) const {
-  for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
-    if (it->id == id) return &*it;
-  }
-  return nullptr;
-}
-
-std::string CorrectionLog::json(std::size_t limit, int utc_offset_minutes) const {
+std::string corrections_json(const CorrectionLog& log, std::size_t limit, int utc_offset_minutes) {
   json::array list;
-  const std::size_t skip = records_.size() > limit ? records_.size() - limit : 0;
-  for (std::size_t i = skip; i < records_.size(); ++i) {
-    const CorrectionRecord& r = records_[i];
+  const auto& records = log.records();
+  const std::size_t skip = records.size() > limit ? records.size() - limit : 0;
+  for (std::size_t i = skip; i < records.size(); ++i) {
+    const CorrectionRecord& r = records[i];
     json::object o{{"id", r.id},
                    {"applied", !r.error.has_value()},
                    {"correction", correction_object(r.correction, utc_offset_minutes)}};
     if (r.error) o["error"] = *r.error;
     list.push_back(std::move(o));
   }
-  return json::serialize(json::object{{"corrections", std::move(list)}, {"total", total_}});
+  return json::serialize(json::object{{"corrections", std::move(list)}, {"total", log.total()}});
 }
 
 }  // namespace splitstream

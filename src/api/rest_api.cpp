@@ -1,4 +1,4 @@
-#include "http/rest_api.hpp"
+#include "api/rest_api.hpp"
 
 #include <google/protobuf/util/json_util.h>
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""scripts/check-layers.py: every #include in src/ that points up a layer, by file.
+
+    python3 scripts/check-layers.py [--graph]
+
+The layers and what each may use are the splitstream_layer() calls in src/CMakeLists.txt (the
+same the build enforces: a layer's include path holds only its own folder and those below it).
+A file may include its own folder, any layer below it (transitively), the generated Protobuf
+headers (splitstream/v1/...) and system headers. Exit status 1 when an include crosses the
+layering, or when the layers form a cycle. --graph prints each layer with what it may use.
+"""
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
+INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
+
+
+def read_layers():
+    text = (SRC / "CMakeLists.txt").read_text()
+    layers = {}
+    # A call may span lines: join each call's text up to its closing parenthesis.
+    for match in re.finditer(r"^splitstream_layer\(([^)]*)\)", text, re.M):
+        words = match.group(1).split()
+        name, below, key = words[0], [], None
+        for word in words[1:]:
+            if word in ("LAYERS", "LIBS", "EXCLUDE"):
+                key = word
+            elif key == "LAYERS":
+                below.append(word)
+        layers[name] = below
+    return layers
+
+
+def closure(layers):
+    allowed = {}
+
+    def visit(name, path):
+        if name in path:
+            raise ValueError("the layers form a cycle: " + " -> ".join(path + [name]))
+        if name in allowed:
+            return allowed[name]
+        reach = set()
+        for lower in layers.get(name, []):
+            if lower not in layers:
+                raise ValueError(f"layer {name} names {lower}, which is not a layer")
+            reach |= {lower} | visit(lower, path + [name])
+        allowed[name] = reach
+        return reach
+
+    for name in layers:
+        visit(name, [])
+    return allowed
+
+
+def main():
+    layers = read_layers()
+    # cli is an executable on top of everything; no layer may include it.
+    try:
+        allowed = closure(layers)
+    except ValueError as e:
+        print(f"check-layers: {e}")
+        return 1
+    if "--graph" in sys.argv[1:]:
+        for name in layers:
+            print(f"{name:10} may use: {' '.join(sorted(allowed[name])) or '-'}")
+        return 0
+    folders = sorted(p.name for p in SRC.iterdir() if p.is_dir())
+    unknown = [f for f in folders if f not in layers and f != "cli"]
+    problems = [f"src/{f}/: a folder that is no layer (add a splitstream_layer() call)" for f in unknown]
+    checked = 0
+    for path in sorted(SRC.rglob("*.[ch]pp")):
+        layer = path.relative_to(SRC).parts[0]
+        if layer not in layers and layer != "cli":
+            continue
+        may_use = allowed.get(layer, set(layers)) | {layer}
+        text = path.read_text()
+        for match in INCLUDE.finditer(text):
+            target = match.group(1)
+            top = target.split("/")[0] if "/" in target else None
+            if top is None or top == "splitstream" or top not in layers:
+                continue  # same folder, generated Protobuf, or not ours
+            if top not in may_use:
+                line = text.count("\n", 0, match.start()) + 1
+                problems.append(f"{path.relative_to(ROOT)}:{line}: {layer} includes {target}, "
+                                f"a layer above it ({layer} may use: "
+                                f"{' '.join(sorted(may_use - {layer})) or 'nothing'})")
+        checked += 1
+    for problem in problems:
+        print(problem)
+    print(f"check-layers: {checked} files, {len(layers)} layers, "
+          f"{len(problems)} include(s) crossing the layering")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+// GET /api/v1/devices: each device of the event with its counters from Redis (shared by every
+// node) and whether it is connected to this node.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+
+#include "http/http_message.hpp"
+#include "ingest/device_session.hpp"
+#include "store/key_schema.hpp"
+#include "store/redis_connection.hpp"
+
+namespace splitstream {
+
+// On the ingest strand (the connection `redis` runs there).
+boost::asio::awaitable<HttpResponse> device_status(HttpRequest request,
+                                                   std::shared_ptr<DeviceIngest> ingest,
+                                                   std::shared_ptr<RedisConnection> redis,
+                                                   KeySchema keys);
+
+}  // namespace splitstream

@@ -1,0 +1,88 @@
+#include "api/routes.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <string>
+
+#include "api/admin_api.hpp"
+#include "api/device_status.hpp"
+#include "ingest/http_ingest.hpp"
+#include "observe/metrics.hpp"
+
+namespace splitstream {
+namespace {
+
+namespace asio = boost::asio;
+
+// GET /metrics: the Prometheus text format of every metric of this node.
+HttpResponse metrics_response(const HttpRequest& request) {
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    return error_response(request, http::status::method_not_allowed, "method_not_allowed",
+                          "GET /metrics");
+  }
+  HttpResponse res = json_response(request, http::status::ok, metrics::global().render());
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  return res;
+}
+
+asio::awaitable<HttpResponse> answer_rest(HttpRequest request,
+                                          std::shared_ptr<const RestContext> rest) {
+  co_return handle_rest(request, *rest);
+}
+
+void add_ingest_routes(Router& router, const Endpoints& e) {
+  // HTTP ingest hops onto the ingest strand, where the ReadLog and its connection live.
+  router.add_async("/api/v1/reads",
+                   [ingest = e.ingest, strand = e.ingest_strand](HttpRequest request) {
+                     return asio::co_spawn(strand, handle_http_ingest(std::move(request), ingest),
+                                           asio::use_awaitable);
+                   });
+  router.add_async("/api/v1/devices", [ingest = e.ingest, strand = e.ingest_strand,
+                                       redis = e.ingest_redis, keys = e.keys](HttpRequest request) {
+    return asio::co_spawn(strand, device_status(std::move(request), ingest, redis, keys),
+                          asio::use_awaitable);
+  });
+}
+
+void add_push_routes(Router& router, const Endpoints& e) {
+  router.add_upgrade("/ws", websocket_upgrade(e.push));
+  // The REST API reads the engine and the hub, on their strand.
+  router.add_async_prefix(
+      "/api/v1/", [rest = e.rest, strand = e.engine_strand](HttpRequest request) {
+        return asio::co_spawn(strand, answer_rest(std::move(request), rest), asio::use_awaitable);
+      });
+  // Settings for the browser app: no engine, answered on the session's thread.
+  router.add("/api/v1/config", [client = e.client](const HttpRequest& request) {
+    return handle_client_config(request, client);
+  });
+  // The browser app takes every path no other route does (not /api/: that stays the API's).
+  if (e.web_app) {
+    router.set_fallback(
+        [app = e.web_app](const HttpRequest& request) { return app->handle(request); });
+  } else {
+    router.set_fallback(web_app_not_built);
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const Router> make_router(const Endpoints& e) {
+  auto router = std::make_shared<Router>();
+  router->add("/healthz", health_response);
+  router->add("/readyz", [checks = e.readiness](const HttpRequest& request) {
+    return readiness_response(request, checks);
+  });
+  // Every node, whatever its roles: Prometheus scrapes each one.
+  router->add("/metrics", metrics_response);
+  // The officials' corrections, on every node: recorded in the stream, applied by all.
+  router->add_async(std::string(kCorrectionsPath), [admin = e.admin](HttpRequest request) {
+    return admin_corrections(std::move(request), admin);
+  });
+  router->set_body_limit("/api/v1/reads", e.body_limits.device_batch);
+  router->set_body_limit(std::string(kAdminPrefix), e.body_limits.admin);
+  if (e.ingest) add_ingest_routes(*router, e);
+  if (e.push) add_push_routes(*router, e);
+  return router;
+}
+
+}  // namespace splitstream

@@ -1,0 +1,59 @@
+// The route table: every HTTP path a node answers, registered here and only here, with the
+// strand each handler runs on. The handlers live in files of their own.
+//
+//   /healthz, /readyz                 http/health                 any node
+//   /metrics                          api/routes (below)          any node
+//   /api/v1/admin/corrections         api/admin_corrections       any node (admin token)
+//   /api/v1/reads                     ingest/http_ingest          ingest role, ingest strand
+//   /api/v1/devices                   api/device_status           ingest role, ingest strand
+//   /ws (WebSocket upgrade)           push/websocket_session      push role
+//   /api/v1/config                    api/rest_api                push role
+//   /api/v1/* (the rest)              api/rest_api                push role, engine strand
+//   every other path                  http/static_files (the app) push role
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "api/admin_corrections.hpp"
+#include "api/rest_api.hpp"
+#include "http/health.hpp"
+#include "http/router.hpp"
+#include "http/static_files.hpp"
+#include "ingest/device_session.hpp"
+#include "push/websocket_session.hpp"
+#include "store/key_schema.hpp"
+#include "store/redis_connection.hpp"
+
+namespace splitstream {
+
+// Request bodies: device batches may be large, admin corrections are small, the rest of the
+// API takes none worth speaking of (the HTTP listener's default).
+struct BodyLimits {
+  std::uint32_t device_batch = 1u << 20;  // POST /api/v1/reads
+  std::uint32_t admin = 64u * 1024;       // /api/v1/admin/...
+};
+
+// What the handlers of a node's roles need. A role's parts are null when the node lacks it.
+struct Endpoints {
+  std::vector<ReadinessCheck> readiness;
+  BodyLimits body_limits;
+  std::shared_ptr<AdminContext> admin;
+  // Ingest role.
+  std::shared_ptr<DeviceIngest> ingest;
+  boost::asio::any_io_executor ingest_strand;
+  std::shared_ptr<RedisConnection> ingest_redis;  // on ingest_strand
+  KeySchema keys{""};
+  // Push role.
+  std::shared_ptr<PushContext> push;
+  std::shared_ptr<const RestContext> rest;  // on engine_strand
+  boost::asio::any_io_executor engine_strand;
+  ClientConfig client;
+  std::shared_ptr<const StaticFiles> web_app;  // null: the app is not built
+};
+
+std::shared_ptr<const Router> make_router(const Endpoints& endpoints);
+
+}  // namespace splitstream

@@ -1,0 +1,130 @@
+#include "pipeline/live_pipeline.hpp"
+
+#include <cstdlib>
+
+#include "engine/corrections.hpp"
+#include "observe/log.hpp"
+#include "observe/server_metrics.hpp"
+
+namespace splitstream {
+
+LivePipeline::LivePipeline(RaceEngine& engine, PushHub& hub, DerivedStateSink& state,
+                           CorrectionLog& corrections, LivePipelineOptions options, Now now,
+                           WallNow wall_now)
+    : engine_(engine),
+      hub_(hub),
+      state_(state),
+      corrections_(corrections),
+      options_(options),
+      now_(std::move(now)),
+      wall_now_(std::move(wall_now)) {}
+
+void LivePipeline::apply_correction(const StreamEntry& entry, std::uint64_t& applied,
+                                    std::uint64_t& skipped) {
+  const Correction& c = *entry.correction;
+  CorrectionResult result = splitstream::apply_correction(engine_, c);
+  if (result.error) {
+    ++skipped;
+    log::warn("corrections", "not applied",
+              {{"id", entry.id}, {"kind", std::string(to_string(c.kind))}, {"error", *result.error}});
+  } else {
+    for (const RunnerChange& change : result.changes)
+      state_.runner_changed(change.runner);
+    hub_.note_corrected(result.changes, entries_seen_);
+    metrics::corrections(to_string(c.kind)).inc();
+    ++applied;
+  }
+  corrections_.add({entry.id, c, std::move(result.error)});
+}
+
+void LivePipeline::apply(const std::vector<StreamEntry>& entries, bool caught_up) {
+  std::uint64_t applied = 0, skipped = 0;
+  const Event& event = engine_.event();
+  for (const StreamEntry& e : entries) {
+    ++entries_seen_;
+    if (e.correction) {
+      apply_correction(e, applied, skipped);
+      continue;
+    }
+    const auto tp = event.find_timing_point(e.timing_point);
+    if (!tp) {
+      ++skipped;
+      continue;
+    }
+    const ApplyResult result = engine_.apply({*tp, e.chip, e.time_ms});
+    if (result.outcome == ReadOutcome::applied) state_.runner_changed(result.runner);
+    hub_.note_applied(result, entries_seen_, e.time_ms);
+    ++applied;
+  }
+  metrics::server().engine_applied.inc(applied);
+  if (live_ && !entries.empty() && oldest_unpublished_ms_ == 0)
+    oldest_unpublished_ms_ = std::strtoll(entries.front().id.c_str(), nullptr, 10);
+  if (caught_up) live_ = true;
+
+  if (!publish_due_) {
+    const auto now = now_();
+    if (now - last_publish_ >= options_.publish_interval) {
+      last_publish_ = now;
+      publish();
+    } else {
+      publish_due_ = last_publish_ + options_.publish_interval;
+    }
+  }
+
+  std::string version;
+  std::uint64_t total_applied = 0;
+  bool is_caught_up = false;
+  {
+    const std::lock_guard lock(progress_mutex_);
+    progress_.applied += applied;
+    progress_.skipped += skipped;
+    if (!entries.empty()) progress_.last_id = entries.back().id;
+    if (caught_up && !progress_.caught_up) {
+      progress_.caught_up = true;
+      log::info("engine", "caught up with the stream: " + std::to_string(progress_.applied) +
+                              " reads applied");
+    }
+    version = progress_.last_id;
+    total_applied = progress_.applied;
+    is_caught_up = progress_.caught_up;
+  }
+  state_.applied_up_to(std::move(version), total_applied, is_caught_up);
+}
+
+std::optional<LivePipeline::Clock::time_point> LivePipeline::publish_due() const {
+  return publish_due_;
+}
+
+void LivePipeline::publish_if_due() {
+  if (!publish_due_) return;
+  const auto now = now_();
+  if (now < *publish_due_) return;
+  publish_due_.reset();
+  last_publish_ = now;
+  publish();
+}
+
+void LivePipeline::publish() {
+  hub_.publish(oldest_unpublished_ms_);
+  if (oldest_unpublished_ms_ > 0) {
+    metrics::server().stored_to_publish.observe(
+        static_cast<double>(wall_now_() - oldest_unpublished_ms_) / 1000.0);
+  }
+  oldest_unpublished_ms_ = 0;
+}
+
+PipelineProgress LivePipeline::progress() const {
+  const std::lock_guard lock(progress_mutex_);
+  return progress_;
+}
+
+bool LivePipeline::flushed_to(std::string_view id) const {
+  std::string last_id;
+  {
+    const std::lock_guard lock(progress_mutex_);
+    last_id = progress_.last_id;
+  }
+  return compare_stream_ids(last_id, id) >= 0 && state_.idle();
+}
+
+}  // namespace splitstream
