@@ -1,5 +1,6 @@
 // splitstream: the command line. `check` validates an event directory, `results` runs the race
-// engine over a reads file, `synth-reads` writes the reads of a simulated race.
+// engine over a reads file, `serve` runs the live server, `synth-reads` writes the reads of a
+// simulated race.
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -13,10 +14,10 @@
 
 #include "engine/race_engine.hpp"
 #include "model/event_loader.hpp"
+#include "observe/log.hpp"
 #include "results/reads_file.hpp"
 #include "results/results_report.hpp"
 #include "server/config.hpp"
-#include "observe/log.hpp"
 #include "server/server.hpp"
 #include "synth/synthetic_race.hpp"
 
@@ -34,7 +35,10 @@ Usage:
       Run the race engine over a reads file and print the standings. TIME is ISO 8601 with an
       offset (reads after it are left out). Malformed reads lines are reported and skipped.
   splitstream serve --event DIR [--http HOST:PORT] [--redis URL] ... (serve --help)
-      Run the live server (health endpoints for now; device ingest and Redis are being built).
+      Run the live server: reads from timing devices (the device port, or POST /api/v1/reads)
+      stored in Redis; on the HTTP port live updates over WebSocket (/ws), the REST API
+      (/api/v1/), officials' corrections (/api/v1/admin/, with an admin token), /healthz,
+      /readyz, /metrics and the browser app (the map and the leaderboard).
   splitstream synth-reads --event DIR [--out FILE] [--seed N] [--target BIB=H:MM:SS ...]
       Write the reads of a simulated race of the event's participants (CSV).
   splitstream --help | --version
