@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "observe/server_metrics.hpp"
+#include "store/reconnect_fsm.hpp"
 
 namespace splitstream {
 namespace {
@@ -64,6 +65,32 @@ bool is_sendable(const std::vector<std::string>& args) {
            ::strcasecmp(args[1].c_str(), "reply") == 0);
 }
 
+ReconnectPolicy reconnect_policy(const RedisOptions& options) {
+  ReconnectPolicy policy;
+  policy.initial = options.reconnect_initial;
+  policy.max = options.reconnect_max;
+  policy.factor = options.reconnect_factor;
+  return policy;
+}
+
+ReconnectFsm::Input connect_outcome(const error_code& connect_error) {
+  if (!connect_error) return ReconnectFsm::Input::connect_succeeded;
+  if (connect_error == RedisErrc::connect_timeout) return ReconnectFsm::Input::connect_timed_out;
+  return ReconnectFsm::Input::connect_failed;
+}
+
+RedisConnectionEvent::Kind event_kind(ReconnectFsm::Report report) {
+  switch (report) {
+    case ReconnectFsm::Report::connected:
+      return RedisConnectionEvent::Kind::connected;
+    case ReconnectFsm::Report::disconnected:
+      return RedisConnectionEvent::Kind::disconnected;
+    case ReconnectFsm::Report::connect_failed:
+      return RedisConnectionEvent::Kind::connect_failed;
+  }
+  return RedisConnectionEvent::Kind::connect_failed;
+}
+
 }  // namespace
 
 const boost::system::error_category& redis_category() {
@@ -101,9 +128,10 @@ RedisConnection::RedisConnection(Executor executor, RedisOptions options)
       options_(std::move(options)),
       socket_(executor_),
       run_wakeup_(executor_) {
-  // A zero delay would spin on a dead server.
-  options_.reconnect_initial = std::max(options_.reconnect_initial, std::chrono::milliseconds(1));
-  options_.reconnect_max = std::max(options_.reconnect_max, options_.reconnect_initial);
+  // options() shows the delays run() applies (a zero delay would spin on a dead server).
+  const ReconnectPolicy policy = normalized(reconnect_policy(options_));
+  options_.reconnect_initial = policy.initial;
+  options_.reconnect_max = policy.max;
 }
 
 RedisConnection::~RedisConnection() {
@@ -264,28 +292,36 @@ asio::awaitable<void> RedisConnection::run() {
 asio::awaitable<void> RedisConnection::run_here() {
   if (running_) throw std::logic_error("RedisConnection::run() is already running");
   running_ = true;
-  std::chrono::milliseconds backoff = options_.reconnect_initial;
-  while (!stopping_) {
-    const error_code connect_error = co_await connect_once();
-    if (stopping_) break;
-    if (!connect_error) {
-      backoff = options_.reconnect_initial;
-      emit(RedisConnectionEvent::Kind::connected, {});
-      while (context_ != nullptr && !stopping_) {
-        run_wakeup_.expires_at(Clock::time_point::max());
-        co_await run_wakeup_.async_wait(kAwaitTuple);
-      }
-      if (stopping_) break;
-      emit(RedisConnectionEvent::Kind::disconnected, backoff);
-    } else {
-      emit(RedisConnectionEvent::Kind::connect_failed, backoff);
+  // The policy decides what comes next; this loop only performs it and reports what happened.
+  ReconnectFsm fsm(reconnect_policy(options_));
+  ReconnectFsm::Step step = fsm.handle(ReconnectFsm::Input::start);
+  while (step.action != ReconnectFsm::Action::stop) {
+    if (step.report) emit(event_kind(*step.report), step.delay);
+    // stop() may come before run(), during any wait below, or from the event handler.
+    ReconnectFsm::Input outcome = ReconnectFsm::Input::stop;
+    if (stopping_) {
+      // nothing more starts
+    } else if (step.action == ReconnectFsm::Action::connect) {
+      const error_code connect_error = co_await connect_once();
+      outcome = connect_outcome(connect_error);
+    } else if (step.action == ReconnectFsm::Action::hold) {
+      co_await hold_until_dropped();
+      outcome = ReconnectFsm::Input::connection_dropped;
+    } else if (step.action == ReconnectFsm::Action::wait) {
+      co_await sleep_unless_stopped(step.delay);
+      outcome = ReconnectFsm::Input::backoff_elapsed;
     }
-    co_await sleep_unless_stopped(backoff);
-    const auto grown = std::chrono::duration_cast<std::chrono::milliseconds>(
-        backoff * std::max(options_.reconnect_factor, 1.0));
-    backoff = std::min(grown, options_.reconnect_max);
+    if (stopping_) outcome = ReconnectFsm::Input::stop;
+    step = fsm.handle(outcome);
   }
   drop(RedisErrc::stopped, "stopped");
+}
+
+asio::awaitable<void> RedisConnection::hold_until_dropped() {
+  while (context_ != nullptr && !stopping_) {
+    run_wakeup_.expires_at(Clock::time_point::max());
+    co_await run_wakeup_.async_wait(kAwaitTuple);
+  }
 }
 
 asio::awaitable<error_code> RedisConnection::connect_once() {

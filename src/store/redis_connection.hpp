@@ -56,7 +56,8 @@ struct RedisOptions {
   // A command without a reply after this long fails with command_timeout and the connection is
   // dropped and re-established (a stuck Redis must not hang callers). Zero: no timeout.
   std::chrono::milliseconds command_timeout{5000};
-  // Delay before each reconnect attempt: initial, times factor after each failure, up to max.
+  // Delay before each reconnect attempt: initial, times factor after each failure, up to max;
+  // back to initial once connected (the exact rule: store/reconnect_fsm.hpp).
   std::chrono::milliseconds reconnect_initial{100};
   std::chrono::milliseconds reconnect_max{5000};
   double reconnect_factor = 2.0;
@@ -132,6 +133,7 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   bool on_own_executor(const Executor& current) const { return current == executor_; }
   boost::asio::awaitable<void> run_here();
   boost::asio::awaitable<boost::system::error_code> connect_once();
+  boost::asio::awaitable<void> hold_until_dropped();
   boost::asio::awaitable<void> sleep_unless_stopped(std::chrono::milliseconds delay);
   void arm_read();
   void arm_write();

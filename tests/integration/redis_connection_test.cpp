@@ -22,6 +22,8 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,9 +46,19 @@ using Clock = std::chrono::steady_clock;
 using Kind = RedisConnectionEvent::Kind;
 constexpr auto kAwaitTuple = asio::as_tuple(asio::use_awaitable);
 
-asio::awaitable<void> sleep_for(std::chrono::milliseconds delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(kAwaitTuple);
+// support/wait_until.hpp inside a coroutine: true as soon as `condition()` holds, false if it
+// still does not at the deadline. That helper sleeps the thread, which here is the one that runs
+// the connection under test; this one waits on a timer, so the connection keeps working.
+asio::awaitable<bool> co_wait_until(std::function<bool()> condition,
+                                    std::chrono::milliseconds deadline = 10s) {
+  const auto until = Clock::now() + deadline;
+  asio::steady_timer poll(co_await asio::this_coro::executor);
+  while (Clock::now() < until) {
+    if (condition()) co_return true;
+    poll.expires_after(10ms);
+    co_await poll.async_wait(kAwaitTuple);
+  }
+  co_return condition();
 }
 
 // Counts finished background coroutines; wait() wakes when all are done or at a timeout.
@@ -100,6 +112,52 @@ std::shared_ptr<Outcome> start_command(const std::shared_ptr<RedisConnection>& c
 
 bool is_pong(const RedisReply& reply) {
   return reply == RedisReply::status("PONG");
+}
+
+// True when the server holds a client blocked in a command (CLIENT LIST flags=b) with nothing
+// left in its output buffer (obl=0 oll=0): every reply before the blocking command has been
+// written to the client's socket, and everything sent after it waits in its query buffer.
+bool has_blocked_client(const RedisServer& redis) {
+  const RedisReply list = redis.command({"CLIENT", "LIST"});
+  if (!list.is_string()) return false;
+  std::istringstream lines(list.as_string());
+  std::string line;
+  while (std::getline(lines, line)) {
+    const std::string fields = " " + line + " ";
+    if (fields.find(" flags=b ") != std::string::npos &&
+        fields.find(" obl=0 ") != std::string::npos && fields.find(" oll=0 ") != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+// Blocks until the server answers a PING of its own client. CLIENT PAUSE ALL holds every
+// client's commands, this one's too, so the answer means the pause is over. A paused reply can
+// outlast the client's read timeout: then ask again.
+bool wait_out_pause(const RedisServer& redis) {
+  const auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline) {
+    try {
+      if (is_pong(redis.command({"PING"}))) return true;
+    } catch (const std::runtime_error&) {
+      // Timed out while still paused (or could not connect): ask again shortly.
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  return false;
+}
+
+// wait_out_pause() on a thread of its own, not the one that runs the connection. Plain functions:
+// written inline in the test's coroutine (make_shared of std::async, a lambda holding the
+// shared_ptr as a temporary in the co_await), GCC 12 crashed in future::get().
+std::shared_ptr<std::future<bool>> wait_out_pause_elsewhere(const RedisServer& redis) {
+  return std::make_shared<std::future<bool>>(
+      std::async(std::launch::async, [&redis] { return wait_out_pause(redis); }));
+}
+
+std::function<bool()> is_ready(std::shared_ptr<std::future<bool>> future) {
+  return
+      [future] { return future->wait_for(std::chrono::seconds(0)) == std::future_status::ready; };
 }
 
 // A loopback listener whose accept queue is full: the kernel drops further SYNs, so a connect to
@@ -175,6 +233,14 @@ class RedisConnectionTest : public ::testing::Test {
     EXPECT_TRUE(body_returned) << "the test body hung";
     EXPECT_TRUE(run_returned) << "run() did not return after stop()";
     EXPECT_FALSE(connection->connected());
+  }
+
+  std::size_t count_events(Kind kind) const {
+    std::size_t count = 0;
+    for (const auto& event : events_) {
+      if (event.kind == kind) ++count;
+    }
+    return count;
   }
 
   std::vector<Kind> event_kinds() const {
@@ -367,7 +433,9 @@ TEST_F(RedisConnectionTest, ServerKilledMidFlightFailsPendingCommandsThenReconne
     for (int i = 0; i < 3; ++i) {
       blocked.push_back(start_command(connection, {"BLPOP", "never", "0"}, latch));
     }
-    co_await sleep_for(300ms);
+    // Until Redis holds the pipeline's BLPOP, the PONG before it sent. From then on nothing
+    // behind the BLPOP can complete, whenever this looks.
+    EXPECT_TRUE(co_await co_wait_until([this] { return has_blocked_client(*redis_); }));
     for (const auto& outcome : blocked)
       EXPECT_FALSE(outcome->done);
 
@@ -384,7 +452,8 @@ TEST_F(RedisConnectionTest, ServerKilledMidFlightFailsPendingCommandsThenReconne
     auto [down_ec, down] = co_await connection->command("PING");
     EXPECT_EQ(down_ec, RedisErrc::not_connected);
 
-    co_await sleep_for(500ms);  // a few failed attempts, backing off
+    // Down for three failed attempts (after 50, 100 and 200 ms of backoff), then back.
+    EXPECT_TRUE(co_await co_wait_until([this] { return count_events(Kind::connect_failed) >= 3; }));
     redis_->restart();
     EXPECT_TRUE(co_await connection->wait_connected(10s));
     auto [ping_ec, pong] = co_await connection->command("PING");
@@ -395,7 +464,7 @@ TEST_F(RedisConnectionTest, ServerKilledMidFlightFailsPendingCommandsThenReconne
   });
 
   // connected, disconnected, connect_failed..., connected; delays grow 50, 100, 200, 400, 400.
-  ASSERT_GE(events_.size(), 5u);
+  ASSERT_GE(events_.size(), 6u);
   EXPECT_EQ(events_.front().kind, Kind::connected);
   EXPECT_EQ(events_[1].kind, Kind::disconnected);
   EXPECT_EQ(events_[1].error, RedisErrc::disconnected);
@@ -414,6 +483,8 @@ TEST_F(RedisConnectionTest, ServerKilledMidFlightFailsPendingCommandsThenReconne
 TEST_F(RedisConnectionTest, StartsBeforeRedisAndConnectsWhenItAppears) {
   redis_->kill();
   run_with(options(), [this](auto connection) -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await co_wait_until([this] { return count_events(Kind::connect_failed) >= 2; }));
+    // Redis is down: however long this waits, it can only time out.
     EXPECT_FALSE(co_await connection->wait_connected(300ms));
     auto [ec, reply] = co_await connection->command("PING");
     EXPECT_EQ(ec, RedisErrc::not_connected);
@@ -435,7 +506,6 @@ TEST_F(RedisConnectionTest, CommandTimeoutFailsFastAndReconnects) {
     EXPECT_TRUE(co_await connection->wait_connected(5s));
     // A stuck Redis: every client's commands wait until the pause ends.
     // CLIENT UNPAUSE would be paused too: wait the pause out instead.
-    const auto pause_end = Clock::now() + 1500ms;
     EXPECT_EQ(redis_->command({"CLIENT", "PAUSE", "1500", "ALL"}), RedisReply::status("OK"));
     auto latch = std::make_shared<Latch>(connection->executor(), 2);
     auto first = start_command(connection, {"PING"}, latch);
@@ -450,8 +520,10 @@ TEST_F(RedisConnectionTest, CommandTimeoutFailsFastAndReconnects) {
 
     // Reconnected by itself, while Redis is still paused (it accepts connections meanwhile).
     EXPECT_TRUE(co_await connection->wait_connected(5s));
-    co_await sleep_for(std::chrono::ceil<std::chrono::milliseconds>(pause_end - Clock::now()) +
-                       100ms);
+    const std::shared_ptr<std::future<bool>> pause_over = wait_out_pause_elsewhere(*redis_);
+    const std::function<bool()> pause_is_over = is_ready(pause_over);
+    EXPECT_TRUE(co_await co_wait_until(pause_is_over));
+    EXPECT_TRUE(pause_over->get()) << "Redis still paused";
     auto [ec, pong] = co_await connection->command("PING");
     EXPECT_FALSE(ec) << ec.message();
     EXPECT_TRUE(is_pong(pong));
@@ -462,7 +534,7 @@ TEST_F(RedisConnectionTest, CommandTimeoutFailsFastAndReconnects) {
 }
 
 TEST_F(RedisConnectionTest, StopWithCommandsInFlightCompletesThemWithStopped) {
-  run_with(options(), [](auto connection) -> asio::awaitable<void> {
+  run_with(options(), [this](auto connection) -> asio::awaitable<void> {
     EXPECT_TRUE(co_await connection->wait_connected(5s));
     constexpr int kCount = 100;
     auto latch = std::make_shared<Latch>(connection->executor(), kCount);
@@ -471,7 +543,8 @@ TEST_F(RedisConnectionTest, StopWithCommandsInFlightCompletesThemWithStopped) {
       outcomes.push_back(start_command(connection, {"BLPOP", "never", "0"}, latch));
       outcomes.push_back(start_command(connection, {"INCR", "n"}, latch));
     }
-    co_await sleep_for(100ms);
+    // In flight: Redis holds the first BLPOP, everything behind it is queued.
+    EXPECT_TRUE(co_await co_wait_until([this] { return has_blocked_client(*redis_); }));
     connection->stop();
     EXPECT_FALSE(connection->connected());
     EXPECT_TRUE(co_await latch->wait(5s));
@@ -491,24 +564,28 @@ TEST_F(RedisConnectionTest, ConnectTimeoutGivesUpAndRetries) {
   RedisOptions options = this->options();
   options.port = black_hole.port();
   options.connect_timeout = 200ms;
-  run_with(options, [](auto connection) -> asio::awaitable<void> {
-    EXPECT_FALSE(co_await connection->wait_connected(1000ms));
+  run_with(options, [this](auto connection) -> asio::awaitable<void> {
+    // Two attempts that gave up; the black hole never lets one through.
+    EXPECT_TRUE(co_await co_wait_until([this] { return events_.size() >= 2; }));
+    EXPECT_FALSE(connection->connected());
     auto [ec, reply] = co_await connection->command("PING");
     EXPECT_EQ(ec, RedisErrc::not_connected);
   });
-  // Attempts end at about 200, 450 and 750 ms.
-  EXPECT_GE(events_.size(), 2u);
+  ASSERT_GE(events_.size(), 2u);
   for (const auto& event : events_) {
     EXPECT_EQ(event.kind, Kind::connect_failed);
     EXPECT_EQ(event.error, RedisErrc::connect_timeout) << event.error.message();
   }
+  // A timed-out attempt backs off like a refused one.
+  EXPECT_EQ(events_[0].retry_in, 50ms);
+  EXPECT_EQ(events_[1].retry_in, 100ms);
 }
 
 TEST_F(RedisConnectionTest, StopWhileConnectingEndsRun) {
   redis_->kill();
   RedisOptions options = this->options();
   options.reconnect_initial = 10ms;
-  run_with(options, [](auto connection) -> asio::awaitable<void> {
+  run_with(options, [this](auto connection) -> asio::awaitable<void> {
     // A waiter that could only succeed if Redis came back: stop() must wake it.
     auto waiter = std::make_shared<std::optional<bool>>();
     auto latch = std::make_shared<Latch>(connection->executor(), 1);
@@ -519,7 +596,8 @@ TEST_F(RedisConnectionTest, StopWhileConnectingEndsRun) {
           latch->count_down();
         },
         asio::detached);
-    co_await sleep_for(200ms);
+    // Retrying: stop() finds run() connecting or backing off.
+    EXPECT_TRUE(co_await co_wait_until([this] { return !events_.empty(); }));
     EXPECT_FALSE(waiter->has_value());
     connection->stop();
     EXPECT_TRUE(co_await latch->wait(1s));
