@@ -453,7 +453,8 @@ int run_server(const ServerConfig& config, const Event& event) {
   protocol.heartbeat_interval_ms = static_cast<DurationMs>(config.heartbeat_interval_s) * 1000;
   protocol.idle_timeout_ms = static_cast<DurationMs>(config.idle_timeout_s) * 1000;
   protocol.max_frame_bytes = config.max_frame_bytes;
-  auto ingest = std::make_shared<DeviceIngest>(event, tokens, protocol, read_log);
+  auto ingest =
+      std::make_shared<DeviceIngest>(event, tokens, protocol, read_log, config.max_body_bytes);
 
   // This node's engine follows the stream on its own strand and connection (XREAD BLOCK holds
   // a connection), so a read ingested by any node reaches it, and a restart replays the race.
