@@ -32,7 +32,7 @@ asio::awaitable<HttpResponse> answer_rest(HttpRequest request,
 
 void add_ingest_routes(Router& router, const Endpoints& e) {
   // HTTP ingest hops onto the ingest strand, where the ReadLog and its connection live.
-  router.add_async("/api/v1/reads",
+  router.add_async(std::string(kReadsPath),
                    [ingest = e.ingest, strand = e.ingest_strand](HttpRequest request) {
                      return asio::co_spawn(strand, handle_http_ingest(std::move(request), ingest),
                                            asio::use_awaitable);
@@ -78,8 +78,8 @@ std::shared_ptr<const Router> make_router(const Endpoints& e) {
   router->add_async(std::string(kCorrectionsPath), [admin = e.admin](HttpRequest request) {
     return admin_corrections(std::move(request), admin);
   });
-  router->set_body_limit("/api/v1/reads", e.body_limits.device_batch);
-  router->set_body_limit(std::string(kAdminPrefix), e.body_limits.admin);
+  for (const PathBodyLimit& limit : e.body_limits)
+    router->set_body_limit(limit.prefix, limit.bytes);
   if (e.ingest) add_ingest_routes(*router, e);
   if (e.push) add_push_routes(*router, e);
   return router;

@@ -29,17 +29,12 @@
 
 namespace splitstream {
 
-// Request bodies: device batches may be large, admin corrections are small, the rest of the
-// API takes none worth speaking of (the HTTP listener's default).
-struct BodyLimits {
-  std::uint32_t device_batch = 1u << 20;  // POST /api/v1/reads
-  std::uint32_t admin = 64u * 1024;       // /api/v1/admin/...
-};
-
 // What the handlers of a node's roles need. A role's parts are null when the node lacks it.
 struct Endpoints {
   std::vector<ReadinessCheck> readiness;
-  BodyLimits body_limits;
+  // Request bodies by path: device batches may be large, admin corrections are small; the rest
+  // of the API takes the HTTP listener's default.
+  std::vector<PathBodyLimit> body_limits;
   std::shared_ptr<AdminContext> admin;
   // Ingest role.
   std::shared_ptr<DeviceIngest> ingest;

@@ -17,6 +17,12 @@ namespace splitstream {
 // The connection a protocol upgrade takes over, plain TCP or TLS (http/http_stream.hpp).
 struct HttpStreamRef;
 
+// The largest request body the router takes for paths under `prefix`.
+struct PathBodyLimit {
+  std::string prefix;
+  std::uint32_t bytes = 0;
+};
+
 class Router {
  public:
   // A route that awaits I/O (Redis) before it can answer.

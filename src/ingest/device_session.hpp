@@ -16,6 +16,7 @@
 #include "core/connection_limiter.hpp"
 #include "ingest/device_protocol.hpp"
 #include "ingest/device_tokens.hpp"
+#include "ingest/read_batch_json.hpp"
 #include "model/event.hpp"
 #include "observe/server_metrics.hpp"
 #include "store/read_log.hpp"
@@ -25,13 +26,18 @@ namespace splitstream {
 // What every device session shares. All sessions, HTTP pushes and the ReadLog's Redis
 // connection run on one strand.
 struct DeviceIngest {
-  DeviceIngest(const Event& e, const DeviceTokens& t, DeviceProtocolConfig p, ReadLog& log)
-      : event(e), tokens(t), protocol(p), read_log(log) {}
+  DeviceIngest(const Event& e, const DeviceTokens& t, DeviceProtocolConfig p, ReadLog& log,
+               std::size_t max_http_body = ReadBatchJsonLimits{}.max_body_bytes)
+      : event(e), tokens(t), protocol(p), read_log(log), max_http_body_bytes(max_http_body) {}
 
   const Event& event;
   const DeviceTokens& tokens;
   DeviceProtocolConfig protocol;
   ReadLog& read_log;
+  // The largest body of POST /api/v1/reads (--max-body), JSON or Protobuf: the router's limit
+  // for the path is the same number, so the JSON parser's check never refuses what the router
+  // let through.
+  std::size_t max_http_body_bytes;
 
   // Shutdown: sessions stop reading, finish the batch they are storing, answer Error
   // SHUTTING_DOWN and close; HTTP pushes are refused with 503.

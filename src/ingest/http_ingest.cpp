@@ -91,6 +91,7 @@ boost::asio::awaitable<HttpResponse> handle_http_ingest(HttpRequest request,
     }
   } else if (content_type.starts_with("application/json")) {
     ReadBatchJsonLimits limits;
+    limits.max_body_bytes = ingest->max_http_body_bytes;
     limits.max_reads = ingest->protocol.max_reads_per_batch;
     const ReadBatchJsonStatus parsed = parse_read_batch_json(request.body(), batch, limits);
     if (!parsed.ok()) {

@@ -4,11 +4,15 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <string_view>
 
 #include "http/router.hpp"
 #include "ingest/device_session.hpp"
 
 namespace splitstream {
+
+// The path devices push to (its body limit: DeviceIngest::max_http_body_bytes).
+inline constexpr std::string_view kReadsPath = "/api/v1/reads";
 
 // Runs on the ingest strand (it uses the ReadLog).
 boost::asio::awaitable<HttpResponse> handle_http_ingest(HttpRequest request,

@@ -34,13 +34,15 @@
 #include <string>
 #include <string_view>
 
+#include "ingest/device_protocol.hpp"
+#include "ingest/frame_codec.hpp"
 #include "splitstream/v1/device.pb.h"
 
 namespace splitstream {
 
 struct ReadBatchJsonLimits {
-  std::size_t max_body_bytes = std::size_t{1} << 20;  // 1 MiB, as a device frame
-  std::size_t max_reads = 10'000;
+  std::size_t max_body_bytes = kDefaultMaxFrameBytes;                  // as a device frame
+  std::size_t max_reads = DeviceProtocolConfig{}.max_reads_per_batch;  // as a device batch
 };
 
 enum class ReadBatchJsonError : std::uint8_t {

@@ -2,7 +2,34 @@
 
 #include <string_view>
 
+#include "http/admin_api.hpp"
+#include "ingest/http_ingest.hpp"
+
 namespace splitstream {
+namespace {
+
+DurationMs milliseconds_of(int seconds) {
+  return static_cast<DurationMs>(seconds) * 1000;
+}
+
+// "a, b,,c " -> {"a", "b", "c"}.
+std::vector<std::string> split_list(std::string_view list) {
+  std::vector<std::string> items;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
+    if (!item.empty()) items.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
+}  // namespace
 
 RedisOptions redis_options(const ServerConfig& config) {
   RedisOptions o;
@@ -12,12 +39,27 @@ RedisOptions redis_options(const ServerConfig& config) {
 }
 
 DeviceProtocolConfig device_protocol_config(const ServerConfig& config) {
-  DeviceProtocolConfig p;
-  p.max_clock_skew_ms = static_cast<DurationMs>(config.max_clock_skew_s) * 1000;
-  p.heartbeat_interval_ms = static_cast<DurationMs>(config.heartbeat_interval_s) * 1000;
-  p.idle_timeout_ms = static_cast<DurationMs>(config.idle_timeout_s) * 1000;
-  p.max_frame_bytes = config.max_frame_bytes;
-  return p;
+  DeviceProtocolConfig o;
+  o.max_clock_skew_ms = milliseconds_of(config.max_clock_skew_s);
+  o.heartbeat_interval_ms = milliseconds_of(config.heartbeat_interval_s);
+  o.idle_timeout_ms = milliseconds_of(config.idle_timeout_s);
+  o.max_frame_bytes = config.max_frame_bytes;
+  return o;
+}
+
+std::uint32_t http_ingest_body_limit(const ServerConfig& config) {
+  return config.max_body_bytes;
+}
+
+std::vector<PathBodyLimit> body_limits(const ServerConfig& config) {
+  std::vector<PathBodyLimit> limits;
+  limits.push_back({std::string(kReadsPath), http_ingest_body_limit(config)});
+  limits.push_back({std::string(kAdminPrefix), config.max_admin_body});
+  return limits;
+}
+
+HttpLimits http_limits(const ServerConfig&) {
+  return HttpLimits{};
 }
 
 WebSocketOptions websocket_options(const ServerConfig& config) {
@@ -28,35 +70,49 @@ WebSocketOptions websocket_options(const ServerConfig& config) {
   o.socket_send_buffer = config.viewer_socket_buffer;
   o.subscribe_rate = config.ws_subscribe_rate;
   o.subscribe_burst = config.ws_subscribe_burst;
-  std::string_view list = config.allowed_origins;
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    while (!item.empty() && item.front() == ' ')
-      item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ')
-      item.remove_suffix(1);
-    if (!item.empty()) o.allowed_origins.emplace_back(item);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
+  o.allowed_origins = split_list(config.allowed_origins);
   return o;
 }
 
-HttpLimits http_limits(const ServerConfig&) {
-  return HttpLimits{};
+PushHubOptions push_hub_options(const ServerConfig&) {
+  return PushHubOptions{};
 }
 
-BodyLimits body_limits(const ServerConfig& config) {
-  BodyLimits b;
-  b.device_batch = config.max_body_bytes;
-  b.admin = config.max_admin_body;
-  return b;
+std::chrono::milliseconds push_interval(const ServerConfig& config) {
+  return std::chrono::milliseconds(config.push_interval_ms);
+}
+
+std::size_t http_connections_per_address(const ServerConfig& config) {
+  return config.http_connections_per_address;
+}
+
+std::size_t device_connections_per_address(const ServerConfig& config) {
+  return config.device_connections_per_address;
+}
+
+std::chrono::seconds drain_timeout(const ServerConfig& config) {
+  return std::chrono::seconds(config.drain_timeout_s);
+}
+
+ComponentOptions component_options(const ServerConfig& config) {
+  ComponentOptions o;
+  o.redis = redis_options(config);
+  o.device_protocol = device_protocol_config(config);
+  o.http_ingest_body_limit = http_ingest_body_limit(config);
+  o.body_limits = body_limits(config);
+  o.http = http_limits(config);
+  o.websocket = websocket_options(config);
+  o.push_hub = push_hub_options(config);
+  o.push_interval = push_interval(config);
+  o.http_connections_per_address = http_connections_per_address(config);
+  o.device_connections_per_address = device_connections_per_address(config);
+  o.drain_timeout = drain_timeout(config);
+  return o;
 }
 
 LivePipelineOptions live_pipeline_options(const ServerConfig& config) {
   LivePipelineOptions o;
-  o.publish_interval = std::chrono::milliseconds(config.push_interval_ms);
+  o.publish_interval = push_interval(config);
   return o;
 }
 

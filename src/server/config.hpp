@@ -1,6 +1,9 @@
 // Settings of `splitstream serve`: each defined once, read from (later wins) its default, a
 // config file of `key = value` lines, the environment (SPLITSTREAM_<KEY>) and command-line
 // flags (--key value). Pure: the caller passes the environment and the file's text.
+//
+// A setting of a component takes its default from the component's options, where it is written
+// once; server/component_options.hpp turns the settings back into those options.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +14,11 @@
 #include <string_view>
 #include <vector>
 
+#include "ingest/device_protocol.hpp"
+#include "ingest/read_batch_json.hpp"
+#include "push/websocket_session.hpp"
+#include "store/redis_connection.hpp"
+
 namespace splitstream {
 
 struct Endpoint {
@@ -20,28 +28,31 @@ struct Endpoint {
 
 struct ServerConfig {
   std::string event_dir;
-  std::string redis_host = "127.0.0.1";
-  std::uint16_t redis_port = 6379;
+  std::string redis_host = RedisOptions{}.host;
+  std::uint16_t redis_port = RedisOptions{}.port;
   Endpoint http{"0.0.0.0", 8080};
   Endpoint devices{"0.0.0.0", 7070};
   std::string device_tokens_file;  // lines "device-id token"; SPLITSTREAM_DEVICE_TOKENS too
   int threads = 2;
-  int max_clock_skew_s = 300;
-  int heartbeat_interval_s = 10;
-  int idle_timeout_s = 30;
+  int max_clock_skew_s = static_cast<int>(DeviceProtocolConfig{}.max_clock_skew_ms / 1000);
+  int heartbeat_interval_s = static_cast<int>(DeviceProtocolConfig{}.heartbeat_interval_ms / 1000);
+  int idle_timeout_s = static_cast<int>(DeviceProtocolConfig{}.idle_timeout_ms / 1000);
   int drain_timeout_s = 10;  // on SIGTERM: longest wait for batches in flight and state writes
-  std::uint32_t max_frame_bytes = 1 << 20;
-  std::uint32_t max_body_bytes = 1 << 20;
+  std::uint32_t max_frame_bytes = DeviceProtocolConfig{}.max_frame_bytes;
+  // POST /api/v1/reads, JSON or Protobuf.
+  std::uint32_t max_body_bytes = static_cast<std::uint32_t>(ReadBatchJsonLimits{}.max_body_bytes);
   std::string log_level = "info";
   std::string log_format = "text";  // text or json (one JSON object per line)
   bool ingest_role = true;          // device port and POST /api/v1/reads
   bool push_role = true;            // /ws and the REST API
   std::string allowed_origins;      // comma-separated; empty: any Origin on /ws
-  int ws_idle_timeout_s = 60;
+  int ws_idle_timeout_s = static_cast<int>(WebSocketOptions{}.idle_timeout.count());
   int push_interval_ms = 50;  // at most one update per subscription this often
-  std::uint32_t max_viewers = 50'000;
-  std::uint32_t viewer_queue_bytes = 16u << 20;  // a viewer further behind is closed
-  int viewer_socket_buffer = 256 * 1024;         // kernel send buffer per viewer
+  std::uint32_t max_viewers = static_cast<std::uint32_t>(WebSocketOptions{}.max_connections);
+  // Bytes queued for a viewer; one further behind is closed.
+  std::uint32_t viewer_queue_bytes = static_cast<std::uint32_t>(WebSocketOptions{}.max_queue_bytes);
+  // The kernel's send buffer per viewer.
+  int viewer_socket_buffer = WebSocketOptions{}.socket_send_buffer;
   std::string web_root;         // the built browser app; empty: see resolve_web_root
   std::string map_tiles;        // Leaflet tile URL template ({z}/{x}/{y}); empty: no tiles
   std::string map_attribution;  // shown on the map with the tiles
@@ -57,8 +68,9 @@ struct ServerConfig {
   // connection comes from its address: set 0 here and limit at the balancer.
   std::uint32_t http_connections_per_address = 256;
   std::uint32_t device_connections_per_address = 64;
-  int ws_subscribe_rate = 5;    // subscribe/unsubscribe messages per second per viewer...
-  int ws_subscribe_burst = 20;  // ... after a burst of this many
+  // Subscribe/unsubscribe messages per second per viewer, after a burst of ws_subscribe_burst.
+  int ws_subscribe_rate = static_cast<int>(WebSocketOptions{}.subscribe_rate);
+  int ws_subscribe_burst = static_cast<int>(WebSocketOptions{}.subscribe_burst);
 };
 
 struct ConfigResult {

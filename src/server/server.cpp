@@ -130,6 +130,7 @@ int run_server(const ServerConfig& config, const Event& event) {
   metrics::register_process_metrics(SPLITSTREAM_VERSION);
   metrics::register_known_series(correction_kind_names());
 
+  const ComponentOptions options = component_options(config);
   asio::io_context ioc(config.threads);
   tcp::acceptor http_acceptor = open_acceptor(ioc, config.http, "http");
   tcp::acceptor device_acceptor =
@@ -150,28 +151,28 @@ int run_server(const ServerConfig& config, const Event& event) {
   // Device sessions and their Redis connection share one strand: hiredis is single-threaded.
   const auto ingest_strand = asio::make_strand(ioc);
   const KeySchema keys(event.id);
-  auto redis = RedisConnection::create(ingest_strand, redis_options(config));
+  auto redis = RedisConnection::create(ingest_strand, options.redis);
   redis->set_event_handler(log_redis_events(config));
   ReadLog read_log(redis, keys);
-  auto ingest =
-      std::make_shared<DeviceIngest>(event, tokens, device_protocol_config(config), read_log);
+  auto ingest = std::make_shared<DeviceIngest>(event, tokens, options.device_protocol, read_log,
+                                               options.http_ingest_body_limit);
 
   // This node's engine and what it feeds, on the engine strand: the stream in, Redis state and
   // live updates out. The version of an update is the number of stream entries applied, the
   // same on every node.
   const auto engine_strand = asio::make_strand(ioc);
   RaceEngine engine(event);
-  PushHub hub(engine);
+  PushHub hub(engine, options.push_hub);
   CorrectionLog corrections;
-  PipelineService pipeline(engine_strand, redis_options(config), keys, engine, hub, corrections,
+  PipelineService pipeline(engine_strand, options.redis, keys, engine, hub, corrections,
                            live_pipeline_options(config));
   const LiveCatalog catalog(event);
-  auto push = std::make_shared<PushContext>(hub, engine_strand, catalog, websocket_options(config));
+  auto push = std::make_shared<PushContext>(hub, engine_strand, catalog, options.websocket);
   register_node_gauges(pipeline, redis, push);
 
   Endpoints endpoints;
   endpoints.readiness = readiness_checks(config, event, redis, pipeline.pipeline());
-  endpoints.body_limits = body_limits(config);
+  endpoints.body_limits = options.body_limits;
   endpoints.admin = std::make_shared<AdminContext>(
       AdminContext{admin_token, event.utc_offset_minutes, engine, corrections, pipeline.pipeline(),
                    engine_strand, ingest_strand, redis, keys.reads()});
@@ -190,8 +191,8 @@ int run_server(const ServerConfig& config, const Event& event) {
   }
 
   asio::co_spawn(ioc,
-                 run_http_listener(http_acceptor, make_router(endpoints), http_limits(config),
-                                   ConnectionLimiter::create(config.http_connections_per_address),
+                 run_http_listener(http_acceptor, make_router(endpoints), options.http,
+                                   ConnectionLimiter::create(options.http_connections_per_address),
                                    config.tls_http ? tls : nullptr),
                  essential("http listener"));
   asio::co_spawn(ingest_strand, redis->run(), essential("redis (ingest)"));
@@ -199,7 +200,7 @@ int run_server(const ServerConfig& config, const Event& event) {
     asio::co_spawn(
         ingest_strand,
         run_device_listener(device_acceptor, ingest,
-                            ConnectionLimiter::create(config.device_connections_per_address),
+                            ConnectionLimiter::create(options.device_connections_per_address),
                             config.tls_devices ? tls : nullptr),
         essential("device listener"));
   }
@@ -217,8 +218,7 @@ int run_server(const ServerConfig& config, const Event& event) {
     asio::post(ingest_strand, [&] {
       boost::system::error_code ignore;
       device_acceptor.close(ignore);
-      const auto deadline =
-          std::chrono::steady_clock::now() + std::chrono::seconds(config.drain_timeout_s);
+      const auto deadline = std::chrono::steady_clock::now() + options.drain_timeout;
       asio::co_spawn(ingest_strand,
                      drain(ingest, redis, keys.reads(), &pipeline, engine_strand, deadline),
                      [&](std::exception_ptr error) {
