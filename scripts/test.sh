@@ -3,13 +3,14 @@
 #
 #   scripts/test.sh [--no-setup]
 #
-# Steps: setup (scripts/setup.sh), clang-format check, the browser app (scripts/build-web.sh),
+# Steps: setup (scripts/setup.sh), clang-format check, the layering check (scripts/check-layers.py),
+# the browser app (scripts/build-web.sh),
 # build/ (RelWithDebInfo, -Werror: tests, CLI, benchmarks) + ctest (with the web unit tests and
 # the browser tests in Chromium), build-asan/ (AddressSanitizer + UBSan, -Werror, no benchmarks) + ctest,
 # fuzz (scripts/fuzz.sh --seconds 15: the libFuzzer targets, built with clang in build-fuzz/).
 # The benchmarks are compiled but not run (run build/bin/engine_bench yourself).
 # The last line of output is `N passed, N failed`: the tests of both ctest runs, plus one failure
-# for each step that failed outside ctest (setup, format, configure, build, fuzz). Exit status 0
+# for each step that failed outside ctest (setup, format, layers, configure, build, fuzz). Exit status 0
 # only when everything passed.
 set -euo pipefail
 
@@ -107,6 +108,16 @@ format_check() {
   fi
 }
 format_check
+
+# --- layering -----------------------------------------------------------------------------------
+# Every #include that points up a layer, by file (the build refuses them too, as a missing header).
+note "layers: scripts/check-layers.py"
+if python3 "$ROOT/scripts/check-layers.py"; then
+  record "layers" "ok"
+else
+  record "layers" "FAILED: includes that cross the layering (above)"
+  FAILED=$((FAILED + 1))
+fi
 
 # --- browser app --------------------------------------------------------------------------------
 # web/dist (served by splitstream, used by the browser tests) and the browser tests' packages;

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "http/admin_api.hpp"
+#include "api/admin_api.hpp"
 #include "ingest/http_ingest.hpp"
 
 namespace splitstream {

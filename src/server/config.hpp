@@ -17,7 +17,7 @@
 #include "ingest/device_protocol.hpp"
 #include "ingest/read_batch_json.hpp"
 #include "push/websocket_session.hpp"
-#include "store/redis_connection.hpp"
+#include "store/redis_options.hpp"
 
 namespace splitstream {
 
