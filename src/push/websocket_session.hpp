@@ -17,19 +17,18 @@
 #include "http/router.hpp"
 #include "push/live_protocol.hpp"
 #include "push/push_hub.hpp"
+#include "push/viewer_queue.hpp"
 
 namespace splitstream {
 
-struct WebSocketOptions {
+// The send queue's limits (coalesce_at, resync_below, max_queue_frames, max_queue_bytes) come
+// from ViewerQueueOptions.
+struct WebSocketOptions : ViewerQueueOptions {
   LiveLimits limits;
   std::vector<std::string> allowed_origins;  // empty: any Origin
   std::chrono::seconds idle_timeout{60};     // pings at half of it; closed without pongs
   std::chrono::seconds handshake_timeout{10};
   std::size_t max_client_message_bytes = 16 * 1024;
-  std::size_t coalesce_at = 64;         // queued frames: standings deltas dropped beyond
-  std::size_t resync_below = 8;         // ... and snapshots asked again below this
-  std::size_t max_queue_frames = 4096;  // beyond either limit: closed
-  std::size_t max_queue_bytes = 16u << 20;
   int socket_send_buffer = 256 * 1024;    // SO_SNDBUF: bounds kernel memory per viewer
   std::chrono::seconds close_timeout{5};  // a closed viewer's last chance to read
   std::size_t max_connections = 50'000;

@@ -15,8 +15,6 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <deque>
-#include <set>
 
 #include "core/connection_limiter.hpp"
 #include "core/text.hpp"
@@ -55,7 +53,8 @@ class WebSocketSession final : public LiveSubscriber,
         format_(format),
         subscriptions_(context_->options.limits.max_subscriptions),
         subscribe_rate_(context_->options.subscribe_rate, context_->options.subscribe_burst),
-        close_timer_(strand_) {
+        close_timer_(strand_),
+        queue_(context_->options, format) {
     ++context_->connections;
     boost::system::error_code ec;
     const auto peer = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
@@ -63,7 +62,6 @@ class WebSocketSession final : public LiveSubscriber,
   }
   ~WebSocketSession() override {
     --context_->connections;
-    metrics::server().viewer_queue_bytes.add(-static_cast<std::int64_t>(queued_bytes_));
     if (accepted_) {
       log::debug("viewers", "viewer disconnected",
                  {{"remote", peer_},
@@ -160,7 +158,7 @@ class WebSocketSession final : public LiveSubscriber,
         reply(error_message({"unknown_subscription", "no subscription \"" + key + "\""}));
         return;
       }
-      awaiting_snapshot_.erase(key);
+      queue_.forget(key);
       asio::post(context_->engine_strand, [context = context_, self = this->shared_from_this(),
                                            key] { context->hub.unsubscribe(self.get(), key); });
       return;
@@ -189,49 +187,30 @@ class WebSocketSession final : public LiveSubscriber,
                 snapshot_size] { context->hub.subscribe(self, shapes, since, snapshot_size); });
   }
 
-  // On the strand: queue a frame, or drop / coalesce it, or shed the viewer.
+  // On the strand: the queue decides whether the frame waits, is coalesced or sheds the viewer.
   void enqueue(std::shared_ptr<const LiveFrame> frame) {
     if (closing_) return;
-    const WebSocketOptions& o = context_->options;
-    const std::string& key = frame->subscription;
-    if (frame->kind != LiveFrame::Kind::reply && !subscriptions_.contains(key)) return;
-    if (frame->kind == LiveFrame::Kind::delta) {
-      // A delta only applies to the state before it: once one is dropped, the others are
-      // useless until a snapshot arrives.
-      if (awaiting_snapshot_.contains(key)) {
-        metrics::server().messages_coalesced.inc();
-        return;
-      }
-      if (queue_.size() >= o.coalesce_at) {
-        metrics::server().messages_coalesced.inc();
-        awaiting_snapshot_.insert(key);
-        resync_.insert(key);
-        return;
-      }
-    }
-    if (frame->kind == LiveFrame::Kind::snapshot) awaiting_snapshot_.erase(key);
-    const std::size_t size = frame->bytes(format_).size();
-    // A frame larger than the whole limit still goes out to a viewer that has caught up.
-    if (!queue_.empty() &&
-        (queue_.size() >= o.max_queue_frames || queued_bytes_ + size > o.max_queue_bytes)) {
-      shed("too slow: " + std::to_string(queue_.size()) + " messages (" +
-           std::to_string(queued_bytes_) + " bytes) waiting");
+    if (frame->kind != LiveFrame::Kind::reply && !subscriptions_.contains(frame->subscription))
       return;
+    const ViewerQueueDepth before = queue_.depth();
+    switch (queue_.push(std::move(frame))) {
+      case ViewerQueue::Decision::queued:
+        if (!writing_) write_next();
+        break;
+      case ViewerQueue::Decision::coalesced:
+        break;
+      case ViewerQueue::Decision::shed:
+        shed("too slow: " + std::to_string(before.frames) + " messages (" +
+             std::to_string(before.bytes) + " bytes) waiting");
+        break;
     }
-    queue_.push_back(std::move(frame));
-    queued_bytes_ += size;
-    metrics::server().viewer_queue_bytes.add(static_cast<std::int64_t>(size));
-    if (!writing_) write_next();
   }
 
   void shed(std::string reason) {
+    // The queue has dropped its frames (the frame being written, if any, is held by its write)
+    // and counted them.
     closing_ = true;
     ++context_->shed;
-    metrics::server().viewers_shed.inc();
-    metrics::server().messages_shed.inc(queue_.size());
-    queue_.clear();  // the frame being written, if any, is held by its write
-    metrics::server().viewer_queue_bytes.add(-static_cast<std::int64_t>(queued_bytes_));
-    queued_bytes_ = 0;
     close_reason_ = std::move(reason);
     // A viewer that reads nothing more is cut off after the close timeout.
     close_timer_.expires_after(context_->options.close_timeout);
@@ -255,12 +234,14 @@ class WebSocketSession final : public LiveSubscriber,
     });
   }
 
+  // Once the queue has drained enough, the snapshots of the subscriptions it coalesced.
   void ask_snapshots_again() {
-    for (const std::string& key : resync_) {
-      asio::post(context_->engine_strand, [context = context_, self = this->shared_from_this(),
-                                           key] { context->hub.resend_snapshot(self, key); });
+    for (std::string& key : queue_.take_resync()) {
+      asio::post(context_->engine_strand,
+                 [context = context_, self = this->shared_from_this(), key = std::move(key)] {
+                   context->hub.resend_snapshot(self, key);
+                 });
     }
-    resync_.clear();
   }
 
   // One write at a time, chained from its completion (no coroutine or timer per frame: with
@@ -268,7 +249,7 @@ class WebSocketSession final : public LiveSubscriber,
   void write_next() {
     if (!accepted_ || writing_ || closing_) return;
     if (queue_.empty()) {
-      if (!resync_.empty()) ask_snapshots_again();
+      ask_snapshots_again();
       return;
     }
     writing_ = true;
@@ -283,20 +264,15 @@ class WebSocketSession final : public LiveSubscriber,
         if (!self->close_reason_.empty()) self->send_close();
         return;
       }
-      const std::size_t sent = self->queue_.front()->bytes(self->format_).size();
-      self->queued_bytes_ -= sent;
-      self->queue_.pop_front();
+      self->queue_.pop();
       metrics::ServerMetrics& m = metrics::server();
-      m.viewer_queue_bytes.add(-static_cast<std::int64_t>(sent));
       m.messages_sent.inc();
       ++self->messages_sent_;
       if (frame->stored_ms > 0) {
         m.device_to_viewer.observe(
             static_cast<double>(std::max<TimeMs>(0, wall_clock_now() - frame->stored_ms)) / 1000.0);
       }
-      if (!self->resync_.empty() && self->queue_.size() <= self->context_->options.resync_below) {
-        self->ask_snapshots_again();
-      }
+      self->ask_snapshots_again();
       self->write_next();
     });
   }
@@ -311,11 +287,8 @@ class WebSocketSession final : public LiveSubscriber,
   std::string peer_;
   std::uint64_t messages_sent_ = 0;
   asio::steady_timer close_timer_;  // cuts off a shed viewer that reads nothing more
-  std::deque<std::shared_ptr<const LiveFrame>> queue_;
-  std::size_t queued_bytes_ = 0;
-  std::set<std::string, std::less<>> resync_;             // snapshots to ask for again
-  std::set<std::string, std::less<>> awaiting_snapshot_;  // deltas dropped until one arrives
-  std::string close_reason_;                              // set when shed
+  ViewerQueue queue_;
+  std::string close_reason_;  // set when shed
   bool close_sent_ = false;
   bool accepted_ = false;  // the handshake is done: frames may be written
   bool writing_ = false;
