@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, copyFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DemoReads, getJson, sleep, startRedis, startServe, tempDir, waitFor } from "./harness.mjs";
+import { DemoReads, getJson, startRedis, startServe, tempDir, waitFor } from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
@@ -158,10 +158,13 @@ try {
     const first = await positions();
     expect(first.every((p) => p !== null), "every running runner is drawn");
     // Animated between mats from the pace (a runner overdue at the next mat waits there)...
-    await sleep(1500);
-    const second = await positions();
-    const moved = running.filter((_, i) => second[i].distance > first[i].distance);
-    expect(moved.length >= running.length / 2, `runners move between mats (${moved.length} of ${running.length})`);
+    let second = first;
+    let moved = [];
+    await waitFor(`runners to move between mats (${running.length} running)`, async () => {
+      second = await positions();
+      moved = running.filter((_, i) => second[i].distance > first[i].distance);
+      return moved.length >= running.length / 2 ? moved.length : 0;
+    });
     const i = running.indexOf(moved[0]);
     expect(second[i].x !== first[i].x || second[i].y !== first[i].y, "the dot moves on screen");
     followBib = moved[0];

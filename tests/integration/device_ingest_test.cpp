@@ -9,6 +9,7 @@
 #include "support/device_client.hpp"
 #include "support/redis_server.hpp"
 #include "support/serve_node.hpp"
+#include "support/wait_until.hpp"
 
 namespace splitstream::testing {
 using test_support::RedisServer;
@@ -43,12 +44,7 @@ class DeviceIngest : public ::testing::Test {
   }
 
   bool wait_ready(bool ready) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if ((http_get(http_port_, "/readyz").status == 200) == ready) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+    return wait_until([&] { return (http_get(http_port_, "/readyz").status == 200) == ready; });
   }
 
   static v1::DeviceMessage batch(std::initializer_list<std::uint64_t> seqs,

@@ -10,8 +10,10 @@
 #include "engine/race_engine.hpp"
 #include "support/child_process.hpp"
 #include "support/demo_race.hpp"
+#include "support/engine_harness.hpp"
 #include "support/redis_server.hpp"
 #include "support/serve_node.hpp"
+#include "support/wait_until.hpp"
 #include "support/ws_client.hpp"
 
 namespace splitstream::testing {
@@ -146,8 +148,7 @@ std::map<std::string, std::int64_t> final_split_times() {
   const DemoRace& demo = DemoRace::get();
   RaceEngine engine(demo.event());
   for (const auto& [device, reads] : demo.by_device())
-    for (const FileRead& r : reads)
-      engine.apply({r.timing_point, r.chip, r.time});
+    apply_reads(engine, reads);
   std::map<std::string, std::int64_t> out;
   for (RunnerIndex i = 0; i < demo.event().participants.size(); ++i) {
     const Race& race = demo.event().races[demo.event().participants[i].race];
@@ -333,9 +334,19 @@ TEST_F(LivePush, OversizedMessagesAndDeadViewersAreClosed) {
   ASSERT_TRUE(alive.receive()->has_subscribed());
   ASSERT_TRUE(alive.receive()->passings().snapshot());
   std::optional<v1::LiveMessage> update;
-  // Reads (and so answers pings) while the test sleeps, until the first passings arrive.
+  // Reads (and so answers pings) until the first passings arrive.
   std::jthread reader([&] { update = alive.receive(); });
-  std::this_thread::sleep_for(3500ms);
+  // The server pings a viewer silent for half the idle timeout and drops it if it is still
+  // silent at the next tick; a second ping means it heard the answer to the first. So once the
+  // dead viewer is gone (only `alive` is counted) and `alive` had its second ping, `alive` has
+  // outlived the point where it would have been dropped too.
+  EXPECT_TRUE(wait_until([&] {
+    return metric(node.http, "splitstream_ws_viewers_connected") == 1 &&
+           alive.pings_received() >= 2;
+  })) << "viewers connected: "
+      << metric(node.http, "splitstream_ws_viewers_connected")
+      << ", pings to the reading viewer: " << alive.pings_received();
+  // The server closed it: reading finds the end at once (no 10 s timeout).
   EXPECT_FALSE(dead.receive()) << "still open after the idle timeout";
   EXPECT_NE(dead.error(), boost::asio::error::timed_out);
   ASSERT_TRUE(DemoRace::get().feed_all(node.devices, 0.2));

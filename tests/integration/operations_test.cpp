@@ -9,7 +9,6 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <thread>
 
 #include "support/child_process.hpp"
 #include "support/demo_race.hpp"
@@ -17,6 +16,7 @@
 #include "support/redis_server.hpp"
 #include "support/serve_node.hpp"
 #include "support/tls_client.hpp"
+#include "support/wait_until.hpp"
 #include "support/ws_client.hpp"
 
 namespace splitstream::testing {
@@ -24,24 +24,6 @@ using test_support::RedisServer;
 namespace {
 
 using namespace std::chrono_literals;
-
-// Sample values of a Prometheus text exposition by series ("name{labels}" as written).
-std::map<std::string, double> parse_metrics(const std::string& text) {
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    const auto space = line.rfind(' ');
-    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return out;
-}
-
-double metric(int port, const std::string& series) {
-  const auto all = parse_metrics(http_get(port, "/metrics").body);
-  const auto it = all.find(series);
-  return it == all.end() ? -1 : it->second;
-}
 
 // A string member of a log line, "" when absent.
 std::string field(const boost::json::object& line, std::string_view key) {
@@ -77,16 +59,6 @@ bool is_sample_line(const std::string& line) {
   return !value.empty() && end == value.c_str() + value.size();
 }
 
-template <typename F>
-bool eventually(F done) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
-
 class Operations : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -113,7 +85,7 @@ TEST_F(Operations, MetricsCountReadsDevicesViewersAndLatencies) {
   DeviceClient client(node.devices);
   client.hello(device, "tok-" + device);
   ASSERT_TRUE(client.receive_reply()->has_welcome());
-  EXPECT_TRUE(eventually([&] { return metric(node.http, "splitstream_devices_connected") == 1; }));
+  EXPECT_TRUE(wait_until([&] { return metric(node.http, "splitstream_devices_connected") == 1; }));
   ASSERT_TRUE(client.send(race.batch(device, 0, 100)));
   ASSERT_EQ(client.receive_reply()->ack().acked_seq(), 100u);
   // The same batch again (a resend after a lost ack) and one read at the wrong mat.
@@ -156,7 +128,7 @@ TEST_F(Operations, MetricsCountReadsDevicesViewersAndLatencies) {
   EXPECT_EQ(m.at(R"(splitstream_build_info{version="0.1.0"})"), 1);
   EXPECT_GE(m.at(R"(splitstream_http_requests_total{code="2xx"})"), 1);
   // Observed once the write to the viewer completed, which may be just after the viewer read it.
-  EXPECT_TRUE(eventually(
+  EXPECT_TRUE(wait_until(
       [&] { return metric(node.http, "splitstream_device_to_viewer_seconds_count") >= 1; }));
   // The resent batch never reached the store: the session knew it was acknowledged.
   EXPECT_EQ(m.at("splitstream_reads_duplicate_total"), 0);
@@ -194,7 +166,7 @@ TEST_F(Operations, JsonLogsHaveOneLinePerConnectionEventAndNonePerRead) {
   intruder.hello("stadium-main", "not-the-token");
   ASSERT_TRUE(intruder.receive_reply()->has_error());
   std::vector<boost::json::object> lines;
-  EXPECT_TRUE(eventually([&] {
+  EXPECT_TRUE(wait_until([&] {
     lines.clear();
     std::ifstream in(log);
     for (std::string line; std::getline(in, line);) {
@@ -246,36 +218,73 @@ TEST_F(Operations, AnAddressOverItsConnectionLimitIsRefusedWithAReason) {
   ServeNode node =
       start_node({"--http-connections-per-address", "3", "--device-connections-per-address", "2"});
   {
-    // Plain TCP connections that send nothing: each holds a place.
-    DeviceClient a(node.http), b(node.http), c(node.http);
-    ASSERT_TRUE(a.connected() && b.connected() && c.connected());
+    // Three keep-alive connections, each answered once: the server has accepted and counted
+    // them all (connect() returns once the kernel has the connection, maybe before the server
+    // accepted it), and each holds its place while open.
+    HttpConnection a(node.http), b(node.http), c(node.http);
+    for (HttpConnection* held : {&a, &b, &c})
+      ASSERT_EQ(held->get("/healthz").status, 200);
     const HttpResult r = http_get(node.http, "/healthz");
     EXPECT_EQ(r.status, 429);
     EXPECT_NE(r.body.find("too_many_connections"), std::string::npos) << r.body;
     EXPECT_NE(r.body.find("holds 3 connections"), std::string::npos) << r.body;
   }
   // Their places come back as the server sees them close.
-  EXPECT_TRUE(eventually([&] { return http_get(node.http, "/healthz").status == 200; }));
+  EXPECT_TRUE(wait_until([&] { return http_get(node.http, "/healthz").status == 200; }));
   EXPECT_GE(
       metric(
           node.http,
           R"(splitstream_connections_refused_total{listener="http",reason="per_address_limit"})"),
       1);
 
-  DeviceClient one(node.devices), two(node.devices), three(node.devices);
+  // Two devices within the limit work; once both are welcomed the server holds both, and a
+  // third is refused.
+  DeviceClient one(node.devices), two(node.devices);
+  one.hello("arch-main", "tok-arch-main");
+  two.hello("stadium-main", "tok-stadium-main");
+  for (DeviceClient* device : {&one, &two}) {
+    const auto welcome = device->receive_reply();
+    ASSERT_TRUE(welcome && welcome->has_welcome());
+  }
+  DeviceClient three(node.devices);
   const auto refused = three.receive_reply();
   ASSERT_TRUE(refused && refused->has_error());
   EXPECT_EQ(refused->error().code(), v1::ERROR_CODE_OVERLOADED);
   EXPECT_NE(refused->error().text().find("2 device connections"), std::string::npos);
-  // The two within the limit work.
-  one.hello("arch-main", "tok-arch-main");
-  EXPECT_TRUE(one.receive_reply()->has_welcome());
+  EXPECT_EQ(
+      metric(
+          node.http,
+          R"(splitstream_connections_refused_total{listener="devices",reason="per_address_limit"})"),
+      1);
+}
+
+TEST_F(Operations, ANodeAtItsViewerLimitRefusesTheUpgradeWithAReason) {
+  ServeNode node = start_node({"--max-viewers", "1"});
+  {
+    // Once the handshake is answered the session exists, so the node counts it.
+    WsClient first(node.http, "splitstream.v1.json");
+    ASSERT_TRUE(first.open()) << first.error().message();
+    WsClient second(node.http, "splitstream.v1.json");
+    EXPECT_FALSE(second.open());
+    EXPECT_EQ(second.response().result_int(), 503);
+    EXPECT_NE(second.response().body().find("too_many_viewers"), std::string::npos)
+        << second.response().body();
+    EXPECT_EQ(
+        metric(
+            node.http,
+            R"(splitstream_connections_refused_total{listener="http",reason="too_many_viewers"})"),
+        1);
+  }
+  // The place comes back once the node sees the first viewer go.
+  EXPECT_TRUE(wait_until([&] { return WsClient(node.http, "splitstream.v1.json").open(); }));
 }
 
 TEST_F(Operations, AViewerOverTheSubscribeRateIsToldAndKeepsItsConnection) {
   ServeNode node = start_node({"--ws-subscribe-rate", "1", "--ws-subscribe-burst", "3"});
   WsClient viewer(node.http, "splitstream.v1.json");
   ASSERT_TRUE(viewer.open());
+  // Before the first subscribe reaches the server, so before its bucket's clock starts.
+  const auto burst_sent = std::chrono::steady_clock::now();
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(
         viewer.send(subscribe_standings("10k", "overall", static_cast<std::uint32_t>(i + 1))));
@@ -290,20 +299,39 @@ TEST_F(Operations, AViewerOverTheSubscribeRateIsToldAndKeepsItsConnection) {
       ++limited;
     }
   }
-  EXPECT_EQ(subscribed, 3);
-  EXPECT_EQ(limited, 2);
-  EXPECT_EQ(metric(node.http, "splitstream_ws_rate_limited_total"), 2);
-  // A second later the bucket has a token again.
-  std::this_thread::sleep_for(1100ms);
-  ASSERT_TRUE(viewer.send(subscribe_passings()));
-  for (;;) {
-    const auto m = viewer.receive();
-    ASSERT_TRUE(m);
-    if (m->has_subscribed() || m->has_error()) {
-      EXPECT_TRUE(m->has_subscribed());
-      break;
-    }
+  ASSERT_EQ(subscribed + limited, 5);
+  // The server took the five between `burst_sent` and now: well within the second the bucket
+  // needs for a token (unless this machine stalled for that long), only the burst passes.
+  if (std::chrono::steady_clock::now() - burst_sent < 990ms) {
+    EXPECT_EQ(subscribed, 3);
+    EXPECT_EQ(limited, 2);
+  } else {
+    EXPECT_GE(subscribed, 3);
   }
+  EXPECT_EQ(metric(node.http, "splitstream_ws_rate_limited_total"), limited);
+  // The bucket gains a token a second after the burst: subscribes until then are refused (and
+  // use no token), and the connection stays open to take the first one after.
+  std::optional<std::chrono::steady_clock::duration> accepted_after;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        if (!viewer.send(subscribe_passings())) return false;
+        for (;;) {
+          const auto m = viewer.receive();
+          if (!m) return false;
+          if (m->has_error()) {
+            EXPECT_EQ(m->error().code(), "rate_limited");
+            return false;
+          }
+          if (m->has_subscribed()) break;
+        }
+        accepted_after = std::chrono::steady_clock::now() - burst_sent;
+        return true;
+      },
+      10s, 100ms))
+      << viewer.error().message();
+  // Never before the second: a fourth subscribe needs a token the burst did not have.
+  ASSERT_TRUE(accepted_after);
+  EXPECT_GE(*accepted_after, 990ms);
 }
 
 TEST_F(Operations, BodiesAreLimitedByPath) {
@@ -346,7 +374,7 @@ TEST_F(Tls, HttpsWssAndTheDevicePortSpeakTlsWithTheConfiguredCertificate) {
   const int http = free_port(), devices = free_port();
   auto server = start_tls(http, devices);
   ASSERT_TRUE(
-      eventually([&] { return https_request(http, cert_.cert, "/readyz").http.status == 200; }));
+      wait_until([&] { return https_request(http, cert_.cert, "/readyz").http.status == 200; }));
   // Plain HTTP on the TLS port gets no HTTP answer.
   EXPECT_EQ(http_get(http, "/healthz").status, 0);
   // A client that does not trust the certificate fails the handshake.
@@ -392,7 +420,7 @@ TEST_F(Tls, HttpsWssAndTheDevicePortSpeakTlsWithTheConfiguredCertificate) {
 TEST_F(Tls, TlsCanBeLimitedToOneListener) {
   const int http = free_port(), devices = free_port();
   auto server = start_tls(http, devices, {"--tls", "devices"});
-  ASSERT_TRUE(eventually([&] { return http_get(http, "/readyz").status == 200; }));
+  ASSERT_TRUE(wait_until([&] { return http_get(http, "/readyz").status == 200; }));
   TlsDeviceClient device(devices, cert_.cert);
   ASSERT_TRUE(device.open()) << device.error().message();
   // A plain device on the TLS port is dropped when its bytes fail the handshake.

@@ -20,8 +20,10 @@
 #include "support/child_process.hpp"
 #include "support/demo_race.hpp"
 #include "support/device_client.hpp"
+#include "support/engine_harness.hpp"
 #include "support/redis_server.hpp"
 #include "support/serve_node.hpp"
+#include "support/wait_until.hpp"
 
 namespace splitstream::testing {
 using test_support::RedisServer;
@@ -77,10 +79,8 @@ class RaceStateTest : public ::testing::Test {
     // What the engine makes of every read: the state Redis must end up holding.
     expected_ = std::make_unique<RaceState>();
     RaceEngine engine(event);
-    for (const auto& [device, list] : *by_device_) {
-      for (const FileRead& r : list)
-        engine.apply({r.timing_point, r.chip, r.time});
-    }
+    for (const auto& [device, list] : *by_device_)
+      apply_reads(engine, list);
     const KeySchema keys(event.id);
     for (RunnerIndex i = 0; i < event.participants.size(); ++i) {
       const Participant& p = event.participants[i];
@@ -123,17 +123,15 @@ class RaceStateTest : public ::testing::Test {
   // Waits until the materialised version is the stream's last ID.
   static bool wait_materialised(const RedisServer& redis) {
     const KeySchema keys(event().id);
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const RedisReply last = redis.command({"XREVRANGE", keys.reads(), "+", "-", "COUNT", "1"});
-      const RedisReply version = redis.command({"HGET", keys.meta(), "version"});
-      if (last.is_array() && !last.elements().empty() && version.is_string() &&
-          last.elements()[0].elements()[0].as_string() == version.as_string()) {
-        return true;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+    return wait_until(
+        [&] {
+          const RedisReply last =
+              redis.command({"XREVRANGE", keys.reads(), "+", "-", "COUNT", "1"});
+          const RedisReply version = redis.command({"HGET", keys.meta(), "version"});
+          return last.is_array() && !last.elements().empty() && version.is_string() &&
+                 last.elements()[0].elements()[0].as_string() == version.as_string();
+        },
+        20s);
   }
 
   static RaceState dump(const RedisServer& redis) {
@@ -197,7 +195,7 @@ TEST_F(RaceStateTest, AnOlderVersionNeverOverwritesANewerOne) {
   const auto& [device, reads] = *by_device_->begin();
   RaceEngine engine(event());
   const FileRead& first = reads.front();
-  engine.apply({first.timing_point, first.chip, first.time});
+  apply_read(engine, first);
   const RunnerIndex runner = event().participant_by_chip.at(first.chip);
   const std::vector<RunnerIndex> runners{runner};
   auto write = [&](const std::string& version) {

@@ -6,7 +6,6 @@
 #include <csignal>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "engine/race_engine.hpp"
 #include "model/event_loader.hpp"
@@ -14,8 +13,10 @@
 #include "results/results_report.hpp"
 #include "support/child_process.hpp"
 #include "support/demo_race.hpp"
+#include "support/engine_harness.hpp"
 #include "support/redis_server.hpp"
 #include "support/serve_node.hpp"
+#include "support/wait_until.hpp"
 
 namespace splitstream::testing {
 using test_support::RedisServer;
@@ -32,8 +33,7 @@ std::string expected_results(const std::string& race, const std::string& reads =
   std::stringstream text;
   text << in.rdbuf();
   RaceEngine engine(event);
-  for (const FileRead& r : parse_reads_csv(text.str(), event).reads)
-    engine.apply({r.timing_point, r.chip, r.time});
+  apply_reads(engine, parse_reads_csv(text.str(), event).reads);
   ReportOptions options;
   options.race = race;
   return results_csv(engine, options);
@@ -88,16 +88,17 @@ TEST_F(SimulatorTest, AReplayAsFastAsPossibleGivesTheResultsOfTheReadsFile) {
 }
 
 TEST_F(SimulatorTest, KilledMidwayAndStartedAgainItResumesWithoutLossOrDuplicates) {
-  // The race (about six hours of reads) at x3000 takes seven seconds: stop it after two.
-  auto first = sim("3000");
-  std::this_thread::sleep_for(2s);
+  // The race (six and a half hours of reads) at x1000 takes 24 seconds: stopped once the server
+  // has applied a quarter of the reads (about two seconds in), long before the end.
+  const std::size_t total = DemoRace::get().total_reads();
+  auto first = sim("1000");
+  ASSERT_TRUE(wait_until([&] { return reads_applied(node_.http).value_or(0) >= total / 4; }))
+      << "the first run delivered " << reads_applied(node_.http).value_or(0) << " reads";
   ASSERT_TRUE(first->running());
   first->signal(SIGKILL);
   first->wait(5s);
-  const std::string midway = http_get(node_.http, "/readyz").body;
-  EXPECT_EQ(midway.find("\"detail\":\"" + std::to_string(DemoRace::get().total_reads()) + " reads"),
-            std::string::npos)
-      << "the first run was meant to be cut short: " << midway;
+  const std::size_t midway = reads_applied(node_.http).value_or(0);
+  EXPECT_LT(midway, total) << "the first run was meant to be cut short";
   // Started again, each device resumes after what the server acknowledged.
   auto second = sim("max");
   EXPECT_EQ(second->wait(60s), 0);
@@ -190,8 +191,7 @@ class SimulatedRaceTest : public ::testing::Test {
     ASSERT_TRUE(sent.problems.empty());
     ASSERT_GT(sent.reads.size(), event.participants.size());
     RaceEngine engine(event);
-    for (const FileRead& r : sent.reads)
-      engine.apply({r.timing_point, r.chip, r.time});
+    apply_reads(engine, sent.reads);
     EXPECT_NE(
         wait_engine_applied(node_.http, sent.reads.size()).find(std::to_string(sent.reads.size())),
         std::string::npos);

@@ -13,8 +13,9 @@
 #include <chrono>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "support/wait_until.hpp"
 
 namespace splitstream::testing {
 
@@ -64,16 +65,17 @@ class ChildProcess {
   void signal(int sig) { ::kill(pid_, sig); }
   // The exit status, or nullopt if still running after `timeout`.
   std::optional<int> wait(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return std::nullopt;
+    std::optional<int> exit_status;
+    wait_until(
+        [&] {
+          int status = 0;
+          if (exited_ || ::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+          exited_ = true;
+          exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+          return true;
+        },
+        timeout);
+    return exit_status;
   }
   bool running() {
     int status = 0;
@@ -91,10 +93,8 @@ struct HttpResult {
   std::string body;
 };
 
-// Sends `request` (a whole HTTP/1.1 request) to 127.0.0.1:port and reads until the server
-// closes or Content-Length is satisfied.
-inline HttpResult http_exchange(int port, const std::string& request) {
-  HttpResult result;
+// A TCP connection to 127.0.0.1:port with a 5 s receive timeout; -1 when refused.
+inline int connect_loopback(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -102,10 +102,17 @@ inline HttpResult http_exchange(int port, const std::string& request) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return result;
+    return -1;
   }
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// Writes `request` (a whole HTTP/1.1 request) and reads one response: until Content-Length is
+// satisfied, or the server closes.
+inline HttpResult exchange_on(int fd, const std::string& request) {
+  HttpResult result;
   for (std::size_t sent = 0; sent < request.size();) {
     const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) break;
@@ -125,7 +132,6 @@ inline HttpResult http_exchange(int port, const std::string& request) {
       break;
     }
   }
-  ::close(fd);
   const auto end = data.find("\r\n\r\n");
   if (data.rfind("HTTP/1.1 ", 0) != 0 || end == std::string::npos) return result;
   result.status = std::stoi(data.substr(9, 3));
@@ -133,6 +139,36 @@ inline HttpResult http_exchange(int port, const std::string& request) {
   result.body = data.substr(end + 4);
   return result;
 }
+
+// Sends `request` on a connection of its own to 127.0.0.1:port and reads the response.
+inline HttpResult http_exchange(int port, const std::string& request) {
+  const int fd = connect_loopback(port);
+  if (fd < 0) return {};
+  HttpResult result = exchange_on(fd, request);
+  ::close(fd);
+  return result;
+}
+
+// One keep-alive HTTP connection, open until destroyed. Once a request on it was answered, the
+// server has certainly accepted it (a connection merely connected may still wait in the
+// listen backlog) and holds it open.
+class HttpConnection {
+ public:
+  explicit HttpConnection(int port) : fd_(connect_loopback(port)) {}
+  ~HttpConnection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  HttpResult get(const std::string& path) {
+    if (fd_ < 0) return {};
+    return exchange_on(fd_, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  }
+
+ private:
+  int fd_ = -1;
+};
 
 // A request with a method, extra header lines ("Name: value\r\n" each) and a body.
 inline HttpResult http_send(int port, const std::string& method, const std::string& target,
@@ -150,13 +186,13 @@ inline HttpResult http_get(int port, const std::string& path) {
 // Polls until `path` answers (any status) or the timeout passes.
 inline HttpResult wait_for_http(int port, const std::string& path,
                                 std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   HttpResult r;
-  while (std::chrono::steady_clock::now() < deadline) {
-    r = http_get(port, path);
-    if (r.status != 0) return r;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  wait_until(
+      [&] {
+        r = http_get(port, path);
+        return r.status != 0;
+      },
+      timeout, std::chrono::milliseconds(20));
   return r;
 }
 

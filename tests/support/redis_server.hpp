@@ -29,10 +29,10 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "store/redis_reply.hpp"
+#include "support/wait_until.hpp"
 
 #ifndef SPLITSTREAM_REDIS_SERVER
 #error "SPLITSTREAM_REDIS_SERVER (the redis-server path) must be defined by the build"
@@ -82,13 +82,10 @@ class RedisServer {
   void stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (testing::wait_until([&] { return ::waitpid(pid_, nullptr, WNOHANG) == pid_; },
+                            std::chrono::seconds(10), std::chrono::milliseconds(5))) {
+      pid_ = -1;
+      return;
     }
     kill();
   }
@@ -104,14 +101,11 @@ class RedisServer {
   // Starts again on the same port and in the same dir (stops it first if it runs).
   void restart() {
     stop();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!start_and_wait()) {
-      // The port can be briefly busy (another test probing it): retry, then give up.
-      if (std::chrono::steady_clock::now() > deadline) {
-        throw std::runtime_error("RedisServer: restart on port " + std::to_string(port_) +
-                                 " failed; log:\n" + log_tail());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // The port can be briefly busy (another test probing it): retry, then give up.
+    if (!testing::wait_until([&] { return start_and_wait(); }, std::chrono::seconds(10),
+                             std::chrono::milliseconds(50))) {
+      throw std::runtime_error("RedisServer: restart on port " + std::to_string(port_) +
+                               " failed; log:\n" + log_tail());
     }
   }
 
@@ -226,15 +220,18 @@ class RedisServer {
     if (dev_null >= 0) ::close(dev_null);
     pid_ = pid;
 
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      if (answers_ping()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    bool exited = false;
+    const bool up = testing::wait_until(
+        [&] {
+          exited = exited || ::waitpid(pid_, nullptr, WNOHANG) == pid_;
+          return exited || answers_ping();
+        },
+        std::chrono::seconds(20));
+    if (exited) {
+      pid_ = -1;
+      return false;
     }
+    if (up) return true;
     kill();
     return false;
   }

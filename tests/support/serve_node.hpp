@@ -1,15 +1,21 @@
 // `splitstream serve` on an event (the demo's unless told) as a test process: free ports, a given
-// Redis and tokens file, extra flags; and waits on its /readyz.
+// Redis and tokens file, extra flags; and waits on its /readyz. What it reports: the reads its
+// engine applied, its /metrics.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/wait_until.hpp"
 
 namespace splitstream::testing {
 
@@ -58,12 +64,41 @@ inline ServeNode start_serve_node(int redis_port, const std::filesystem::path& t
   args.insert(args.end(), extra.begin(), extra.end());
   node.process = std::make_unique<ChildProcess>(SPLITSTREAM_BIN_DIR "/splitstream", args, log_path);
   wait_for_http(node.http, "/healthz", 10s);
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (http_get(node.http, "/readyz").status != 200 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
+  wait_until([&] { return http_get(node.http, "/readyz").status == 200; }, 10s, 20ms);
   return node;
+}
+
+// The reads the node's engine has applied, from its /readyz ("N reads applied"); nullopt when
+// the node does not answer with that detail.
+inline std::optional<std::uint64_t> reads_applied(int http_port) {
+  const std::string body = http_get(http_port, "/readyz").body;
+  const auto words = body.find(" reads applied");
+  const auto quote = body.rfind('"', words);
+  if (words == std::string::npos || quote == std::string::npos) return std::nullopt;
+  try {
+    return std::stoull(body.substr(quote + 1, words - quote - 1));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// Sample values of a Prometheus text exposition by series ("name{labels}" as written).
+inline std::map<std::string, double> parse_metrics(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
+// One series of the node's /metrics; -1 when it is not there.
+inline double metric(int http_port, const std::string& series) {
+  const auto all = parse_metrics(http_get(http_port, "/metrics").body);
+  const auto it = all.find(series);
+  return it == all.end() ? -1 : it->second;
 }
 
 // Waits (up to 10 s) until the node's engine reports `applied` reads; the /readyz body then.
@@ -71,13 +106,13 @@ inline std::string wait_engine_applied(int http_port, std::uint64_t applied) {
   using namespace std::chrono_literals;
   const std::string wanted = "\"detail\":\"" + std::to_string(applied) + " reads applied";
   std::string body;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    body = http_get(http_port, "/readyz").body;
-    if (body.find(wanted) != std::string::npos) return wanted;
-    std::this_thread::sleep_for(20ms);
-  }
-  return body;
+  const bool reached = wait_until(
+      [&] {
+        body = http_get(http_port, "/readyz").body;
+        return body.find(wanted) != std::string::npos;
+      },
+      10s, 20ms);
+  return reached ? wanted : body;
 }
 
 }  // namespace splitstream::testing

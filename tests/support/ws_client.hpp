@@ -5,6 +5,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -40,6 +41,11 @@ class WsClient {
     ws_.handshake(response_, "127.0.0.1", "/ws", error_);
     binary_ = subprotocol == "splitstream.v1.protobuf";
     ws_.binary(binary_);
+    // Beast answers pings while a read is in progress; counted so that a test can wait for
+    // the server's keep-alive pings.
+    ws_.control_callback([this](websocket::frame_type kind, boost::beast::string_view) {
+      if (kind == websocket::frame_type::ping) pings_.fetch_add(1);
+    });
   }
 
   bool open() const { return !error_; }
@@ -93,6 +99,9 @@ class WsClient {
     return m;
   }
 
+  // Pings received (and answered) during receive(); safe to read from another thread.
+  int pings_received() const { return pings_.load(); }
+
   // The close reason the server sent, once receive() failed with `closed`.
   std::string close_reason() const { return std::string(ws_.reason().reason.c_str()); }
 
@@ -102,6 +111,7 @@ class WsClient {
   boost::beast::websocket::response_type response_;
   boost::beast::error_code error_;
   bool binary_ = false;
+  std::atomic<int> pings_{0};
 };
 
 inline v1::ClientMessage subscribe_standings(const std::string& race, const std::string& category,

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "event_builder.hpp"
+#include "support/engine_harness.hpp"
 
 namespace splitstream {
 namespace {

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include "event_builder.hpp"
+#include "support/engine_harness.hpp"
 
 namespace splitstream {
 namespace {

@@ -5,40 +5,14 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <memory>
 
 #include "engine/corrections.hpp"
 #include "engine/race_engine.hpp"
-#include "event_builder.hpp"
-#include "results/results_report.hpp"
+#include "support/engine_harness.hpp"
 #include "synth/synthetic_race.hpp"
 
 namespace splitstream::testing {
 namespace {
-
-class Officials {
- public:
-  explicit Officials(Event e) : event_(std::make_unique<Event>(std::move(e))), engine_(*event_) {}
-  ApplyResult read(const std::string& tp, const std::string& chip, TimeMs t) {
-    return engine_.apply({*event_->find_timing_point(tp), chip, t});
-  }
-  CorrectionResult correct(const Correction& c) { return apply_correction(engine_, c); }
-  RunnerIndex r(const std::string& bib) const { return event_->participant_by_bib.at(bib); }
-  TimeMs split(const std::string& bib, std::size_t s) const {
-    return engine_.splits(r(bib)).times[s];
-  }
-  std::vector<std::string> order() const {
-    std::vector<std::string> bibs;
-    for (RunnerIndex i : engine_.standings(0, RaceEngine::kOverall))
-      bibs.push_back(event_->participants[i].bib);
-    return bibs;
-  }
-  RaceEngine& engine() { return engine_; }
-
- private:
-  std::unique_ptr<Event> event_;
-  RaceEngine engine_;
-};
 
 Correction void_at(const std::string& bib, const std::string& tp, TimeMs from, TimeMs to) {
   Correction c;
@@ -86,7 +60,7 @@ Event two_runners() {
 }
 
 TEST(Corrections, AVoidedFinishReadNoLongerCountsNorDoLaterReadsInItsWindow) {
-  Officials race(two_runners());
+  EngineHarness race(two_runners());
   race.read("start", "c1", kGun);
   race.read("k5", "c1", kGun + 20 * kMin);
   race.read("finish", "c1", kGun + 40 * kMin);  // a spectator walked the chip over the mat
@@ -97,11 +71,11 @@ TEST(Corrections, AVoidedFinishReadNoLongerCountsNorDoLaterReadsInItsWindow) {
   const auto result = race.correct(void_at("1", "finish", kGun + 39 * kMin, kGun + 41 * kMin));
   ASSERT_FALSE(result.error) << *result.error;
   ASSERT_EQ(result.changes.size(), 1u);
-  EXPECT_EQ(result.changes[0].runner, race.r("1"));
+  EXPECT_EQ(result.changes[0].runner, race.runner("1"));
   EXPECT_EQ(result.changes[0].changed_splits, (std::vector<std::uint16_t>{2}));
   EXPECT_TRUE(result.changes[0].standing_changed);
   EXPECT_EQ(race.split("1", 2), kNoTime);
-  EXPECT_EQ(race.engine().status(race.r("1")), RunnerStatus::running);
+  EXPECT_EQ(race.engine().status(race.runner("1")), RunnerStatus::running);
   // Both at 5 km now: 20:00 ahead of 21:00.
   EXPECT_EQ(race.order(), (std::vector<std::string>{"1", "2"}));
   // The backup line's copy of the same crossing arrives late: still void.
@@ -110,11 +84,11 @@ TEST(Corrections, AVoidedFinishReadNoLongerCountsNorDoLaterReadsInItsWindow) {
   // The real finish, after the window, counts.
   race.read("finish", "c1", kGun + 44 * kMin);
   EXPECT_EQ(race.split("1", 2), kGun + 44 * kMin);
-  EXPECT_EQ(race.engine().status(race.r("1")), RunnerStatus::finished);
+  EXPECT_EQ(race.engine().status(race.runner("1")), RunnerStatus::finished);
 }
 
 TEST(Corrections, RestoringAVoidBringsItsReadsBack) {
-  Officials race(two_runners());
+  EngineHarness race(two_runners());
   race.read("start", "c1", kGun);
   race.read("finish", "c1", kGun + 40 * kMin);
   race.correct(void_at("1", "finish", kGun + 39 * kMin, kGun + 41 * kMin));
@@ -127,20 +101,20 @@ TEST(Corrections, RestoringAVoidBringsItsReadsBack) {
   const auto result = race.correct(restore_at("1", "finish", kGun + 39 * kMin, kGun + 41 * kMin));
   ASSERT_FALSE(result.error) << *result.error;
   EXPECT_EQ(race.split("1", 2), kGun + 40 * kMin);  // the first of the two reads
-  EXPECT_TRUE(race.engine().voids(race.r("1")).empty());
+  EXPECT_TRUE(race.engine().voids(race.runner("1")).empty());
 }
 
 TEST(Corrections, AManualReadFillsAMissedFinishAndStaysWithTheRunner) {
-  Officials race(two_runners());
+  EngineHarness race(two_runners());
   race.read("start", "c1", kGun + 10 * kSec);
   race.read("k5", "c1", kGun + 20 * kMin);
   const auto result = race.correct(manual("1", "finish", kGun + 41 * kMin));
   ASSERT_FALSE(result.error) << *result.error;
   ASSERT_EQ(result.changes.size(), 1u);
   EXPECT_EQ(result.changes[0].changed_splits, (std::vector<std::uint16_t>{2}));
-  EXPECT_EQ(race.engine().status(race.r("1")), RunnerStatus::finished);
-  EXPECT_EQ(race.engine().gun_time_at(race.r("1"), 2), 41 * kMin);
-  EXPECT_EQ(race.engine().chip_time_at(race.r("1"), 2), 41 * kMin - 10 * kSec);
+  EXPECT_EQ(race.engine().status(race.runner("1")), RunnerStatus::finished);
+  EXPECT_EQ(race.engine().gun_time_at(race.runner("1"), 2), 41 * kMin);
+  EXPECT_EQ(race.engine().chip_time_at(race.runner("1"), 2), 41 * kMin - 10 * kSec);
   // The chip goes to another bib; the hand-entered finish stays with bib 1.
   race.correct(move("c1", "2"));
   EXPECT_EQ(race.split("1", 0), kNoTime);
@@ -150,7 +124,7 @@ TEST(Corrections, AManualReadFillsAMissedFinishAndStaysWithTheRunner) {
 
 TEST(Corrections, AMovedChipTakesItsReadsAndLaterReadsToTheNewBib) {
   // Runner 3 ran with runner 2's chip: every c2 read is runner 3's.
-  Officials race(
+  EngineHarness race(
       ten_k().runner("1", "c1", "10k").runner("2", "c2", "10k").runner("3", "c3", "10k").build());
   race.read("start", "c1", kGun);
   race.read("k5", "c1", kGun + 22 * kMin);
@@ -161,20 +135,20 @@ TEST(Corrections, AMovedChipTakesItsReadsAndLaterReadsToTheNewBib) {
   const auto result = race.correct(move("c2", "3"));
   ASSERT_FALSE(result.error) << *result.error;
   ASSERT_EQ(result.changes.size(), 2u);
-  EXPECT_EQ(result.changes[0].runner, race.r("2"));  // loses its splits
-  EXPECT_EQ(result.changes[1].runner, race.r("3"));  // gains them
+  EXPECT_EQ(result.changes[0].runner, race.runner("2"));  // loses its splits
+  EXPECT_EQ(result.changes[1].runner, race.runner("3"));  // gains them
   EXPECT_EQ(race.order(), (std::vector<std::string>{"3", "1"}));
-  EXPECT_EQ(race.engine().status(race.r("2")), RunnerStatus::not_started);
+  EXPECT_EQ(race.engine().status(race.runner("2")), RunnerStatus::not_started);
   EXPECT_EQ(race.split("3", 0), kGun + 5 * kSec);
   EXPECT_EQ(race.split("3", 1), kGun + 21 * kMin);
-  EXPECT_EQ(race.engine().runner_of_chip("c2"), race.r("3"));
+  EXPECT_EQ(race.engine().runner_of_chip("c2"), race.runner("3"));
   // Later reads of the chip follow it; runner 3's own chip still counts too.
-  EXPECT_EQ(race.read("finish", "c2", kGun + 43 * kMin).runner, race.r("3"));
+  EXPECT_EQ(race.read("finish", "c2", kGun + 43 * kMin).runner, race.runner("3"));
   EXPECT_EQ(race.split("3", 2), kGun + 43 * kMin);
 
   // To nobody: the reads wait as an unknown chip's, and come back when it is given again.
   race.correct(move("c2", ""));
-  EXPECT_EQ(race.engine().status(race.r("3")), RunnerStatus::not_started);
+  EXPECT_EQ(race.engine().status(race.runner("3")), RunnerStatus::not_started);
   ASSERT_EQ(race.engine().unknown_chips().size(), 1u);
   EXPECT_EQ(race.engine().unknown_chips()[0].chip, "c2");
   EXPECT_EQ(race.engine().unknown_chips()[0].reads, 3u);
@@ -186,7 +160,7 @@ TEST(Corrections, AMovedChipTakesItsReadsAndLaterReadsToTheNewBib) {
 }
 
 TEST(Corrections, AChipTheEventDoesNotListCanBeGivenToABib) {
-  Officials race(two_runners());
+  EngineHarness race(two_runners());
   race.read("start", "spare", kGun);
   race.read("k5", "spare", kGun + 25 * kMin);
   EXPECT_FALSE(race.correct(move("spare", "2")).error);
@@ -195,7 +169,7 @@ TEST(Corrections, AChipTheEventDoesNotListCanBeGivenToABib) {
 }
 
 TEST(Corrections, StatusByBibLeavesAndReentersTheRankings) {
-  Officials race(two_runners());
+  EngineHarness race(two_runners());
   race.read("start", "c1", kGun);
   race.read("start", "c2", kGun);
   race.read("k5", "c1", kGun + 20 * kMin);
@@ -204,14 +178,14 @@ TEST(Corrections, StatusByBibLeavesAndReentersTheRankings) {
   ASSERT_EQ(result.changes.size(), 1u);
   EXPECT_TRUE(result.changes[0].standing_changed);
   EXPECT_EQ(race.order(), (std::vector<std::string>{"2"}));
-  EXPECT_EQ(race.engine().status(race.r("1")), RunnerStatus::dsq);
-  EXPECT_EQ(race.engine().official_status(race.r("1")), OfficialStatus::dsq);
+  EXPECT_EQ(race.engine().status(race.runner("1")), RunnerStatus::dsq);
+  EXPECT_EQ(race.engine().official_status(race.runner("1")), OfficialStatus::dsq);
   result = race.correct(status("1", OfficialStatus::none));
   EXPECT_EQ(race.order(), (std::vector<std::string>{"1", "2"}));
 }
 
 TEST(Corrections, ErrorsNameWhatIsWrongAndChangeNothing) {
-  Officials race(two_runners());
+  EngineHarness race(two_runners());
   race.read("start", "c1", kGun);
   auto error = [&](const Correction& c) {
     const auto result = race.correct(c);
@@ -236,7 +210,7 @@ TEST(Corrections, ErrorsNameWhatIsWrongAndChangeNothing) {
   EventBuilder b = ten_k();
   b.timing_point("other");
   b.race("other", {{"start", "other", 0}, {"finish", "other", 5000}});
-  Officials two_races(b.runner("1", "c1", "10k").build());
+  EngineHarness two_races(b.runner("1", "c1", "10k").build());
   EXPECT_EQ(two_races.correct(manual("1", "other", kGun)).error,
             "timing point \"other\" is not on the course of bib 1 (race 10k)");
 }
@@ -258,33 +232,27 @@ struct Step {
   std::optional<Correction> correction;
 };
 
-boost::json::value outcome(const Event& event, const std::vector<Step>& steps) {
-  RaceEngine engine(event);
+void apply_steps(RaceEngine& engine, const std::vector<Step>& steps) {
   for (const Step& s : steps) {
     if (s.read) {
-      engine.apply({s.read->timing_point, s.read->chip, s.read->time});
+      apply_read(engine, *s.read);
     } else {
       apply_correction(engine, *s.correction);
     }
   }
-  boost::json::value doc = results_json(engine);
-  boost::json::array chips;
-  for (const auto& u : engine.unknown_chips())
-    chips.push_back(boost::json::value(u.chip));
-  return boost::json::object{{"races", doc.at("races")}, {"unknown", chips}};
 }
 
-std::vector<Step> interleave(std::vector<FileRead> reads, const std::vector<Correction>& fixes,
-                             std::uint64_t seed) {
+boost::json::value outcome(const Event& event, const std::vector<Step>& steps) {
+  RaceEngine engine(event);
+  apply_steps(engine, steps);
+  return outcome_of(engine);
+}
+
+std::vector<Step> interleave(const std::vector<FileRead>& reads,
+                             const std::vector<Correction>& fixes, std::uint64_t seed) {
   SplitMix64 rng(seed);
-  const std::size_t n = reads.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    if (rng.uniform() < 0.25) reads.push_back(reads[i]);
-  }
-  for (std::size_t i = reads.size(); i > 1; --i)
-    std::swap(reads[i - 1], reads[rng.below(i)]);
   std::vector<Step> steps;
-  for (FileRead& r : reads)
+  for (FileRead& r : shuffled_with_duplicates(reads, 0.25, rng))
     steps.push_back({std::move(r), std::nullopt});
   // Each correction at a random place, after the one before it.
   std::size_t at = 0;
@@ -344,13 +312,7 @@ TEST(CorrectionsProperty, ReadsInAnyOrderAroundTheSameCorrectionsGiveTheSameStan
         << "seed " << seed;
   }
   RaceEngine check(event);
-  for (const Step& s : reference) {
-    if (s.read) {
-      check.apply({s.read->timing_point, s.read->chip, s.read->time});
-    } else {
-      apply_correction(check, *s.correction);
-    }
-  }
+  apply_steps(check, reference);
   // The corrections did what they say: a has no finish, c's reads left with its chip.
   EXPECT_EQ(check.splits(event.participant_by_bib.at(a.bib)).times.back(), kNoTime);
   EXPECT_EQ(check.status(event.participant_by_bib.at(c.bib)), RunnerStatus::not_started);

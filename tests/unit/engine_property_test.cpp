@@ -7,35 +7,16 @@
 
 #include "engine/race_engine.hpp"
 #include "model/event_loader.hpp"
-#include "results/results_report.hpp"
+#include "support/engine_harness.hpp"
 #include "synth/synthetic_race.hpp"
 
-namespace splitstream {
+namespace splitstream::testing {
 namespace {
 
-// Standings, splits, ranks and flags of every race, and which chips are unknown: everything
-// but the read counters, which duplicates change by design.
 boost::json::value outcome(const Event& event, const std::vector<FileRead>& reads) {
   RaceEngine engine(event);
-  for (const FileRead& r : reads)
-    engine.apply({r.timing_point, r.chip, r.time});
-  boost::json::value doc = results_json(engine);
-  boost::json::array chips;
-  for (const auto& u : engine.unknown_chips())
-    chips.push_back(boost::json::value(u.chip));
-  return boost::json::object{{"races", doc.at("races")}, {"unknown", chips}};
-}
-
-std::vector<FileRead> shuffled_with_duplicates(std::vector<FileRead> reads, std::uint64_t seed) {
-  SplitMix64 rng(seed);
-  const std::size_t n = reads.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    // A third of the reads arrive again (resends, the other line's copy of the same read).
-    if (rng.uniform() < 0.33) reads.push_back(reads[i]);
-  }
-  for (std::size_t i = reads.size(); i > 1; --i)
-    std::swap(reads[i - 1], reads[rng.below(i)]);
-  return reads;
+  apply_reads(engine, reads);
+  return outcome_of(engine);
 }
 
 void expect_order_independent(const Event& event, const std::vector<FileRead>& reads, int seeds) {
@@ -44,7 +25,9 @@ void expect_order_independent(const Event& event, const std::vector<FileRead>& r
   ASSERT_FALSE(expected.at("races").as_array().empty());
   ASSERT_FALSE(expected.at("races").as_array()[0].at("standings").as_array().empty());
   for (int seed = 1; seed <= seeds; ++seed) {
-    const auto permuted = shuffled_with_duplicates(reads, static_cast<std::uint64_t>(seed));
+    // A third of the reads arrive again (resends, the other line's copy of the same read).
+    SplitMix64 rng(static_cast<std::uint64_t>(seed));
+    const auto permuted = shuffled_with_duplicates(reads, 0.33, rng);
     EXPECT_EQ(outcome(event, permuted), expected) << "seed " << seed;
   }
   // Reversed: every read later than the ones after it.
@@ -88,4 +71,4 @@ TEST(EngineProperty, ABacklogDelayedByAnHourChangesNothing) {
 }
 
 }  // namespace
-}  // namespace splitstream
+}  // namespace splitstream::testing

@@ -1,35 +1,14 @@
 // The timing rules, each with a hand-computed expectation.
 #include <gtest/gtest.h>
 
-#include <memory>
-
 #include "engine/race_engine.hpp"
-#include "event_builder.hpp"
+#include "support/engine_harness.hpp"
 
 namespace splitstream::testing {
 namespace {
 
-class Harness {
- public:
-  explicit Harness(Event e) : event_(std::make_unique<Event>(std::move(e))), engine_(*event_) {}
-
-  ApplyResult read(const std::string& tp, const std::string& chip, TimeMs t) {
-    return engine_.apply({*event_->find_timing_point(tp), chip, t});
-  }
-  RunnerIndex runner(const std::string& bib) const { return event_->participant_by_bib.at(bib); }
-  TimeMs split(const std::string& bib, std::size_t s) const {
-    return engine_.splits(runner(bib)).times[s];
-  }
-  RaceEngine& engine() { return engine_; }
-  const Event& event() const { return *event_; }
-
- private:
-  std::unique_ptr<Event> event_;
-  RaceEngine engine_;
-};
-
 TEST(EngineRules, FirstReadCountsAwayFromTheStartLastReadAtTheStart) {
-  Harness h(ten_k().runner("1", "c1", "10k").build());
+  EngineHarness h(ten_k().runner("1", "c1", "10k").build());
   // Standing on the start mat from 30 s before the gun; reads every 4 s (dedup 5 s).
   for (TimeMs t = kGun - 30 * kSec; t <= kGun + 2 * kSec; t += 4 * kSec)
     h.read("start", "c1", t);
@@ -53,7 +32,7 @@ TEST(EngineRules, ATimingPointCanBeSetToCountItsLastRead) {
   Event e = b.runner("1", "c1", "r").build();
   e.timing_points[1].read_rule = ReadRule::last;
   e.races[0].splits[1].read_rule = ReadRule::last;
-  Harness h(std::move(e));
+  EngineHarness h(std::move(e));
   h.read("start", "c1", kGun);
   h.read("chute", "c1", kGun + 20 * kMin);
   h.read("chute", "c1", kGun + 20 * kMin + 4 * kSec);
@@ -61,7 +40,7 @@ TEST(EngineRules, ATimingPointCanBeSetToCountItsLastRead) {
 }
 
 TEST(EngineRules, ReadsInsideACrossingAreDuplicates) {
-  Harness h(ten_k().runner("1", "c1", "10k").build());
+  EngineHarness h(ten_k().runner("1", "c1", "10k").build());
   const TimeMs at5 = kGun + 25 * kMin;
   EXPECT_EQ(h.read("k5", "c1", at5).outcome, ReadOutcome::applied);
   EXPECT_EQ(h.read("k5", "c1", at5).outcome, ReadOutcome::duplicate);       // a resend
@@ -72,7 +51,7 @@ TEST(EngineRules, ReadsInsideACrossingAreDuplicates) {
 }
 
 TEST(EngineRules, DedupChainsReadsCloserThanTheDeadTime) {
-  Harness h(ten_k().runner("1", "c1", "10k").build());
+  EngineHarness h(ten_k().runner("1", "c1", "10k").build());
   const TimeMs at5 = kGun + 25 * kMin;
   // 0, 5, 10 s: each within 5 s of the previous, so one crossing; 16 s is a new one.
   h.read("k5", "c1", at5 + 10 * kSec);
@@ -91,7 +70,7 @@ TEST(EngineRules, DedupChainsReadsCloserThanTheDeadTime) {
 TEST(EngineRules, MainAndBackupLinesMergeAndTheEarliestReadWins) {
   EventBuilder b = ten_k();
   b.runner("1", "c1", "10k").runner("2", "c2", "10k");
-  Harness h(b.build());
+  EngineHarness h(b.build());
   const TimeMs at5 = kGun + 25 * kMin;
   // Backup line reads 300 ms before main; a later main read must not overwrite it.
   h.read("k5", "c1", at5 + 400);  // main
@@ -104,7 +83,7 @@ TEST(EngineRules, MainAndBackupLinesMergeAndTheEarliestReadWins) {
 }
 
 TEST(EngineRules, WarmUpCrossingBeforeTheGunDoesNotCountAsALap) {
-  Harness h(two_laps().runner("1", "c1", "laps").build());
+  EngineHarness h(two_laps().runner("1", "c1", "laps").build());
   // Crossed the stadium mat warming up 20 min before the gun, then started 30 s after it.
   h.read("stadium", "c1", kGun - 20 * kMin);
   h.read("stadium", "c1", kGun + 30 * kSec);
@@ -115,7 +94,7 @@ TEST(EngineRules, WarmUpCrossingBeforeTheGunDoesNotCountAsALap) {
 }
 
 TEST(EngineRules, LapCourseAssignsOneMatToSuccessiveSplits) {
-  Harness h(two_laps().runner("1", "c1", "laps").build());
+  EngineHarness h(two_laps().runner("1", "c1", "laps").build());
   h.read("stadium", "c1", kGun + 10 * kSec);
   h.read("mid", "c1", kGun + 12 * kMin);
   h.read("stadium", "c1", kGun + 24 * kMin);
@@ -130,7 +109,7 @@ TEST(EngineRules, LapCourseAssignsOneMatToSuccessiveSplits) {
 }
 
 TEST(EngineRules, LapCourseWithMissedMidMatsStillCountsLaps) {
-  Harness h(two_laps().runner("1", "c1", "laps").build());
+  EngineHarness h(two_laps().runner("1", "c1", "laps").build());
   // Only the stadium saw the runner: start, lap 1, finish.
   h.read("stadium", "c1", kGun + 10 * kSec);
   h.read("stadium", "c1", kGun + 24 * kMin);
@@ -144,7 +123,7 @@ TEST(EngineRules, LapCourseWithMissedMidMatsStillCountsLaps) {
 }
 
 TEST(EngineRules, LapCourseRecrossingSoonAfterALapIsIgnored) {
-  Harness h(two_laps().runner("1", "c1", "laps").build());
+  EngineHarness h(two_laps().runner("1", "c1", "laps").build());
   h.read("stadium", "c1", kGun + 10 * kSec);
   h.read("stadium", "c1", kGun + 24 * kMin);
   // 30 s later (beyond the 10 s dedup): 2.5 km more in 30 s is impossible, so not l2 or finish.
@@ -155,7 +134,7 @@ TEST(EngineRules, LapCourseRecrossingSoonAfterALapIsIgnored) {
 }
 
 TEST(EngineRules, ImplausibleSplitIsFlaggedAndNotRanked) {
-  Harness h(ten_k().runner("1", "c1", "10k").runner("2", "c2", "10k").build());
+  EngineHarness h(ten_k().runner("1", "c1", "10k").runner("2", "c2", "10k").build());
   h.read("start", "c1", kGun);
   h.read("start", "c2", kGun);
   h.read("k5", "c1", kGun + 20 * kMin);
@@ -184,7 +163,7 @@ TEST(EngineRules, TwoMissedMatsInARowAreFlaggedAndRankedByTheFurthestSplit) {
                {"c", "c", 6000},
                {"finish", "finish", 8000}});
   b.runner("1", "c1", "r").runner("2", "c2", "r");
-  Harness h(b.build());
+  EngineHarness h(b.build());
   h.read("start", "c1", kGun);
   h.read("a", "c1", kGun + 8 * kMin);
   h.read("finish", "c1", kGun + 32 * kMin);  // missed b and c
@@ -206,7 +185,7 @@ TEST(EngineRules, TwoMissedMatsInARowAreFlaggedAndRankedByTheFurthestSplit) {
 }
 
 TEST(EngineRules, MissingStartFallsBackToGunForChipTime) {
-  Harness h(ten_k().runner("1", "c1", "10k").build());
+  EngineHarness h(ten_k().runner("1", "c1", "10k").build());
   h.read("k5", "c1", kGun + 25 * kMin);
   EXPECT_EQ(h.split("1", 0), kNoTime);
   EXPECT_EQ(h.engine().chip_time_at(h.runner("1"), 1), 25 * kMin);
@@ -214,7 +193,7 @@ TEST(EngineRules, MissingStartFallsBackToGunForChipTime) {
 }
 
 TEST(EngineRules, ReadsBeforeTheGunAwayFromTheStartAreIgnoredAndCounted) {
-  Harness h(ten_k().runner("1", "c1", "10k").build());
+  EngineHarness h(ten_k().runner("1", "c1", "10k").build());
   EXPECT_EQ(h.read("k5", "c1", kGun - 10 * kMin).outcome, ReadOutcome::before_gun);
   EXPECT_EQ(h.read("finish", "c1", kGun - 1).outcome, ReadOutcome::before_gun);
   EXPECT_EQ(h.read("start", "c1", kGun - 1).outcome, ReadOutcome::applied);
@@ -227,7 +206,7 @@ TEST(EngineRules, WaveGunAppliesToGunTimesAndTheBeforeGunRule) {
   EventBuilder b = ten_k();
   b.wave("A", kGun).wave("B", kGun + 10 * kMin);
   b.runner("1", "c1", "10k", Gender::male, "", "A").runner("2", "c2", "10k", Gender::male, "", "B");
-  Harness h(b.build());
+  EngineHarness h(b.build());
   h.read("start", "c2", kGun + 10 * kMin + 20 * kSec);
   h.read("k5", "c2", kGun + 35 * kMin);
   EXPECT_EQ(h.engine().gun_time_at(h.runner("2"), 1), 25 * kMin);
@@ -239,13 +218,13 @@ TEST(EngineRules, ReadAtAMatNotOnTheRunnersCourseIsCounted) {
   EventBuilder b = ten_k();
   b.timing_point("elsewhere");
   b.runner("1", "c1", "10k");
-  Harness h(b.build());
+  EngineHarness h(b.build());
   EXPECT_EQ(h.read("elsewhere", "c1", kGun + kMin).outcome, ReadOutcome::not_on_course);
   EXPECT_EQ(h.engine().counters().not_on_course, 1u);
 }
 
 TEST(EngineRules, UnknownChipsAreKeptListedAndAppliedWhenAssigned) {
-  Harness h(ten_k().runner("1", "c1", "10k").build());
+  EngineHarness h(ten_k().runner("1", "c1", "10k").build());
   EXPECT_EQ(h.read("start", "spare", kGun + 5 * kSec).outcome, ReadOutcome::unknown_chip);
   h.read("k5", "spare", kGun + 22 * kMin);
   h.read("k5", "spare", kGun + 22 * kMin + 500);
@@ -270,8 +249,8 @@ TEST(EngineRules, UnknownChipsAreKeptListedAndAppliedWhenAssigned) {
 }
 
 TEST(EngineRules, ALateBacklogGivesTheSameResultAsInOrderArrival) {
-  Harness in_order(ten_k().runner("1", "c1", "10k").runner("2", "c2", "10k").build());
-  Harness late(ten_k().runner("1", "c1", "10k").runner("2", "c2", "10k").build());
+  EngineHarness in_order(ten_k().runner("1", "c1", "10k").runner("2", "c2", "10k").build());
+  EngineHarness late(ten_k().runner("1", "c1", "10k").runner("2", "c2", "10k").build());
   struct R {
     const char* tp;
     const char* chip;
@@ -305,7 +284,7 @@ TEST(EngineRules, ALateBacklogGivesTheSameResultAsInOrderArrival) {
 }
 
 TEST(EngineRules, AppliedResultReportsChangedSplitsAndStandingMoves) {
-  Harness h(ten_k().runner("1", "c1", "10k").build());
+  EngineHarness h(ten_k().runner("1", "c1", "10k").build());
   auto r = h.read("start", "c1", kGun + 1000);
   ASSERT_EQ(r.changed_splits.size(), 1u);
   EXPECT_EQ(r.changed_splits[0], 0);

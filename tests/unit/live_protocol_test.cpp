@@ -7,21 +7,19 @@
 #include <memory>
 
 #include "api/rest_api.hpp"
-#include "event_builder.hpp"
 #include "push/live_view.hpp"
 #include "push/websocket_session.hpp"
+#include "support/engine_harness.hpp"
 
 namespace splitstream::testing {
 namespace {
 
 Event small_race() {
-  EventBuilder b;
-  b.timing_point("start").timing_point("k5").timing_point("finish");
-  b.race("10k", {{"start", "start", 0}, {"5k", "k5", 5000}, {"finish", "finish", 10000}});
-  b.runner("1", "c1", "10k", Gender::male, "M35");
-  b.runner("2", "c2", "10k", Gender::female, "F40");
-  b.runner("3", "c3", "10k", Gender::male, "M35");
-  return b.build();
+  return ten_k()
+      .runner("1", "c1", "10k", Gender::male, "M35")
+      .runner("2", "c2", "10k", Gender::female, "F40")
+      .runner("3", "c3", "10k", Gender::male, "M35")
+      .build();
 }
 
 class LiveProtocolTest : public ::testing::Test {
@@ -108,16 +106,16 @@ TEST(Subprotocol, ProtobufWinsThenJsonElseNone) {
 }
 
 TEST(StandingsDiff, UpsertsChangedRowsAndRemovesLeavers) {
-  const auto event = std::make_unique<Event>(small_race());
-  RaceEngine engine(*event);
-  engine.apply({*event->find_timing_point("k5"), "c1", kGun + 20 * kMin});
-  engine.apply({*event->find_timing_point("k5"), "c2", kGun + 21 * kMin});
+  EngineHarness race(small_race());
+  const RaceEngine& engine = race.engine();
+  race.read("k5", "c1", kGun + 20 * kMin);
+  race.read("k5", "c2", kGun + 21 * kMin);
   const v1::StandingsSnapshot before = make_standings(engine, 0, "overall", 0, 2, 5);
   ASSERT_EQ(before.rows_size(), 2);
   EXPECT_EQ(before.rows(0).bib(), "1");
   EXPECT_EQ(before.rows(1).gap_ms(), 1 * kMin);
   // Runner 3 finishes: first; runner 2 drops off the two-row page; runner 1 moves to 2nd.
-  engine.apply({*event->find_timing_point("finish"), "c3", kGun + 40 * kMin});
+  race.read("finish", "c3", kGun + 40 * kMin);
   const v1::StandingsSnapshot after = make_standings(engine, 0, "overall", 0, 2, 9);
   const auto delta = diff_standings(before, after);
   ASSERT_TRUE(delta);
@@ -136,14 +134,12 @@ TEST(StandingsDiff, UpsertsChangedRowsAndRemovesLeavers) {
 }
 
 TEST(StandingsRowView, ProjectsTheFinishAndCountsPlacesGainedAtTheLastSplit) {
-  const auto event = std::make_unique<Event>(small_race());
-  RaceEngine engine(*event);
-  const TimingPointIndex start = *event->find_timing_point("start");
-  const TimingPointIndex k5 = *event->find_timing_point("k5");
-  engine.apply({start, "c1", kGun});
-  engine.apply({start, "c2", kGun});
-  engine.apply({k5, "c1", kGun + 20 * kMin});
-  engine.apply({k5, "c2", kGun + 21 * kMin});
+  EngineHarness race(small_race());
+  const RaceEngine& engine = race.engine();
+  race.read("start", "c1", kGun);
+  race.read("start", "c2", kGun);
+  race.read("k5", "c1", kGun + 20 * kMin);
+  race.read("k5", "c2", kGun + 21 * kMin);
   v1::StandingsSnapshot page = make_standings(engine, 0, "overall", 0, 2, 1);
   ASSERT_EQ(page.rows_size(), 2);
   // 5 km in 20 minutes from the start, 5 km to go at the same speed: 40 minutes.
@@ -152,8 +148,8 @@ TEST(StandingsRowView, ProjectsTheFinishAndCountsPlacesGainedAtTheLastSplit) {
   // The start does not count as an earlier place.
   EXPECT_EQ(page.rows(0).rank_change(), 0);
   // Runner 2 (2nd at 5 km) finishes first, runner 1 a minute later.
-  engine.apply({*event->find_timing_point("finish"), "c2", kGun + 40 * kMin});
-  engine.apply({*event->find_timing_point("finish"), "c1", kGun + 41 * kMin});
+  race.read("finish", "c2", kGun + 40 * kMin);
+  race.read("finish", "c1", kGun + 41 * kMin);
   page = make_standings(engine, 0, "overall", 0, 2, 2);
   ASSERT_EQ(page.rows_size(), 2);
   EXPECT_EQ(page.rows(0).bib(), "2");
@@ -171,14 +167,14 @@ TEST(StandingsRowView, ProjectsTheFinishAndCountsPlacesGainedAtTheLastSplit) {
   EXPECT_EQ(leaders.passings(2).split_id(), "finish");
   EXPECT_EQ(leaders.passings(2).bib(), "2");
   EXPECT_EQ(leaders.passings(2).gun_time_ms(), 40 * kMin);
-  EXPECT_EQ(leaders.passings(2).name(), event->participants[1].display_name());
+  EXPECT_EQ(leaders.passings(2).name(), race.event().participants[1].display_name());
 }
 
 TEST(RunnerStateView, CarriesWhatTheMapProjectsFrom) {
-  const auto event = std::make_unique<Event>(small_race());
-  RaceEngine engine(*event);
-  engine.apply({*event->find_timing_point("start"), "c1", kGun});
-  engine.apply({*event->find_timing_point("k5"), "c1", kGun + 25 * kMin});
+  EngineHarness race(small_race());
+  const RaceEngine& engine = race.engine();
+  race.read("start", "c1", kGun);
+  race.read("k5", "c1", kGun + 25 * kMin);
   const v1::RunnerState s = make_runner_state(engine, 0);
   EXPECT_EQ(s.status(), v1::RUNNER_STATUS_RUNNING);
   EXPECT_EQ(s.last_split_index(), 1u);

@@ -4,21 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include <memory>
-
-#include "event_builder.hpp"
 #include "store/stream_follower.hpp"
+#include "support/engine_harness.hpp"
 
 namespace splitstream::testing {
 namespace {
 
 Event two_runners() {
-  EventBuilder b;
-  b.timing_point("start").timing_point("k5").timing_point("finish");
-  b.race("10k", {{"start", "start", 0}, {"5k", "k5", 5000}, {"finish", "finish", 10000}});
-  b.runner("7", "c7", "10k", Gender::female, "F35");
-  b.runner("8", "c8", "10k", Gender::male);
-  return b.build();
+  return ten_k().runner("7", "c7", "10k", Gender::female, "F35").runner("8", "c8", "10k").build();
 }
 
 TEST(StandingScore, MoreSplitsFirstThenTime) {
@@ -34,11 +27,10 @@ TEST(StandingScore, MoreSplitsFirstThenTime) {
 }
 
 TEST(RunnerFields, DescribeTheRunnersState) {
-  const auto event = std::make_unique<Event>(two_runners());
-  RaceEngine engine(*event);
-  engine.apply({*event->find_timing_point("start"), "c7", kGun + 30 * kSec});
-  engine.apply({*event->find_timing_point("k5"), "c7", kGun + 20 * kMin});
-  const auto fields = runner_fields(engine, 0, "1743894000000-3");
+  EngineHarness race(two_runners());
+  race.read("start", "c7", kGun + 30 * kSec);
+  race.read("k5", "c7", kGun + 20 * kMin);
+  const auto fields = runner_fields(race.engine(), 0, "1743894000000-3");
   const std::vector<std::pair<std::string, std::string>> expected = {
       {"race", "10k"},
       {"status", "running"},
@@ -51,20 +43,19 @@ TEST(RunnerFields, DescribeTheRunnersState) {
   };
   EXPECT_EQ(fields, expected);
   // Nobody has seen runner 8: not started, no split.
-  const auto idle = runner_fields(engine, 1, "1-0");
+  const auto idle = runner_fields(race.engine(), 1, "1-0");
   EXPECT_EQ(idle[1].second, "not_started");
   EXPECT_EQ(idle[2].second, "");
   EXPECT_EQ(idle[5].second, "");
 }
 
 TEST(MaterializeArgs, ListEveryKeyOnceAndOneOperationPerWrite) {
-  const auto event = std::make_unique<Event>(two_runners());
-  RaceEngine engine(*event);
-  engine.apply({*event->find_timing_point("k5"), "c7", kGun + 20 * kMin});
+  EngineHarness race(two_runners());
+  race.read("k5", "c7", kGun + 20 * kMin);
   const KeySchema keys("e");
   std::vector<std::string> args{"EVALSHA", "sha"};
   const std::vector<RunnerIndex> runners{0, 1};
-  append_materialize_args(args, engine, keys, runners, "5-1", 42);
+  append_materialize_args(args, race.engine(), keys, runners, "5-1", 42);
   // Keys: meta, runner 7, its three standings (overall, F, F35), runner 8, its M standings
   // (overall is shared).
   const std::vector<std::string> head = {"EVALSHA",

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "event_builder.hpp"
 #include "push/live_protocol.hpp"
+#include "support/engine_harness.hpp"
 
 namespace splitstream::testing {
 namespace {

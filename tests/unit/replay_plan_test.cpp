@@ -7,7 +7,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "event_builder.hpp"
+#include "support/engine_harness.hpp"
 
 namespace splitstream::testing {
 namespace {

@@ -1,12 +1,25 @@
-// Small events built in code for engine tests: a straight course along the equator, where
-// distances are easy to reason about.
+// The one engine harness of the tests: small events built in code (a straight course along the
+// equator, where distances are easy to reason about), an engine over one driven by timing point
+// names and bibs, and what the order-independence properties need (reads applied in a given
+// order, shuffled with duplicates, and everything the engine decided, to compare).
+//
+// Unit tests include it as "../support/engine_harness.hpp", integration tests as
+// "support/engine_harness.hpp". It includes nothing from tests/.
 #pragma once
 
+#include <boost/json.hpp>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "engine/corrections.hpp"
+#include "engine/race_engine.hpp"
 #include "model/event.hpp"
+#include "results/reads_file.hpp"
+#include "results/results_report.hpp"
+#include "synth/synthetic_race.hpp"
 
 namespace splitstream::testing {
 
@@ -113,6 +126,73 @@ inline EventBuilder two_laps() {
           {"finish", "stadium", 10000}},
          kGun, RankBy::gun, 2);
   return b;
+}
+
+// An engine over an event of its own (at a fixed address: the engine refers to it), driven by
+// timing point names and bibs.
+class EngineHarness {
+ public:
+  explicit EngineHarness(Event e)
+      : event_(std::make_unique<Event>(std::move(e))), engine_(*event_) {}
+
+  ApplyResult read(const std::string& timing_point, const std::string& chip, TimeMs t) {
+    return engine_.apply({*event_->find_timing_point(timing_point), chip, t});
+  }
+  CorrectionResult correct(const Correction& c) { return apply_correction(engine_, c); }
+
+  RunnerIndex runner(const std::string& bib) const { return event_->participant_by_bib.at(bib); }
+  TimeMs split(const std::string& bib, std::size_t s) const {
+    return engine_.splits(runner(bib)).times[s];
+  }
+  // The bibs of a race's standings (the first race unless told), first to last.
+  std::vector<std::string> order(std::string_view category = RaceEngine::kOverall,
+                                 RaceIndex race = 0) const {
+    std::vector<std::string> bibs;
+    for (RunnerIndex i : engine_.standings(race, category))
+      bibs.push_back(event_->participants[i].bib);
+    return bibs;
+  }
+
+  RaceEngine& engine() { return engine_; }
+  const RaceEngine& engine() const { return engine_; }
+  const Event& event() const { return *event_; }
+
+ private:
+  std::unique_ptr<Event> event_;
+  RaceEngine engine_;
+};
+
+inline ApplyResult apply_read(RaceEngine& engine, const FileRead& r) {
+  return engine.apply({r.timing_point, r.chip, r.time});
+}
+
+// Every read in the order given.
+inline void apply_reads(RaceEngine& engine, const std::vector<FileRead>& reads) {
+  for (const FileRead& r : reads)
+    apply_read(engine, r);
+}
+
+// Everything the engine decided: standings, splits, ranks and flags of every race, and which
+// chips are unknown. Not the read counters, which duplicates change by design.
+inline boost::json::value outcome_of(const RaceEngine& engine) {
+  boost::json::value doc = results_json(engine);
+  boost::json::array chips;
+  for (const auto& u : engine.unknown_chips())
+    chips.push_back(boost::json::value(u.chip));
+  return boost::json::object{{"races", doc.at("races")}, {"unknown", chips}};
+}
+
+// The reads with about `duplicate_share` of them again (resends, the other line's copy of the
+// same read), then shuffled, all drawn from `rng`.
+inline std::vector<FileRead> shuffled_with_duplicates(std::vector<FileRead> reads,
+                                                      double duplicate_share, SplitMix64& rng) {
+  const std::size_t n = reads.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (rng.uniform() < duplicate_share) reads.push_back(reads[i]);
+  }
+  for (std::size_t i = reads.size(); i > 1; --i)
+    std::swap(reads[i - 1], reads[rng.below(i)]);
+  return reads;
 }
 
 }  // namespace splitstream::testing
