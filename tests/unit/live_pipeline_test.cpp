@@ -23,10 +23,10 @@ using splitstream::testing::kMin;
 class RecordingSink final : public DerivedStateSink {
  public:
   void runner_changed(RunnerIndex runner) override { changed.push_back(runner); }
-  void applied_up_to(std::string version, std::uint64_t reads_applied, bool caught_up) override {
+  void applied_up_to(std::string version, std::uint64_t reads_applied, bool replayed) override {
     last_version = std::move(version);
     applied = reads_applied;
-    this->caught_up = caught_up;
+    caught_up = replayed;
   }
   bool idle() const override { return stored; }
 
