@@ -330,7 +330,8 @@ TEST_F(DeviceIngest, TwoNodesOnOneRedisBothApplyEveryRead) {
                             "127.0.0.1:" + std::to_string(other_http), "--devices",
                             "127.0.0.1:" + std::to_string(free_port()), "--device-tokens-file",
                             tokens_.string(), "--log-level", "error"});
-  ASSERT_NE(wait_for_http(other_http, "/healthz", 10s).status, 0);
+  // Ready: connected to Redis (before that it answers reads 503) and caught up.
+  ASSERT_TRUE(wait_until([&] { return http_get(other_http, "/readyz").status == 200; }));
   // Main line into this node, backup line over HTTP into the other.
   DeviceClient device(device_port_);
   ASSERT_EQ(open(device, "arch-main", "s3cret-main"), 0);
