@@ -25,8 +25,9 @@ void LivePipeline::apply_correction(const StreamEntry& entry, std::uint64_t& app
   CorrectionResult result = splitstream::apply_correction(engine_, c);
   if (result.error) {
     ++skipped;
-    log::warn("corrections", "not applied",
-              {{"id", entry.id}, {"kind", std::string(to_string(c.kind))}, {"error", *result.error}});
+    log::warn(
+        "corrections", "not applied",
+        {{"id", entry.id}, {"kind", std::string(to_string(c.kind))}, {"error", *result.error}});
   } else {
     for (const RunnerChange& change : result.changes)
       state_.runner_changed(change.runner);

@@ -43,9 +43,7 @@ class PipelineService {
 
   const LivePipeline& pipeline() const { return pipeline_; }
   const std::shared_ptr<RedisConnection>& follower_redis() const { return follower_redis_; }
-  const std::shared_ptr<RedisConnection>& materializer_redis() const {
-    return materializer_redis_;
-  }
+  const std::shared_ptr<RedisConnection>& materializer_redis() const { return materializer_redis_; }
 
  private:
   boost::asio::awaitable<void> publish_on_time();
