@@ -3,7 +3,9 @@
 //
 //   /healthz, /readyz                 http/health                 any node
 //   /metrics                          api/routes (below)          any node
-//   /api/v1/admin/corrections         api/admin_corrections       any node (admin token)
+//   /api/v1/admin/corrections         api/admin_corrections       any node (admin token); checks
+//                                                               on the engine strand, records
+//                                                               on the ingest strand
 //   /api/v1/reads                     ingest/http_ingest          ingest role, ingest strand
 //   /api/v1/devices                   api/device_status           ingest role, ingest strand
 //   /ws (WebSocket upgrade)           push/websocket_session      push role

@@ -1,6 +1,6 @@
 // Completion handlers for co_spawn: no coroutine is spawned `detached`, so an exception that
-// escapes one is never lost (it would leave io_context::run() and take the node down without a
-// word about where). Two policies:
+// escapes one is never lost (`detached` swallows it: a dead stream follower would end without a
+// word while /readyz stayed green). Two policies:
 // - a connection's coroutine (HTTP, WebSocket, device session): log, drop that connection, serve
 //   the others (log_and_drop);
 // - a part the node cannot work without (pipeline, stream follower, Redis connections): log and

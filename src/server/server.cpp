@@ -190,7 +190,9 @@ int run_server(const ServerConfig& config, const Event& event) {
     endpoints.web_app = web_app;
   }
 
-  asio::co_spawn(ioc,
+  // The listener's accepts and the close at stop on one strand: an acceptor is not thread-safe.
+  const auto http_strand = asio::make_strand(ioc);
+  asio::co_spawn(http_strand,
                  run_http_listener(http_acceptor, make_router(endpoints), options.http,
                                    ConnectionLimiter::create(options.http_connections_per_address),
                                    config.tls_http ? tls : nullptr),
@@ -213,8 +215,10 @@ int run_server(const ServerConfig& config, const Event& event) {
     if (ec) return;
     log::info("server", "signal " + std::to_string(signal) + ": stopping");
     stopping = true;
-    boost::system::error_code ignored;
-    http_acceptor.close(ignored);
+    asio::post(http_strand, [&] {
+      boost::system::error_code ignore;
+      http_acceptor.close(ignore);
+    });
     asio::post(ingest_strand, [&] {
       boost::system::error_code ignore;
       device_acceptor.close(ignore);
@@ -222,8 +226,11 @@ int run_server(const ServerConfig& config, const Event& event) {
       asio::co_spawn(ingest_strand,
                      drain(ingest, redis, keys.reads(), &pipeline, engine_strand, deadline),
                      [&](std::exception_ptr error) {
-                       if (error)
+                       if (error) {
                          log::error("server", "drain failed", {{"error", describe(error)}});
+                         int none = 0;
+                         exit_status.compare_exchange_strong(none, kExitInternalError);
+                       }
                        redis->stop();
                        asio::post(engine_strand, [&] {
                          pipeline.stop();
