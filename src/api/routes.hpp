@@ -2,7 +2,7 @@
 // strand each handler runs on. The handlers live in files of their own.
 //
 //   /healthz, /readyz                 http/health                 any node
-//   /metrics                          api/routes (below)          any node
+//   /metrics                          api/metrics_endpoint        any node
 //   /api/v1/admin/corrections         api/admin_corrections       any node (admin token); checks
 //                                                               on the engine strand, records
 //                                                               on the ingest strand
