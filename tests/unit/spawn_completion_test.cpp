@@ -48,7 +48,6 @@ TEST(SpawnCompletion, ADroppedConnectionLeavesTheOthersRunning) {
 TEST(SpawnCompletion, AFailedEssentialPartStopsTheNodeWithAStatus) {
   asio::io_context ioc;
   int status = 0;
-  int ticks = 0;
   // The same wiring as run_server: the stop function records the status and stops the loop.
   const auto stop = [&](int s) {
     status = s;
@@ -58,9 +57,9 @@ TEST(SpawnCompletion, AFailedEssentialPartStopsTheNodeWithAStatus) {
   asio::steady_timer forever(ioc, std::chrono::hours(1));
   forever.async_wait([](boost::system::error_code) {});
   asio::co_spawn(ioc, fails(), StopProcess("pipeline", stop));
-  ioc.run();
+  ioc.run();  // returns only because the failure stopped the loop: the timer holds it an hour
   EXPECT_EQ(status, kExitInternalError);
-  EXPECT_EQ(ticks, 0);
+  EXPECT_TRUE(ioc.stopped());
 }
 
 TEST(SpawnCompletion, AnEssentialPartThatEndsEarlyStopsTheNodeButNotWhileItStops) {
