@@ -8,6 +8,7 @@
 //                                                               on the ingest strand
 //   /api/v1/reads                     ingest/http_ingest          ingest role, ingest strand
 //   /api/v1/devices                   api/device_status           ingest role, ingest strand
+//   /api/v1/impinj/<decoder>          adapters/decoder_session    ingest role, ingest strand
 //   /ws (WebSocket upgrade)           push/websocket_session      push role
 //   /api/v1/config                    api/rest_api                push role
 //   /api/v1/* (the rest)              api/rest_api                push role, engine strand
@@ -24,6 +25,7 @@
 #include "http/health.hpp"
 #include "http/router.hpp"
 #include "http/static_files.hpp"
+#include "adapters/decoder_session.hpp"
 #include "ingest/device_session.hpp"
 #include "push/websocket_session.hpp"
 #include "store/key_schema.hpp"
@@ -42,6 +44,7 @@ struct Endpoints {
   std::shared_ptr<DeviceIngest> ingest;
   boost::asio::any_io_executor ingest_strand;
   std::shared_ptr<RedisConnection> ingest_redis;  // on ingest_strand
+  std::shared_ptr<DecoderServices> decoders;      // on ingest_strand; Impinj posts, status
   KeySchema keys{""};
   // Push role.
   std::shared_ptr<PushContext> push;

@@ -126,7 +126,7 @@ int cmd_check(const Args& args) {
   const Event& e = loaded->event;
   std::cout << e.id << ": OK: " << e.races.size() << " races, " << e.timing_points.size()
             << " timing points, " << e.devices.size() << " devices, " << e.participants.size()
-            << " participants\n";
+            << " participants, " << loaded->decoders.size() << " decoders\n";
   for (const Race& race : e.races) {
     char line[200];
     std::snprintf(line, sizeof line, "  %-10s %9.1f m  %2zu splits  course %.1f m (%d lap%s)\n",
@@ -243,7 +243,7 @@ int cmd_serve(int argc, char** argv) {
   event_args.options["event"].push_back(parsed.config.event_dir);
   auto loaded = load_or_report(event_args);
   if (!loaded) return 1;
-  return run_server(parsed.config, loaded->event);
+  return run_server(parsed.config, loaded->event, loaded->decoders);
 }
 
 }  // namespace

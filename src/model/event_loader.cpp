@@ -11,6 +11,7 @@
 #include "core/csv.hpp"
 #include "core/json_locator.hpp"
 #include "model/course_file.hpp"
+#include "model/object_reader.hpp"
 
 namespace splitstream {
 namespace {
@@ -20,142 +21,6 @@ namespace json = boost::json;
 constexpr double kCourseTolerance = 0.01;       // course length vs race distance
 constexpr double kTimingPointToleranceM = 150;  // course point at a split vs its mat
 constexpr double kLapClosureToleranceM = 50;    // end of a lap line vs its start
-
-bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-std::string in_quotes(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
-
-// Reads typed fields of one JSON object, recording a problem for each missing or mistyped one.
-class ObjectReader {
- public:
-  ObjectReader(const json::value& v, std::string path, const JsonLocator& loc, Diagnostics& out)
-      : path_(std::move(path)), loc_(loc), out_(out) {
-    if (v.is_object()) {
-      obj_ = &v.as_object();
-    } else {
-      problem("", "expected an object");
-    }
-  }
-
-  bool ok() const { return obj_ != nullptr; }
-  const json::value* get(std::string_view key) const {
-    return obj_ ? obj_->if_contains(key) : nullptr;
-  }
-
-  std::string field(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-
-  void problem(std::string_view key, std::string message) const {
-    const std::string f = key.empty() ? path_ : field(key);
-    out_.push_back({"event.json", loc_.line_of(f), f, std::move(message)});
-  }
-
-  std::optional<std::string> string(std::string_view key, bool required) const {
-    const json::value* v = get(key);
-    if (!v) {
-      if (required && obj_) problem(key, "required field is missing");
-      return std::nullopt;
-    }
-    if (!v->is_string()) {
-      problem(key, "expected a string");
-      return std::nullopt;
-    }
-    return std::string(v->as_string());
-  }
-
-  std::optional<double> number(std::string_view key, bool required) const {
-    const json::value* v = get(key);
-    if (!v) {
-      if (required && obj_) problem(key, "required field is missing");
-      return std::nullopt;
-    }
-    if (!v->is_number()) {
-      problem(key, "expected a number");
-      return std::nullopt;
-    }
-    return v->to_number<double>();
-  }
-
-  const json::array* array(std::string_view key, bool required) const {
-    const json::value* v = get(key);
-    if (!v) {
-      if (required && obj_) problem(key, "required field is missing");
-      return nullptr;
-    }
-    if (!v->is_array()) {
-      problem(key, "expected an array");
-      return nullptr;
-    }
-    return &v->as_array();
-  }
-
-  std::optional<std::string> id(std::string_view key) const {
-    auto s = string(key, true);
-    if (s && !valid_id(*s)) {
-      problem(key, "invalid id " + in_quotes(*s) + " (use letters, digits, '-', '_' or '.')");
-      return std::nullopt;
-    }
-    return s;
-  }
-
-  std::optional<TimeMs> time(std::string_view key, bool required) const {
-    auto s = string(key, required);
-    if (!s) return std::nullopt;
-    auto t = parse_iso8601(*s);
-    if (!t) {
-      problem(key, "bad time " + in_quotes(*s) +
-                       " (ISO 8601 with a UTC offset, e.g. 2025-04-06T08:00:00+09:00)");
-    }
-    return t;
-  }
-
-  std::optional<GeoPoint> position() const {
-    const auto lat = number("lat", true);
-    const auto lon = number("lon", true);
-    bool ok = lat.has_value() && lon.has_value();
-    if (lat && (*lat < -90 || *lat > 90)) {
-      problem("lat", "latitude out of range");
-      ok = false;
-    }
-    if (lon && (*lon < -180 || *lon > 180)) {
-      problem("lon", "longitude out of range");
-      ok = false;
-    }
-    if (!ok) return std::nullopt;
-    return GeoPoint{lat.value_or(0), lon.value_or(0)};
-  }
-
-  void reject_unknown(std::initializer_list<std::string_view> known) const {
-    if (!obj_) return;
-    for (const auto& kv : *obj_) {
-      bool found = false;
-      for (std::string_view k : known)
-        found = found || kv.key() == k;
-      if (!found) problem(kv.key(), "unknown field");
-    }
-  }
-
- private:
-  const json::object* obj_ = nullptr;
-  std::string path_;
-  const JsonLocator& loc_;
-  Diagnostics& out_;
-};
-
-std::string element(const std::string& path, std::size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
 
 void parse_timing_points(const ObjectReader& root, const JsonLocator& loc, Event& event,
                          Diagnostics& out) {
@@ -661,13 +526,23 @@ LoadedEvent load_event_dir(const std::filesystem::path& dir) {
         {"participants.csv", 0, "", "cannot read " + (dir / "participants.csv").string()});
   }
   if (!result.ok()) return result;
-  return parse_event(*event_json, *participants, [&](std::string_view rel) {
+  result = parse_event(*event_json, *participants, [&](std::string_view rel) {
     const std::filesystem::path p(rel);
     // Course files stay inside the event directory.
     if (p.is_absolute() || rel.find("..") != std::string_view::npos)
       return std::optional<std::string>();
     return read_text_file(dir / p);
   });
+  std::error_code ec;
+  if (std::filesystem::exists(dir / "decoders.json", ec)) {
+    if (auto decoders = read_text_file(dir / "decoders.json")) {
+      result.decoders = parse_decoders(*decoders, result.event, result.problems);
+    } else {
+      result.problems.push_back(
+          {"decoders.json", 0, "", "cannot read " + (dir / "decoders.json").string()});
+    }
+  }
+  return result;
 }
 
 }  // namespace splitstream

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/decoder_config.hpp"
 #include "model/diagnostics.hpp"
 #include "model/event.hpp"
 
@@ -16,6 +17,7 @@ namespace splitstream {
 
 struct LoadedEvent {
   Event event;
+  std::vector<DecoderConfig> decoders;  // decoders.json, when the directory has one
   Diagnostics problems;
   bool ok() const { return problems.empty(); }
 };
@@ -26,6 +28,7 @@ using FileReader = std::function<std::optional<std::string>(std::string_view rel
 // Parses from memory; `read_file` supplies course files. Pure apart from `read_file`.
 LoadedEvent parse_event(std::string_view event_json, std::string_view participants_csv,
                         const FileReader& read_file);
+// Also reads decoders.json when the directory has one.
 LoadedEvent load_event_dir(const std::filesystem::path& dir);
 
 // Parses participants.csv into `event` (which must already hold its races). Runners of

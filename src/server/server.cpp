@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/decoder_service.hpp"
 #include "api/routes.hpp"
 #include "engine/corrections.hpp"
 #include "http/http_listener.hpp"
@@ -121,7 +122,8 @@ void register_node_gauges(const PipelineService& pipeline,
 
 }  // namespace
 
-int run_server(const ServerConfig& config, const Event& event) {
+int run_server(const ServerConfig& config, const Event& event,
+               const std::vector<DecoderConfig>& decoders) {
   const DeviceTokens tokens = load_device_tokens(config, event);
   const std::shared_ptr<const StaticFiles> web_app =
       config.push_role ? load_web_app(config) : nullptr;
@@ -156,6 +158,10 @@ int run_server(const ServerConfig& config, const Event& event) {
   ReadLog read_log(redis, keys);
   auto ingest = std::make_shared<DeviceIngest>(event, tokens, options.device_protocol, read_log,
                                                options.http_ingest_body_limit);
+  // Vendor hardware (decoders.json): with the ingest role only, like the device port.
+  const std::vector<DecoderConfig> no_decoders;
+  DecoderService vendor_decoders(ingest_strand, event,
+                                 config.ingest_role ? decoders : no_decoders, ingest, redis, keys);
 
   // This node's engine and what it feeds, on the engine strand: the stream in, Redis state and
   // live updates out. The version of an update is the number of stream entries applied, the
@@ -180,6 +186,7 @@ int run_server(const ServerConfig& config, const Event& event) {
     endpoints.ingest = ingest;
     endpoints.ingest_strand = ingest_strand;
     endpoints.ingest_redis = redis;
+    endpoints.decoders = vendor_decoders.services();
     endpoints.keys = keys;
   }
   if (config.push_role) {
@@ -205,6 +212,7 @@ int run_server(const ServerConfig& config, const Event& event) {
                             ConnectionLimiter::create(options.device_connections_per_address),
                             config.tls_devices ? tls : nullptr),
         essential("device listener"));
+    vendor_decoders.start(essential);
   }
   pipeline.start(essential);
 
@@ -222,6 +230,7 @@ int run_server(const ServerConfig& config, const Event& event) {
     asio::post(ingest_strand, [&] {
       boost::system::error_code ignore;
       device_acceptor.close(ignore);
+      vendor_decoders.stop_accepting();
       const auto deadline = std::chrono::steady_clock::now() + options.drain_timeout;
       asio::co_spawn(ingest_strand,
                      drain(ingest, redis, keys.reads(), &pipeline, engine_strand, deadline),
@@ -251,6 +260,8 @@ int run_server(const ServerConfig& config, const Event& event) {
                           (config.ingest_role && config.tls_devices ? " (TLS)" : "") + "; " +
                           std::to_string(tokens.size()) + " device tokens; admin endpoints " +
                           (admin_token.empty() ? "off" : "on"));
+  if (const std::string described = vendor_decoders.describe(); !described.empty())
+    log::info("server", "vendor decoders: " + described);
 
   std::vector<std::thread> threads;
   for (int i = 1; i < config.threads; ++i)

@@ -12,6 +12,14 @@ std::string KeySchema::device_pending(std::string_view device_id) const {
   return device(device_id) + ":pending";
 }
 
+std::string KeySchema::decoder(std::string_view decoder_id) const {
+  return tag_ + ":dec:" + std::string(decoder_id);
+}
+
+std::string KeySchema::decoder_seen(std::string_view decoder_id) const {
+  return decoder(decoder_id) + ":seen";
+}
+
 std::string KeySchema::runner(std::string_view bib) const {
   return tag_ + ":runner:" + std::string(bib);
 }

@@ -18,6 +18,12 @@ class KeySchema {
   std::string device(std::string_view device_id) const;
   // Sorted set per device: sequences above `acked` already stored (a gap lies below them).
   std::string device_pending(std::string_view device_id) const;
+  // Hash per vendor decoder: cursors (RACE RESULT "cursor:<file>"), counters, last read.
+  std::string decoder(std::string_view decoder_id) const;
+  // Set per vendor decoder: the identities (read seqs) of the reads it stored, for dedupe.
+  std::string decoder_seen(std::string_view decoder_id) const;
+  // Hash: gun markers the timing software sent, by identity.
+  std::string gun_markers() const { return tag_ + ":gun_markers"; }
   // Hash per runner: the engine's materialised state of that runner.
   std::string runner(std::string_view bib) const;
   // Sorted set per race and category: bib by standing.
