@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [--seconds N] [--build-only] [TARGET...]
 #
-# Targets (default: all): frame_decoder_fuzz, read_batch_json_fuzz. Each runs for N seconds
+# Targets (default: all): frame_decoder_fuzz, read_batch_json_fuzz, impinj_reads_fuzz. Each runs for N seconds
 # (default 20) from tests/fuzz/corpus/<target without _fuzz>/, with ASan and UBSan. Inputs that
 # find new coverage go to build-fuzz/corpus/<target>/ (the committed seeds are only read); a
 # crashing input is saved as build-fuzz/artifacts/<target>-crash-<sha1> and fails the run.
@@ -35,10 +35,10 @@ while (($# > 0)); do
   shift
 done
 
-# Target, then its -max_len: a few dozen frames; a body of a few dozen reads (the target's body
-# limit is 3000 bytes, so some inputs are over it).
-declare -A MAX_LEN=([frame_decoder_fuzz]=8192 [read_batch_json_fuzz]=4096)
-if ((${#TARGETS[@]} == 0)); then TARGETS=(frame_decoder_fuzz read_batch_json_fuzz); fi
+# Target, then its -max_len: a few dozen frames; a body of a few dozen reads (the JSON targets'
+# body limit is 3000 bytes, so some inputs are over it).
+declare -A MAX_LEN=([frame_decoder_fuzz]=8192 [read_batch_json_fuzz]=4096 [impinj_reads_fuzz]=4096)
+if ((${#TARGETS[@]} == 0)); then TARGETS=(frame_decoder_fuzz read_batch_json_fuzz impinj_reads_fuzz); fi
 for target in "${TARGETS[@]}"; do
   [[ -n "${MAX_LEN[$target]:-}" ]] || { echo "fuzz.sh: unknown target '$target'" >&2; exit 2; }
 done
