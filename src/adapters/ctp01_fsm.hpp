@@ -63,7 +63,7 @@ struct Ctp01Options {
   // Settings we ask for, in this order: stream-mode, time-format, guntimes, newlocations, then
   // pushmode-ack (only when push_ack), then extra_settings as given (e.g. {"location", "multi"},
   // {"authentication", "none"}).
-  std::string stream_mode = "push";
+  std::string stream_mode = "push";  // this class drives push mode only (reads arrive unasked)
   Ctp01TimeFormat time_format = Ctp01TimeFormat::iso;
   bool guntimes = true;
   bool newlocations = true;
