@@ -3,10 +3,11 @@
 #
 #   scripts/fuzz.sh [--seconds N] [--build-only] [TARGET...]
 #
-# Targets (default: all): frame_decoder_fuzz, read_batch_json_fuzz, impinj_reads_fuzz. Each runs for N seconds
-# (default 20) from tests/fuzz/corpus/<target without _fuzz>/, with ASan and UBSan. Inputs that
-# find new coverage go to build-fuzz/corpus/<target>/ (the committed seeds are only read); a
-# crashing input is saved as build-fuzz/artifacts/<target>-crash-<sha1> and fails the run.
+# Targets (default: all): frame_decoder_fuzz, read_batch_json_fuzz and one per vendor decoder
+# parser (impinj_reads_fuzz, ctp01_fsm_fuzz, ...; the TARGETS list below). Each runs for N
+# seconds (default 20) from tests/fuzz/corpus/<target without _fuzz>/, with ASan and UBSan.
+# Inputs that find new coverage go to build-fuzz/corpus/<target>/ (the committed seeds are only
+# read); a crashing input is saved as build-fuzz/artifacts/<target>-crash-<sha1> and fails the run.
 # Exit status 0 only when every target built and ran without finding anything.
 set -euo pipefail
 
@@ -36,9 +37,12 @@ while (($# > 0)); do
 done
 
 # Target, then its -max_len: a few dozen frames; a body of a few dozen reads (the JSON targets'
-# body limit is 3000 bytes, so some inputs are over it).
-declare -A MAX_LEN=([frame_decoder_fuzz]=8192 [read_batch_json_fuzz]=4096 [impinj_reads_fuzz]=4096)
-if ((${#TARGETS[@]} == 0)); then TARGETS=(frame_decoder_fuzz read_batch_json_fuzz impinj_reads_fuzz); fi
+# body limit is 3000 bytes, so some inputs are over it); a vendor session of a few dozen lines.
+declare -A MAX_LEN=([frame_decoder_fuzz]=8192 [read_batch_json_fuzz]=4096 [impinj_reads_fuzz]=4096
+  [ctp01_fsm_fuzz]=4096)
+if ((${#TARGETS[@]} == 0)); then
+  TARGETS=(frame_decoder_fuzz read_batch_json_fuzz impinj_reads_fuzz ctp01_fsm_fuzz)
+fi
 for target in "${TARGETS[@]}"; do
   [[ -n "${MAX_LEN[$target]:-}" ]] || { echo "fuzz.sh: unknown target '$target'" >&2; exit 2; }
 done
