@@ -46,8 +46,8 @@ RaceResultOptions raceresult_options(const DecoderConfig& c) {
 
 Ctp01Options ctp01_options(const DecoderConfig& c) {
   Ctp01Options o;
-  o.time_format = c.ctp01_time_format;
-  o.pushmode_ack = c.ctp01_pushmode_ack;
+  if (auto format = parse_ctp01_time_format(c.ctp01_time_format)) o.time_format = *format;
+  o.push_ack = c.ctp01_pushmode_ack;
   return o;
 }
 

@@ -5,6 +5,9 @@
 //   splitstream-sim race   --event DIR [--seed N] [--capture P] [--raw-reads N] [play options]
 //   splitstream-sim replay --event DIR --reads FILE [play options]
 //
+// With --protocol raceresult|ctp01|mylaps|impinj the reads are played as that vendor's hardware
+// would, by the decoders of the event's decoders.json (sim/vendor_player).
+//
 // `event` writes a generated big-city marathon with its field; `field` copies an event directory
 // with a generated field in place of its participants. `race` simulates the event's field
 // (waves, pace spread, fatigue, dropouts, raw reads on a main and a backup line, missed reads)
@@ -42,6 +45,7 @@
 #include "results/reads_file.hpp"
 #include "sim/device_player.hpp"
 #include "sim/replay_plan.hpp"
+#include "sim/vendor_player.hpp"
 #include "synth/field.hpp"
 #include "synth/synthetic_race.hpp"
 
@@ -83,6 +87,11 @@ constexpr const char* kUsage =
     "  --speed X|max             X times real time, or as fast as acknowledged [60]\n"
     "  --max-batch N             reads per batch at most [500]\n"
     "  --sent-reads FILE         write the reads as sent (faults applied) as a reads CSV\n"
+    "  --protocol P              native (the device protocol), or play the event's decoders\n"
+    "                            (decoders.json) as their hardware: raceresult (the sim is the\n"
+    "                            decoder the server dials), ctp01, mylaps (it connects to their\n"
+    "                            ports) or impinj (it posts to --http) [native]\n"
+    "  --http HOST:PORT          impinj: the server's HTTP address [127.0.0.1:8080]\n"
     "faults (seeded, so a run can be repeated):\n"
     "  --duplicates P            share of reads a mat reports twice, 50-800 ms apart [0]\n"
     "  --miss P                  share of reads the mats never got [0]\n"
@@ -91,7 +100,12 @@ constexpr const char* kUsage =
     "                            after the first read; its backlog follows (repeatable;\n"
     "                            needs a --speed other than max)\n"
     "  --reconnect-every N       every device drops its line every N batches, before the\n"
-    "                            ack, and resends what the server lacks (N >= 2)\n";
+    "                            ack, and resends what the server lacks (N >= 2); with\n"
+    "                            --protocol: the line drops after every N reads sent\n"
+    "  --new-file-at MIN         raceresult: the decoder opens a new passing file MIN minutes\n"
+    "                            after the first read (its numbering restarts at 1)\n"
+    "  --resend-storm            mylaps: the exporter resends everything unacknowledged on\n"
+    "                            every tick, not every 20 s\n";
 
 int usage_error(const std::string& message) {
   std::cerr << "splitstream-sim: " << message << "\n" << kUsage;
@@ -134,6 +148,11 @@ struct Options {
   std::vector<std::pair<std::string, Outage>> outages;  // device, minutes after the first read
   std::uint32_t reconnect_every = 0;
   std::string sent_reads;
+  std::optional<DecoderProtocolKind> protocol;  // nullopt: the native device protocol
+  std::string http_host = "127.0.0.1";
+  std::string http_port = "8080";
+  double new_file_at_minutes = 0;
+  bool resend_storm = false;
 };
 
 std::optional<double> number(const std::string& text) {
@@ -168,6 +187,10 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
   };
   for (int i = 2; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--resend-storm") {
+      o.resend_storm = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       error = flag + " needs a value";
       return std::nullopt;
@@ -279,6 +302,30 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
       } else {
         o.reconnect_every = static_cast<std::uint32_t>(n);
       }
+    } else if (flag == "--protocol") {
+      if (value != "native") {
+        o.protocol = parse_decoder_protocol(value);
+        if (!o.protocol) {
+          error = "--protocol wants native, raceresult, ctp01, mylaps or impinj, got \"" + value +
+                  "\"";
+          return std::nullopt;
+        }
+      }
+    } else if (flag == "--http") {
+      const auto colon = value.rfind(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
+        error = "--http wants HOST:PORT, got \"" + value + "\"";
+        return std::nullopt;
+      }
+      o.http_host = value.substr(0, colon);
+      o.http_port = value.substr(colon + 1);
+    } else if (flag == "--new-file-at") {
+      const auto v = number(value);
+      if (!v || *v <= 0) {
+        error = "--new-file-at wants minutes after the first read (> 0), got \"" + value + "\"";
+        return std::nullopt;
+      }
+      o.new_file_at_minutes = *v;
     } else if (flag == "--sent-reads") {
       o.sent_reads = value;
     } else if (flag == "--max-batch") {
@@ -318,12 +365,18 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
   return o;
 }
 
-std::optional<Event> load_event(const std::string& dir) {
+std::optional<LoadedEvent> load_event_and_decoders(const std::string& dir) {
   LoadedEvent loaded = load_event_dir(dir);
   for (const Diagnostic& d : loaded.problems)
     std::cerr << d.to_string() << "\n";
   if (!loaded.ok()) return std::nullopt;
-  return std::move(loaded.event);
+  return loaded;
+}
+
+std::optional<Event> load_event(const std::string& dir) {
+  auto loaded = load_event_and_decoders(dir);
+  if (!loaded) return std::nullopt;
+  return std::move(loaded->event);
 }
 
 bool write_file(const std::filesystem::path& path, const std::string& text) {
@@ -415,10 +468,139 @@ int write_field(const Options& o) {
   return check_written(o.out_dir);
 }
 
+// Plays the plan as the event's vendor decoders of o.protocol (decoders.json).
+int play_vendors(const Options& o, const Event& event, const std::vector<DecoderConfig>& decoders,
+                 const ReplayPlan& plan, const std::string& source) {
+  std::vector<VendorPlan> plans;
+  try {
+    plans = make_vendor_plans(plan, event, decoders, *o.protocol);
+  } catch (const std::exception& e) {
+    std::cerr << "splitstream-sim: " << e.what() << "\n";
+    return 1;
+  }
+  DeviceTokens tokens;
+  if (*o.protocol == DecoderProtocolKind::impinj) {
+    Diagnostics problems =
+        o.tokens_file.empty() ? tokens.add_from_environment() : tokens.add_from_file(o.tokens_file);
+    for (const Diagnostic& d : problems)
+      std::cerr << d.to_string() << "\n";
+    if (!problems.empty()) return 1;
+  }
+  std::vector<VendorPlayOptions> options(plans.size());
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    VendorPlayOptions& p = options[i];
+    p.common.max_batch = o.max_batch;
+    p.common.reconnect_every = o.reconnect_every;
+    p.http_host = o.http_host;
+    p.http_port = o.http_port;
+    p.resend_storm = o.resend_storm;
+    p.seed = o.faults.seed;
+    if (o.new_file_at_minutes > 0)
+      p.new_file_at = plan.first + static_cast<TimeMs>(o.new_file_at_minutes * 60'000);
+    for (const auto& [device, window] : o.outages) {
+      if (device == plans[i].decoder->id)
+        p.common.outages.push_back({plan.first + window.from, plan.first + window.to});
+    }
+    if (*o.protocol == DecoderProtocolKind::impinj) {
+      const auto token = tokens.token_of(plans[i].decoder->id);
+      if (!token) {
+        std::cerr << "splitstream-sim: no token for decoder \"" << plans[i].decoder->id << "\"\n";
+        return 1;
+      }
+      p.token = *token;
+    }
+  }
+  for (const auto& [device, window] : o.outages) {
+    const bool known = std::any_of(plans.begin(), plans.end(), [&](const VendorPlan& v) {
+      return v.decoder->id == device;
+    });
+    if (!known) {
+      std::cerr << "splitstream-sim: --offline: no reads from decoder \"" << device << "\"\n";
+      return 1;
+    }
+  }
+  asio::io_context ioc(1);
+  const ReplayClock clock(plan.first, o.speed);
+  const Clock::time_point start = Clock::now();
+  std::vector<PlayerStats> stats(plans.size());
+  std::size_t finished = 0;
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    asio::co_spawn(ioc, play_vendor(plans[i], clock, start, options[i], stats[i]),
+                   [&](std::exception_ptr e) {
+                     if (e) {
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (const std::exception& ex) {
+                         std::cerr << "splitstream-sim: " << ex.what() << "\n";
+                       }
+                     }
+                     if (++finished == plans.size()) ioc.stop();
+                   });
+  }
+  bool interrupted = false;
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    interrupted = true;
+    ioc.stop();
+  });
+  std::cerr << "splitstream-sim: playing " << plan.total << " reads of " << source << " as "
+            << plans.size() << " " << to_string(*o.protocol) << " decoder"
+            << (plans.size() == 1 ? "" : "s") << "\n";
+  ioc.run();
+  std::uint64_t delivered = 0, sent = 0, connects = 0, dropped = 0, dark = 0;
+  bool refused = false;
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    delivered += stats[i].acked;
+    sent += stats[i].sent;
+    connects += stats[i].connects;
+    dropped += stats[i].dropped_lines;
+    dark += stats[i].outages;
+    if (stats[i].gave_up || !stats[i].done) {
+      refused = refused || stats[i].gave_up;
+      std::cerr << "splitstream-sim: decoder " << plans[i].decoder->id
+                << (stats[i].gave_up ? " refused: " : " unfinished: ") << stats[i].last_error
+                << "\n";
+    }
+  }
+  const bool all_done = std::all_of(stats.begin(), stats.end(),
+                                     [](const PlayerStats& s) { return s.done; });
+  std::cout << "played " << source << " as " << to_string(*o.protocol) << ": " << delivered
+            << " of " << plan.total << " reads delivered (" << sent << " handed over) by "
+            << plans.size() << " decoders, " << connects << " connections (" << dropped
+            << " lines dropped on purpose, " << dark << " outages), in "
+            << static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       Clock::now() - start)
+                                       .count()) /
+                   1000.0
+            << " s" << (interrupted ? " (interrupted)" : "") << "\n";
+  return all_done && !refused && !interrupted ? 0 : 1;
+}
+
+// --sent-reads: the plan as played (faults applied), as a reads file.
+bool write_sent_reads(const Options& o, const ReplayPlan& plan, const Event& event) {
+  if (o.sent_reads.empty()) return true;
+  std::ofstream out(o.sent_reads, std::ios::binary | std::ios::trunc);
+  out << plan_to_csv(plan, event);
+  if (!out.flush()) {
+    std::cerr << "splitstream-sim: cannot write " << o.sent_reads << "\n";
+    return false;
+  }
+  return true;
+}
+
+// The resolution of the vendor's time stamps: CTP01 writes hundredths.
+void round_to_protocol(ReplayPlan& plan, std::optional<DecoderProtocolKind> protocol) {
+  if (protocol != DecoderProtocolKind::ctp01) return;
+  for (DevicePlan& device : plan.devices)
+    for (PlannedRead& read : device.reads)
+      read.time -= ((read.time % 10) + 10) % 10;
+}
+
 int play(const Options& o) {
-  const auto loaded_event = load_event(o.event_dir);
-  if (!loaded_event) return 1;
-  const Event& event = *loaded_event;
+  const auto loaded = load_event_and_decoders(o.event_dir);
+  if (!loaded) return 1;
+  const Event& event = loaded->event;
   std::vector<FileRead> file_reads;
   std::string source = o.reads_file;
   if (o.command == "replay") {
@@ -447,12 +629,17 @@ int play(const Options& o) {
   try {
     plan = make_replay_plan(file_reads, event);
     apply_faults(plan, o.faults);
+    round_to_protocol(plan, o.protocol);
   } catch (const std::exception& e) {
     std::cerr << "splitstream-sim: " << source << ": " << e.what() << "\n";
     return 1;
   }
   file_reads.clear();
   file_reads.shrink_to_fit();
+  if (o.protocol) {
+    if (!write_sent_reads(o, plan, event)) return 1;
+    return play_vendors(o, event, loaded->decoders, plan, source);
+  }
   // Outages per device, in race time.
   std::map<std::string, std::vector<Outage>, std::less<>> outages;
   for (const auto& entry : o.outages) {
@@ -466,14 +653,7 @@ int play(const Options& o) {
     }
     outages[device].push_back({plan.first + window.from, plan.first + window.to});
   }
-  if (!o.sent_reads.empty()) {
-    std::ofstream out(o.sent_reads, std::ios::binary | std::ios::trunc);
-    out << plan_to_csv(plan, event);
-    if (!out.flush()) {
-      std::cerr << "splitstream-sim: cannot write " << o.sent_reads << "\n";
-      return 1;
-    }
-  }
+  if (!write_sent_reads(o, plan, event)) return 1;
   DeviceTokens tokens;
   Diagnostics token_problems =
       o.tokens_file.empty() ? tokens.add_from_environment() : tokens.add_from_file(o.tokens_file);

@@ -1,0 +1,449 @@
+#include "sim/vendor_player.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <memory>
+#include <optional>
+
+#include "adapters/impinj_reads.hpp"
+#include "sim/ctp01_client.hpp"
+#include "sim/mylaps_exporter.hpp"
+#include "sim/raceresult_decoder.hpp"
+
+namespace splitstream {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::milliseconds kPoll{50};
+
+std::int64_t elapsed_ms(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+// The end of the outage that covers race time `t`, or nullopt.
+std::optional<TimeMs> outage_until(const std::vector<Outage>& outages, TimeMs t) {
+  for (const Outage& o : outages)
+    if (t >= o.from && t < o.to) return o.to;
+  return std::nullopt;
+}
+
+asio::awaitable<void> sleep_ms(std::int64_t ms) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(1, ms)));
+  co_await timer.async_wait(kNoThrow);
+}
+
+// Reads of the plan due at race time `now`, from `next` on.
+std::size_t due_end(const VendorPlan& plan, std::size_t next, TimeMs now, bool all) {
+  std::size_t end = next;
+  while (end < plan.reads.size() && (all || plan.reads[end].time <= now))
+    ++end;
+  return end;
+}
+
+// Where to listen or connect on this machine for an address in decoders.json.
+std::string loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "0.0.0.0") return "127.0.0.1";
+  return host;
+}
+
+// A vendor's hardware as the player drives it, over one connection at a time.
+class Hardware {
+ public:
+  virtual ~Hardware() = default;
+  // A new connection: bytes to send first.
+  virtual std::string on_connect(TimeMs now) = 0;
+  virtual void on_disconnect() = 0;
+  virtual std::string on_bytes(std::string_view bytes, TimeMs now) = 0;
+  virtual std::string on_tick(TimeMs now) = 0;
+  // The handshake is done: reads may be handed over.
+  virtual bool ready() const = 0;
+  // A read fell due (or is resent after a reconnect): bytes to send now, if any.
+  virtual std::string add(const VendorRead& read, TimeMs now) = 0;
+  // Everything added has been acknowledged (MYLAPS), or handed over (the others).
+  virtual bool all_delivered() const = 0;
+  // Race time moved on (for faults in race time).
+  virtual void on_race_time(TimeMs /*race_now*/) {}
+  // True when the hardware forgets what it sent when the line drops (CTP01: no acknowledgement
+  // and no store to fetch from): the player hands everything over again on the next connection.
+  virtual bool resend_all_on_reconnect() const { return false; }
+};
+
+class Ctp01Hardware : public Hardware {
+ public:
+  explicit Ctp01Hardware(const DecoderConfig& decoder) {
+    options_.utc_offset_minutes = decoder.utc_offset_minutes;
+    for (const auto& [name, target] : decoder.sources)
+      options_.locations.push_back(name);
+  }
+  std::string on_connect(TimeMs) override {
+    client_ = std::make_unique<FakeCtp01Client>(options_);
+    return client_->hello();
+  }
+  void on_disconnect() override { client_.reset(); }
+  std::string on_bytes(std::string_view bytes, TimeMs) override {
+    return client_ ? client_->on_bytes(bytes) : std::string();
+  }
+  std::string on_tick(TimeMs) override { return {}; }
+  bool ready() const override { return client_ && client_->started(); }
+  std::string add(const VendorRead& read, TimeMs) override {
+    return client_->read(read.source, read.chip, read.time);
+  }
+  bool all_delivered() const override { return true; }
+  bool resend_all_on_reconnect() const override { return true; }
+
+ private:
+  FakeCtp01ClientOptions options_{.locations = {}};
+  std::unique_ptr<FakeCtp01Client> client_;
+};
+
+class MylapsHardware : public Hardware {
+ public:
+  MylapsHardware(const DecoderConfig& decoder, const VendorPlayOptions& options, TimeMs now)
+      : decoder_(decoder), exporter_(exporter_options(decoder, options), now) {}
+  std::string on_connect(TimeMs now) override { return exporter_.connect(now); }
+  void on_disconnect() override { exporter_.disconnect(); }
+  std::string on_bytes(std::string_view bytes, TimeMs now) override {
+    return exporter_.on_bytes(bytes, now);
+  }
+  std::string on_tick(TimeMs now) override { return exporter_.on_tick(now); }
+  bool ready() const override { return true; }  // the exporter holds reads until its handshake
+  std::string add(const VendorRead& read, TimeMs) override {
+    FakeMylapsPassing passing;
+    passing.location = read.source;
+    passing.chip = read.chip;
+    passing.local_time = decoder_local_civil_ms(decoder_, read.time);
+    exporter_.add_passing(passing);
+    return {};
+  }
+  bool all_delivered() const override { return exporter_.all_acknowledged(); }
+
+ private:
+  static FakeMylapsExporterOptions exporter_options(const DecoderConfig& decoder,
+                                                    const VendorPlayOptions& options) {
+    FakeMylapsExporterOptions o;
+    o.locations.clear();
+    for (const auto& [name, target] : decoder.sources)
+      o.locations.push_back(name);
+    if (!o.locations.empty()) o.pong_source = o.locations.front();
+    o.resend_storm = options.resend_storm;
+    o.seed = options.seed;
+    return o;
+  }
+  const DecoderConfig& decoder_;
+  FakeMylapsExporter exporter_;
+};
+
+class RaceResultHardware : public Hardware {
+ public:
+  RaceResultHardware(const DecoderConfig& decoder, const VendorPlayOptions& options)
+      : decoder_(decoder), fake_(fake_options(decoder, options)), new_file_at_(options.new_file_at) {
+    fake_.interleave_pushes(true);
+  }
+  std::string on_connect(TimeMs) override {
+    fake_.connect();
+    return {};
+  }
+  void on_disconnect() override { fake_.disconnect(); }
+  std::string on_bytes(std::string_view bytes, TimeMs now) override {
+    return fake_.on_bytes(bytes, now) + fake_.take_pushed();
+  }
+  std::string on_tick(TimeMs) override { return fake_.take_pushed(); }
+  bool ready() const override { return true; }  // a decoder reads whether or not anyone listens
+  std::string add(const VendorRead& read, TimeMs) override {
+    fake_.add_passing(read.chip, read.time);
+    return fake_.take_pushed();
+  }
+  bool all_delivered() const override { return fake_.all_delivered(); }
+  void on_race_time(TimeMs race_now) override {
+    if (new_file_at_ > 0 && race_now >= new_file_at_ && !new_file_opened_) {
+      fake_.new_file();  // like STARTOPERATION on the decoder: numbering restarts at 1
+      new_file_opened_ = true;
+    }
+  }
+
+ private:
+  static FakeRaceResultOptions fake_options(const DecoderConfig& decoder,
+                                            const VendorPlayOptions&) {
+    FakeRaceResultOptions o;
+    o.box_name = decoder.sources.empty() ? "" : decoder.sources.begin()->first;
+    o.utc_offset_minutes = decoder.utc_offset_minutes;
+    o.date_base_days = decoder.date_base_days;
+    return o;
+  }
+  const DecoderConfig& decoder_;
+  FakeRaceResultDecoder fake_;
+  TimeMs new_file_at_;
+  bool new_file_opened_ = false;
+};
+
+// Drives `hardware` over `socket` until the line drops, an outage or a planned drop starts, or
+// everything is delivered and the line stayed up `settle` since. Returns true when done.
+asio::awaitable<bool> converse(tcp::socket& socket, Hardware& hardware, const VendorPlan& plan,
+                               std::size_t& next, ReplayClock clock,
+                               std::chrono::steady_clock::time_point start,
+                               const VendorPlayOptions& options, PlayerStats& stats) {
+  std::string out = hardware.on_connect(wall_clock_now());
+  std::array<char, 16 * 1024> buffer;
+  asio::steady_timer tick(socket.get_executor());
+  std::int64_t quiet_since = -1;  // wall ms since the start when all was last handed over
+  std::uint64_t handed_this_connection = 0;
+  for (;;) {
+    if (!out.empty()) {
+      auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), kNoThrow);
+      if (ec) co_return false;
+      out.clear();
+    }
+    const TimeMs race_now = clock.race_time(elapsed_ms(start));
+    hardware.on_race_time(race_now);
+    if (!clock.as_fast_as_possible() && outage_until(options.common.outages, race_now)) {
+      ++stats.outages;
+      co_return false;
+    }
+    if (hardware.ready()) {
+      const std::size_t end = due_end(plan, next, race_now, clock.as_fast_as_possible());
+      for (; next < end; ++next) {
+        out += hardware.add(plan.reads[next], wall_clock_now());
+        ++stats.sent;
+        ++handed_this_connection;
+        if (options.common.reconnect_every > 0 &&
+            handed_this_connection % options.common.reconnect_every == 0) {
+          ++next;
+          ++stats.dropped_lines;
+          if (!out.empty()) co_await asio::async_write(socket, asio::buffer(out), kNoThrow);
+          co_return false;  // the line drops right after a read went out
+        }
+      }
+      out += hardware.on_tick(wall_clock_now());
+    }
+    const bool delivered = next == plan.reads.size() && hardware.all_delivered();
+    if (delivered) {
+      if (quiet_since < 0) quiet_since = elapsed_ms(start);
+      if (elapsed_ms(start) - quiet_since >= options.settle.count()) co_return true;
+    } else {
+      quiet_since = -1;
+    }
+    stats.acked = delivered ? plan.reads.size() : next;
+    if (!out.empty()) continue;
+    tick.expires_after(kPoll);
+    auto event =
+        co_await (socket.async_read_some(asio::buffer(buffer), kNoThrow) || tick.async_wait(kNoThrow));
+    if (event.index() == 0) {
+      auto [ec, n] = std::get<0>(event);
+      if (ec) co_return false;
+      out = hardware.on_bytes(std::string_view(buffer.data(), n), wall_clock_now());
+    }
+  }
+}
+
+asio::awaitable<void> play_connection_hardware(const VendorPlan& plan, Hardware& hardware,
+                                               ReplayClock clock,
+                                               std::chrono::steady_clock::time_point start,
+                                               const VendorPlayOptions& options,
+                                               PlayerStats& stats) {
+  const auto executor = co_await asio::this_coro::executor;
+  const DecoderConfig& decoder = *plan.decoder;
+  const bool we_listen = decoder.protocol == DecoderProtocolKind::raceresult;
+  const HostPort* at = &*decoder.listen;
+  if (we_listen) at = &*decoder.dial;
+  const std::string host = loopback_host(at->host);
+  const std::string port = std::to_string(at->port);
+  std::chrono::milliseconds backoff{200};
+  std::size_t next = 0;
+  while (!stats.done) {
+    stats.online = false;
+    if (!clock.as_fast_as_possible()) {
+      if (auto back = outage_until(options.common.outages, clock.race_time(elapsed_ms(start)))) {
+        // Dark: the decoder keeps reading; the backlog goes out when the line is back.
+        co_await sleep_ms(clock.wall_ms_for(*back) - elapsed_ms(start));
+        continue;
+      }
+    }
+    tcp::socket socket(executor);
+    if (we_listen) {
+      tcp::acceptor acceptor(executor);
+      boost::system::error_code ec;
+      const tcp::endpoint endpoint(asio::ip::make_address(host, ec), at->port);
+      if (!ec) acceptor.open(endpoint.protocol(), ec);
+      if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) acceptor.bind(endpoint, ec);
+      if (!ec) acceptor.listen(1, ec);
+      if (ec) {
+        stats.last_error = "listen on " + host + ":" + port + ": " + ec.message();
+        stats.gave_up = true;
+        co_return;
+      }
+      auto [accept_error, accepted] = co_await acceptor.async_accept(kNoThrow);
+      if (accept_error) continue;
+      socket = std::move(accepted);
+    } else {
+      tcp::resolver resolver(executor);
+      auto [resolve_error, endpoints] =
+          co_await resolver.async_resolve(host, port, kNoThrow);
+      boost::system::error_code connect_error = resolve_error;
+      if (!connect_error) {
+        auto [ec, endpoint] = co_await asio::async_connect(socket, endpoints, kNoThrow);
+        connect_error = ec;
+      }
+      if (connect_error) {
+        stats.last_error = "connect: " + connect_error.message();
+        co_await sleep_ms(backoff.count());
+        backoff = std::min(backoff * 2, options.common.max_backoff);
+        continue;
+      }
+    }
+    backoff = std::chrono::milliseconds{200};
+    ++stats.connects;
+    stats.online = true;
+    if (hardware.resend_all_on_reconnect()) next = 0;
+    const bool done =
+        co_await converse(socket, hardware, plan, next, clock, start, options, stats);
+    hardware.on_disconnect();
+    boost::system::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+    stats.online = false;
+    if (done) stats.done = true;
+  }
+}
+
+// Built outside the coroutine: GCC 12 and braced initializers in coroutines.
+http::request<http::string_body> impinj_request(const std::string& target, const std::string& host,
+                                                std::string body) {
+  http::request<http::string_body> request{http::verb::post, target, 11};
+  request.set(http::field::host, host);
+  request.set(http::field::content_type, "application/json");
+  request.body() = std::move(body);
+  request.prepare_payload();
+  return request;
+}
+
+// Speedway Connect: each batch of due reads is one POST of newline-separated JSON objects.
+asio::awaitable<void> play_impinj(const VendorPlan& plan, ReplayClock clock,
+                                  std::chrono::steady_clock::time_point start,
+                                  const VendorPlayOptions& options, PlayerStats& stats) {
+  const auto executor = co_await asio::this_coro::executor;
+  std::size_t next = 0;
+  std::chrono::milliseconds backoff{200};
+  const std::string target = "/api/v1/impinj/" + plan.decoder->id + "?token=" + options.token;
+  while (next < plan.reads.size()) {
+    const TimeMs race_now = clock.race_time(elapsed_ms(start));
+    if (!clock.as_fast_as_possible()) {
+      if (auto back = outage_until(options.common.outages, race_now)) {
+        ++stats.outages;
+        co_await sleep_ms(clock.wall_ms_for(*back) - elapsed_ms(start));
+        continue;
+      }
+    }
+    std::size_t end = due_end(plan, next, race_now, clock.as_fast_as_possible());
+    end = std::min(end, next + options.common.max_batch);
+    if (end == next) {
+      co_await sleep_ms(
+          std::clamp<std::int64_t>(clock.wall_ms_for(plan.reads[next].time) - elapsed_ms(start),
+                                   1, 1000));
+      continue;
+    }
+    std::string body;
+    for (std::size_t i = next; i < end; ++i) {
+      ImpinjTagRead read;
+      read.antenna_port = std::atoi(plan.reads[i].source.c_str());
+      read.epc = plan.reads[i].chip;
+      read.first_seen_us = plan.reads[i].time * 1000;
+      read.peak_rssi = -55;
+      body += format_impinj_read(read) + "\n";
+    }
+    stats.sent += end - next;
+    beast::tcp_stream stream(executor);
+    tcp::resolver resolver(executor);
+    auto [resolve_error, endpoints] =
+        co_await resolver.async_resolve(options.http_host, options.http_port, kNoThrow);
+    boost::system::error_code ec = resolve_error;
+    if (!ec) {
+      stream.expires_after(options.common.reply_timeout);
+      auto [connect_error, endpoint] = co_await stream.async_connect(endpoints, kNoThrow);
+      ec = connect_error;
+    }
+    http::response<http::string_body> response;
+    if (!ec) {
+      http::request<http::string_body> request =
+          impinj_request(target, options.http_host, std::move(body));
+      auto [write_error, written] = co_await http::async_write(stream, request, kNoThrow);
+      ec = write_error;
+      if (!ec) {
+        beast::flat_buffer buffer;
+        auto [read_error, read] = co_await http::async_read(stream, buffer, response, kNoThrow);
+        ec = read_error;
+      }
+    }
+    ++stats.connects;
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    if (ec || response.result() != http::status::ok) {
+      // (if/else, not ?: -- GCC 12 loses a ?: temporary assigned in a coroutine.)
+      if (ec) {
+        stats.last_error = ec.message();
+      } else {
+        stats.last_error = std::to_string(response.result_int()) + " " + response.body();
+      }
+      if (response.result() == http::status::unauthorized ||
+          response.result() == http::status::forbidden ||
+          response.result() == http::status::not_found) {
+        stats.gave_up = true;
+        co_return;
+      }
+      co_await sleep_ms(backoff.count());
+      backoff = std::min(backoff * 2, options.common.max_backoff);
+      continue;  // the same reads again: the server keeps each once
+    }
+    backoff = std::chrono::milliseconds{200};
+    next = end;
+    stats.acked = next;
+  }
+  stats.done = true;
+}
+
+}  // namespace
+
+asio::awaitable<void> play_vendor(const VendorPlan& plan, ReplayClock clock,
+                                  std::chrono::steady_clock::time_point start,
+                                  const VendorPlayOptions& options, PlayerStats& stats) {
+  switch (plan.decoder->protocol) {
+    case DecoderProtocolKind::impinj:
+      co_await play_impinj(plan, clock, start, options, stats);
+      co_return;
+    case DecoderProtocolKind::ctp01: {
+      Ctp01Hardware hardware(*plan.decoder);
+      co_await play_connection_hardware(plan, hardware, clock, start, options, stats);
+      co_return;
+    }
+    case DecoderProtocolKind::mylaps: {
+      MylapsHardware hardware(*plan.decoder, options, wall_clock_now());
+      co_await play_connection_hardware(plan, hardware, clock, start, options, stats);
+      co_return;
+    }
+    case DecoderProtocolKind::raceresult: {
+      RaceResultHardware hardware(*plan.decoder, options);
+      co_await play_connection_hardware(plan, hardware, clock, start, options, stats);
+      co_return;
+    }
+  }
+}
+
+}  // namespace splitstream
