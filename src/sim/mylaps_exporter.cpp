@@ -213,8 +213,8 @@ std::string FakeMylapsExporter::send_records(std::vector<std::size_t> ids, TimeM
     ++messages_sent_;
     bytes += frame(text);
   };
-  std::uniform_int_distribution<std::size_t> size_of(1, std::max<std::size_t>(
-                                                            1, options_.max_records_per_message));
+  std::uniform_int_distribution<std::size_t> size_of(
+      1, std::max<std::size_t>(1, options_.max_records_per_message));
   std::size_t limit = size_of(rng_);
   for (std::size_t id : ids) {
     const Record& record = records_[id];
@@ -244,8 +244,8 @@ std::string FakeMylapsExporter::format(const Record& record) const {
   if (record.is_marker) {
     const FakeMylapsMarker& m = record.marker;
     if (m.positional)
-      return format_iso_date(m.local_time) + " " + format_time_of_day(m.local_time) + "|" +
-             m.type + "|" + m.name;
+      return format_iso_date(m.local_time) + " " + format_time_of_day(m.local_time) + "|" + m.type +
+             "|" + m.name;
     return "t=" + format_time_of_day(m.local_time) + "|mt=" + m.type + "|n=" + m.name;
   }
   return version_ == Version::v2 ? v2_record(record.passing)

@@ -119,7 +119,7 @@ class FakeMylapsExporter {
     std::vector<std::size_t> ids;
   };
   std::map<std::uint64_t, SentMessage> messages_;  // this connection's, by number
-  std::string buffer_;  // bytes from the server up to the next '$'
+  std::string buffer_;                             // bytes from the server up to the next '$'
   std::uint64_t next_message_ = 1;
   std::uint32_t next_sequence_ = 1;
   Version version_ = Version::unknown;
