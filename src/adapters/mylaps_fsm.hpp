@@ -22,12 +22,19 @@
 // to max_queued_messages, and all go out together in the next batch. A message arriving with the
 // queue full is dropped unacknowledged (the exporter resends it); wants_bytes() is false then.
 //
-// Choices where the brief is silent (each documented on its option):
+// Choices where the brief is silent:
 //   * A V1 record with a wrong checksum, or any record that does not parse, is reported and not
-//     stored; its message is still acknowledged once the rest is durable (ack_messages_with_bad_
-//     records), because the exporter resends identical bytes: waiting would never end.
+//     stored; its message is still acknowledged once the rest is durable (option
+//     ack_messages_with_bad_records), because the exporter resends identical bytes: waiting
+//     would never end.
 //   * A message whose number does not parse cannot be acknowledged; its good records are stored.
 //   * A message with no records at all is acknowledged at once.
+//   * `Passing` and `Store` are both accepted whatever version our AckPong chose (a malformed
+//     AckPong turned an exporter to V1 in the field).
+//   * Keys: "v2|<location>|c=..|d=..|t=..|ut=..|utc=..|dv=..|re=..|an=.." for V2 records,
+//     "v1|<location>|c=..|d=..|t=..|dv=..|re=..|sq=.." for V1 (sq: the record's hex sequence),
+//     "marker|<location>|..." for markers. The same passing sent as V1 and as V2 gets two keys:
+//     changing the version mid-race can store resent reads twice (the engine sees a re-read).
 #pragma once
 
 #include <cstddef>
