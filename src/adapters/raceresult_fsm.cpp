@@ -418,8 +418,9 @@ void RaceResultProtocol::handle_passings_reply(const std::vector<std::string_vie
       const std::uint32_t last = files_.empty() ? 1 : files_.rbegin()->first;
       switch_file(last, out);
     }
+    if (*count < held_top(*current_file_))
+      switch_file(*current_file_ + 1, out);  // a lower count: a new file
     file = *current_file_;
-    if (*count < held_top(file)) switch_file(file + 1, out);  // a lower count: a new file
   }
   stats_.decoder_count = *count;
   if (!push_requested_) {
