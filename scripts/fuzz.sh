@@ -3,8 +3,8 @@
 #
 #   scripts/fuzz.sh [--seconds N] [--build-only] [TARGET...]
 #
-# Targets (default: all): frame_decoder_fuzz, read_batch_json_fuzz. Each runs for N seconds
-# (default 20) from tests/fuzz/corpus/<target without _fuzz>/, with ASan and UBSan. Inputs that
+# Targets (default: all): frame_decoder_fuzz, read_batch_json_fuzz, raceresult_fsm_fuzz. Each
+# runs for N seconds (default 20) from tests/fuzz/corpus/<target without _fuzz>/, with ASan and UBSan. Inputs that
 # find new coverage go to build-fuzz/corpus/<target>/ (the committed seeds are only read); a
 # crashing input is saved as build-fuzz/artifacts/<target>-crash-<sha1> and fails the run.
 # Exit status 0 only when every target built and ran without finding anything.
@@ -36,9 +36,9 @@ while (($# > 0)); do
 done
 
 # Target, then its -max_len: a few dozen frames; a body of a few dozen reads (the target's body
-# limit is 3000 bytes, so some inputs are over it).
-declare -A MAX_LEN=([frame_decoder_fuzz]=8192 [read_batch_json_fuzz]=4096)
-if ((${#TARGETS[@]} == 0)); then TARGETS=(frame_decoder_fuzz read_batch_json_fuzz); fi
+# limit is 3000 bytes, so some inputs are over it); a RACE RESULT session of a few dozen lines.
+declare -A MAX_LEN=([frame_decoder_fuzz]=8192 [read_batch_json_fuzz]=4096 [raceresult_fsm_fuzz]=4096)
+if ((${#TARGETS[@]} == 0)); then TARGETS=(frame_decoder_fuzz read_batch_json_fuzz raceresult_fsm_fuzz); fi
 for target in "${TARGETS[@]}"; do
   [[ -n "${MAX_LEN[$target]:-}" ]] || { echo "fuzz.sh: unknown target '$target'" >&2; exit 2; }
 done

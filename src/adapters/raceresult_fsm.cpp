@@ -8,6 +8,7 @@ namespace splitstream {
 namespace {
 
 constexpr std::int64_t kDayMs = 86'400'000;
+constexpr std::uint64_t kMaxNumber = UINT64_MAX;
 
 std::vector<std::string_view> split_fields(std::string_view line) {
   std::vector<std::string_view> fields;
@@ -317,17 +318,26 @@ void RaceResultProtocol::handle_push(std::string_view text, TimeMs, DecoderOutpu
     }
   }
   const std::uint64_t top = known_top(file);
-  if (record->number > top + 1) plan_fetch(file, top + 1, record->number - 1, out);
+  if (top < kMaxNumber && record->number > top + 1)
+    plan_fetch(file, top + 1, record->number - 1, out);
   if (take_record(*record, file)) ++stats_.passings_pushed;
 }
 
 void RaceResultProtocol::handle_range_line(const std::string& line, TimeMs now,
                                            DecoderOutput& out) {
   if (line.empty()) {  // the end of a range reply
+    const Command done = in_flight_->command;
+    const bool nothing = in_flight_->records == 0;
     in_flight_.reset();
+    // The decoder had nothing there: it holds fewer passings than it said (or the file changed).
+    // The rest of this gap is dropped; the next PASSINGS poll plans again from what is held.
+    if (nothing && !commands_.empty() && commands_.front().kind == CommandKind::range &&
+        commands_.front().file == done.file && commands_.front().from == done.from + done.count)
+      commands_.pop_front();
     return;
   }
   in_flight_->progress = now;
+  ++in_flight_->records;
   std::string error;
   const std::optional<RaceResultRecord> record = parse_raceresult_record(line, error);
   if (!record) {
@@ -430,7 +440,10 @@ void RaceResultProtocol::handle_passings_reply(const std::vector<std::string_vie
     commands_.push_front({CommandKind::set_push});
   }
   const FileState& state = files_[file];
-  plan_fetch(file, range_pending() ? state.requested_upto + 1 : state.stored + 1, *count, out);
+  if (!range_pending())
+    plan_fetch(file, state.stored + 1, *count, out);
+  else if (state.requested_upto < kMaxNumber)
+    plan_fetch(file, state.requested_upto + 1, *count, out);
 }
 
 void RaceResultProtocol::handle_status_reply(const std::vector<std::string_view>& fields,
@@ -474,13 +487,12 @@ void RaceResultProtocol::plan_fetch(std::uint32_t file, std::uint64_t from, std:
   if (to < from) return;
   state.requested_upto = std::max(state.requested_upto, to);
 
+  // One command per gap, cut into chunks as it is sent (dispatch), so that a count the decoder
+  // overstates costs no memory.
   auto add_gap = [&](std::uint64_t first, std::uint64_t last) {
     ++stats_.refetched_gaps;
     ++out.notices.refetched_gaps;
-    for (std::uint64_t start = first; start <= last; start += options_.fetch_chunk) {
-      const std::uint64_t count = std::min<std::uint64_t>(options_.fetch_chunk, last - start + 1);
-      enqueue({CommandKind::range, file, start, count});
-    }
+    enqueue({CommandKind::range, file, first, last - first + 1});
   };
   // Walk the held numbers (stored above a hole, or pending) in [from, to]; fetch what is between.
   auto above = state.stored_above.lower_bound(from);
@@ -498,6 +510,7 @@ void RaceResultProtocol::plan_fetch(std::uint32_t file, std::uint64_t from, std:
       held = *pending++;
     }
     if (held > next_missing) add_gap(next_missing, held - 1);
+    if (held == kMaxNumber) return;
     next_missing = held + 1;
   }
   if (next_missing <= to) add_gap(next_missing, to);
@@ -562,13 +575,20 @@ void RaceResultProtocol::dispatch(TimeMs now, DecoderOutput& out) {
       // Backpressure: fetch more only once the store has caught up.
       if (queue_.size() >= options_.max_queued_reads) return;
     }
-    commands_.pop_front();
-    const std::string text = command_text(command);
+    Command sent = command;
+    if (command.kind == CommandKind::range && command.count > options_.fetch_chunk) {
+      sent.count = options_.fetch_chunk;  // the rest of the gap stays first in line
+      commands_.front().from += options_.fetch_chunk;
+      commands_.front().count -= options_.fetch_chunk;
+    } else {
+      commands_.pop_front();
+    }
+    const std::string text = command_text(sent);
     out.send.push_back(text + "\r\n");
     last_sent_ = now;
-    if (command.kind == CommandKind::ping && !options_.ping_expects_reply) continue;
+    if (sent.kind == CommandKind::ping && !options_.ping_expects_reply) continue;
     InFlight waiting;
-    waiting.command = command;
+    waiting.command = sent;
     waiting.name = text.substr(0, text.find(';'));
     waiting.progress = now;
     in_flight_ = std::move(waiting);

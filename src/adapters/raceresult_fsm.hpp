@@ -160,8 +160,9 @@ class RaceResultProtocol {
   };
   struct InFlight {
     Command command;
-    std::string name;     // the reply's expected first field
-    TimeMs progress = 0;  // sent, or the last record of a range reply
+    std::string name;           // the reply's expected first field
+    TimeMs progress = 0;        // sent, or the last record of a range reply
+    std::uint64_t records = 0;  // range: lines received so far
   };
   // What we know of one passing file.
   struct FileState {

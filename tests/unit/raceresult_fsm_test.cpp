@@ -234,6 +234,18 @@ TEST(RaceResultProtocolTest, RangeFetchInChunksEndsAtEmptyLineWithPushesInside) 
   EXPECT_EQ(rr.stats().passings_pushed, 1u);
 }
 
+TEST(RaceResultProtocolTest, AnEmptyRangeReplyDropsTheRestOfAnOverstatedGap) {
+  RaceResultOptions options;
+  options.fetch_chunk = 2;
+  RaceResultProtocol rr(options, {}, kT0);
+  EXPECT_EQ(handshake(rr, "PASSINGS;18446744073709551615;1").send, lines({"1:2"}));
+  DecoderOutput out = rr.on_bytes(record20(1, "C1", "08:00:00.000", 1) + "\r\n\r\n", kT0 + 1);
+  EXPECT_EQ(out.send, lines({"3:2"}));  // the gap goes on, a chunk at a time
+  out = rr.on_bytes("\r\n", kT0 + 2);   // nothing there
+  EXPECT_TRUE(out.send.empty());
+  EXPECT_EQ(rr.stats().refetched_gaps, 1u);
+}
+
 TEST(RaceResultProtocolTest, ReconnectWithStoredCursorsRefetchesExactlyTheGap) {
   RaceResultProtocol rr({}, {{1, 120}}, kT0);
   DecoderOutput out = handshake(rr, "PASSINGS;130;1");
