@@ -156,7 +156,7 @@ class RaceResultProtocol {
     CommandKind kind = CommandKind::ping;
     std::uint32_t file = 0;   // range: the file it reads (dropped if the decoder moved on)
     std::uint64_t from = 0;   // range: first passing number
-    std::uint64_t count = 0;  // range: how many
+    std::uint64_t count = 0;  // range: how many (queued: a whole gap, sent in fetch_chunk pieces)
   };
   struct InFlight {
     Command command;
