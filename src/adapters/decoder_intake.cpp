@@ -76,9 +76,8 @@ void DecoderIntake::note_clock_reading(const DecoderTime& reading, TimeMs now) {
 void DecoderIntake::note_read_lag(DurationMs lag, TimeMs arrival) {
   if (arrival - window_start_ >= kEstimateWindowMs) {
     // A window with no reads forgets the one before it: a long quiet spell starts afresh.
-    previous_window_max_ = arrival - window_start_ < 2 * kEstimateWindowMs
-                               ? window_max_
-                               : std::optional<DurationMs>();
+    previous_window_max_ =
+        arrival - window_start_ < 2 * kEstimateWindowMs ? window_max_ : std::optional<DurationMs>();
     window_max_.reset();
     window_start_ = arrival;
   }

@@ -23,7 +23,7 @@ struct IntakeReport {
   std::uint64_t unknown_sources = 0;
   std::uint64_t unknown_chips = 0;
   std::uint64_t clock_far_off = 0;
-  std::uint64_t malformed = 0;  // reads without a chip
+  std::uint64_t malformed = 0;        // reads without a chip
   std::vector<std::string> problems;  // the first few, each naming the read and what is wrong
 };
 

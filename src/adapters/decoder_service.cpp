@@ -36,10 +36,9 @@ DecoderService::DecoderService(asio::any_io_executor ingest_strand, const Event&
                                std::shared_ptr<RedisConnection> redis, const KeySchema& keys)
     : strand_(std::move(ingest_strand)),
       read_log_(std::make_unique<DecoderReadLog>(std::move(redis), keys)),
-      fleet_(std::make_unique<DecoderFleet>(event, decoders,
-                                            devices->protocol.max_clock_skew_ms)) {
-  services_ = std::make_shared<DecoderServices>(
-      DecoderServices{std::move(devices), *read_log_, *fleet_});
+      fleet_(std::make_unique<DecoderFleet>(event, decoders, devices->protocol.max_clock_skew_ms)) {
+  services_ =
+      std::make_shared<DecoderServices>(DecoderServices{std::move(devices), *read_log_, *fleet_});
   for (const auto& decoder : fleet_->all()) {
     if (!decoder->config.listen) continue;
     listeners_.push_back(std::make_unique<Listener>(
@@ -74,8 +73,8 @@ std::string DecoderService::describe() const {
     out += std::string(to_string(c.protocol)) + " " + c.id;
     if (c.dial) out += " dialling " + c.dial->host + ":" + std::to_string(c.dial->port);
     if (c.listen) out += " on " + c.listen->host + ":" + std::to_string(c.listen->port);
-    if (c.protocol == DecoderProtocolKind::impinj) out += " posting to " +
-                                                         std::string(kImpinjPathPrefix) + c.id;
+    if (c.protocol == DecoderProtocolKind::impinj)
+      out += " posting to " + std::string(kImpinjPathPrefix) + c.id;
   }
   return out;
 }

@@ -225,8 +225,9 @@ void close_socket(tcp::socket& socket) {
 
 // Runs one protocol over a connected socket until it ends; the reason it ended.
 template <typename Protocol>
-asio::awaitable<std::string> converse(tcp::socket& socket, std::shared_ptr<DecoderServices> services,
-                                      Decoder& decoder, Protocol& protocol, DecoderOutput first) {
+asio::awaitable<std::string> converse(tcp::socket& socket,
+                                      std::shared_ptr<DecoderServices> services, Decoder& decoder,
+                                      Protocol& protocol, DecoderOutput first) {
   DecoderConnection<Protocol> connection(socket, std::move(services), decoder, protocol);
   co_return co_await connection.run(std::move(first));
 }
@@ -244,9 +245,9 @@ asio::awaitable<void> run_accepted(tcp::socket socket, std::shared_ptr<DecoderSe
     Ctp01Protocol protocol(ctp01_options(decoder->config), wall_clock_now());
     reason = co_await converse(socket, services, *decoder, protocol, DecoderOutput());
   } else {
+    // The exporter speaks first (Pong).
     MylapsProtocol protocol(mylaps_options(decoder->config), wall_clock_now());
-    DecoderOutput greeting = protocol.on_connected(wall_clock_now());
-    reason = co_await converse(socket, services, *decoder, protocol, std::move(greeting));
+    reason = co_await converse(socket, services, *decoder, protocol, DecoderOutput());
   }
   decoder->status.connection_closed(reason, wall_clock_now());
   log::info("decoders", "decoder disconnected",
@@ -413,9 +414,9 @@ std::string impinj_answer(const DecoderStoreResult& stored, const ImpinjParseRes
 asio::awaitable<HttpResponse> handle_impinj_post(HttpRequest request,
                                                  std::shared_ptr<DecoderServices> services) {
   const std::string_view target = request.target();
-  const std::string id(target.substr(kImpinjPathPrefix.size(),
-                                     target.find('?') - std::min(target.find('?'),
-                                                                 kImpinjPathPrefix.size())));
+  const std::string id(
+      target.substr(kImpinjPathPrefix.size(),
+                    target.find('?') - std::min(target.find('?'), kImpinjPathPrefix.size())));
   Decoder* decoder = services->fleet.find(id);
   if (!decoder || decoder->config.protocol != DecoderProtocolKind::impinj) {
     co_return error_response(request, http::status::not_found, "unknown_decoder",

@@ -73,7 +73,7 @@ class DecoderStatus {
   std::string last_error_;
   int open_connections_ = 0;
   TimeMs connected_since_ = kNoTime;
-  TimeMs last_seen_ = kNoTime;      // any byte, ping or post
+  TimeMs last_seen_ = kNoTime;       // any byte, ping or post
   TimeMs last_read_time_ = kNoTime;  // the newest stored read's time
   TimeMs last_read_arrival_ = kNoTime;
   std::optional<DurationMs> clock_offset_ms_;

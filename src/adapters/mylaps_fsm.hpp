@@ -72,8 +72,11 @@ struct MylapsOptions {
   DurationMs idle_timeout_ms = 60'000;
   // A frame longer than this is dropped (up to its `$`) and reported. 100 V2 records are ~10 KB.
   std::size_t max_frame_bytes = 64 * 1024;
-  // Messages with records to store that may wait behind the batch in flight.
-  std::size_t max_queued_messages = 64;
+  // Messages with records to store that may wait behind the batch in flight. The session stops
+  // reading while the queue is full, but one read (16 KiB) may hold a few hundred small
+  // messages: the bound leaves room for them, so a message is dropped (and resent 20 s later)
+  // only by a peer that ignores flow control.
+  std::size_t max_queued_messages = 512;
   // Content keys remembered as stored on this connection, so that resends are acknowledged
   // without storing them again. The oldest are forgotten past this; a forgotten record that comes
   // back is stored again, which the store's dedupe makes harmless.

@@ -96,8 +96,7 @@ std::string device_status_json(const Event& event, const std::map<std::string, i
   boost::json::object body;
   body["devices"] = std::move(devices);
   body["decoders"] = decoders_json(decoders, replies, event.devices.size());
-  body["gun_markers"] =
-      replies.empty() ? boost::json::array() : gun_markers_json(replies.back());
+  body["gun_markers"] = replies.empty() ? boost::json::array() : gun_markers_json(replies.back());
   return boost::json::serialize(body);
 }
 
@@ -129,14 +128,15 @@ boost::asio::awaitable<HttpResponse> device_status(HttpRequest request,
     co_return error_response(request, http::status::method_not_allowed, "method_not_allowed",
                              "/api/v1/devices is read-only: use GET");
   }
-  auto [ec, replies] = co_await redis->pipeline(
-      device_status_commands(ingest->event, decoders.get(), keys));
+  auto [ec, replies] =
+      co_await redis->pipeline(device_status_commands(ingest->event, decoders.get(), keys));
   if (ec) {
     co_return error_response(request, http::status::service_unavailable, "unavailable",
                              "Redis: " + ec.message());
   }
-  co_return json_response(request, http::status::ok,
-                          device_status_json(ingest->event, ingest->online(), decoders.get(), replies));
+  co_return json_response(
+      request, http::status::ok,
+      device_status_json(ingest->event, ingest->online(), decoders.get(), replies));
 }
 
 }  // namespace splitstream

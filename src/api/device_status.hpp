@@ -6,8 +6,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 
-#include "http/http_message.hpp"
 #include "adapters/decoder_session.hpp"
+#include "http/http_message.hpp"
 #include "ingest/device_session.hpp"
 #include "store/key_schema.hpp"
 #include "store/redis_connection.hpp"

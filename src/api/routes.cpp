@@ -26,20 +26,19 @@ void add_ingest_routes(Router& router, const Endpoints& e) {
                      return asio::co_spawn(strand, handle_http_ingest(std::move(request), ingest),
                                            asio::use_awaitable);
                    });
-  router.add_async("/api/v1/devices",
-                   [ingest = e.ingest, decoders = e.decoders, strand = e.ingest_strand,
-                    redis = e.ingest_redis, keys = e.keys](HttpRequest request) {
-                     return asio::co_spawn(
-                         strand, device_status(std::move(request), ingest, decoders, redis, keys),
-                         asio::use_awaitable);
-                   });
+  router.add_async("/api/v1/devices", [ingest = e.ingest, decoders = e.decoders,
+                                       strand = e.ingest_strand, redis = e.ingest_redis,
+                                       keys = e.keys](HttpRequest request) {
+    return asio::co_spawn(strand, device_status(std::move(request), ingest, decoders, redis, keys),
+                          asio::use_awaitable);
+  });
   // Impinj readers post to a path of their own, on the same strand (a prefix before the REST
   // API's /api/v1/).
   router.add_async_prefix(std::string(kImpinjPathPrefix),
                           [decoders = e.decoders, strand = e.ingest_strand](HttpRequest request) {
-                            return asio::co_spawn(
-                                strand, handle_impinj_post(std::move(request), decoders),
-                                asio::use_awaitable);
+                            return asio::co_spawn(strand,
+                                                  handle_impinj_post(std::move(request), decoders),
+                                                  asio::use_awaitable);
                           });
 }
 

@@ -20,12 +20,12 @@
 #include <memory>
 #include <vector>
 
+#include "adapters/decoder_session.hpp"
 #include "api/admin_corrections.hpp"
 #include "api/rest_api.hpp"
 #include "http/health.hpp"
 #include "http/router.hpp"
 #include "http/static_files.hpp"
-#include "adapters/decoder_session.hpp"
 #include "ingest/device_session.hpp"
 #include "push/websocket_session.hpp"
 #include "store/key_schema.hpp"

@@ -114,8 +114,8 @@ void parse_decoder(const ObjectReader& r, const Event& event, DecoderConfig& d) 
     if (auto kind = parse_decoder_protocol(*protocol)) {
       d.protocol = *kind;
     } else {
-      r.problem("protocol", "must be raceresult, ctp01, mylaps or impinj, not " +
-                                in_quotes(*protocol));
+      r.problem("protocol",
+                "must be raceresult, ctp01, mylaps or impinj, not " + in_quotes(*protocol));
     }
   }
   const bool dials = d.protocol == DecoderProtocolKind::raceresult;
@@ -244,9 +244,11 @@ std::vector<DecoderConfig> parse_decoders(std::string_view json_text, const Even
     parse_decoder(r, event, d);
     if (id && !ids.insert(*id).second) r.problem("id", "duplicate decoder id " + in_quotes(*id));
     if (id && event.device_by_id.count(*id))
-      r.problem("id", in_quotes(*id) + " is also a device of event.json; decoder ids are devices too");
+      r.problem("id",
+                in_quotes(*id) + " is also a device of event.json; decoder ids are devices too");
     if (d.listen && !ports.insert(d.listen->port).second)
-      r.problem("listen", "port " + std::to_string(d.listen->port) + " is taken by another decoder");
+      r.problem("listen",
+                "port " + std::to_string(d.listen->port) + " is taken by another decoder");
     if (!id || problems.size() != before) continue;
     d.id = *id;
     decoders.push_back(std::move(d));

@@ -32,8 +32,8 @@ inline std::string in_quotes(std::string_view s) {
 // Reads typed fields of one JSON object, recording a problem for each missing or mistyped one.
 class ObjectReader {
  public:
-  ObjectReader(const boost::json::value& v, std::string path, const JsonLocator& loc, Diagnostics& out,
-               std::string file = "event.json")
+  ObjectReader(const boost::json::value& v, std::string path, const JsonLocator& loc,
+               Diagnostics& out, std::string file = "event.json")
       : path_(std::move(path)), file_(std::move(file)), loc_(loc), out_(out) {
     if (v.is_object()) {
       obj_ = &v.as_object();
@@ -155,6 +155,5 @@ class ObjectReader {
 inline std::string element(const std::string& path, std::size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
-
 
 }  // namespace splitstream

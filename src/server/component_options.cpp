@@ -2,8 +2,8 @@
 
 #include <string_view>
 
-#include "api/admin_api.hpp"
 #include "adapters/decoder_session.hpp"
+#include "api/admin_api.hpp"
 #include "ingest/http_ingest.hpp"
 
 namespace splitstream {
@@ -55,9 +55,9 @@ std::uint32_t http_ingest_body_limit(const ServerConfig& config) {
 std::vector<PathBodyLimit> body_limits(const ServerConfig& config) {
   std::vector<PathBodyLimit> limits;
   limits.push_back({std::string(kReadsPath), http_ingest_body_limit(config)});
+  limits.push_back({std::string(kAdminPrefix), config.max_admin_body});
   // Impinj readers post batches of tag reads like devices do.
   limits.push_back({std::string(kImpinjPathPrefix), http_ingest_body_limit(config)});
-  limits.push_back({std::string(kAdminPrefix), config.max_admin_body});
   return limits;
 }
 

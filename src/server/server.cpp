@@ -160,8 +160,8 @@ int run_server(const ServerConfig& config, const Event& event,
                                                options.http_ingest_body_limit);
   // Vendor hardware (decoders.json): with the ingest role only, like the device port.
   const std::vector<DecoderConfig> no_decoders;
-  DecoderService vendor_decoders(ingest_strand, event,
-                                 config.ingest_role ? decoders : no_decoders, ingest, redis, keys);
+  DecoderService vendor_decoders(ingest_strand, event, config.ingest_role ? decoders : no_decoders,
+                                 ingest, redis, keys);
 
   // This node's engine and what it feeds, on the engine strand: the stream in, Redis state and
   // live updates out. The version of an update is the number of stream entries applied, the

@@ -104,8 +104,8 @@ constexpr const char* kUsage =
     "                            --protocol: the line drops after every N reads sent\n"
     "  --new-file-at MIN         raceresult: the decoder opens a new passing file MIN minutes\n"
     "                            after the first read (its numbering restarts at 1)\n"
-    "  --resend-storm            mylaps: the exporter resends everything unacknowledged on\n"
-    "                            every tick, not every 20 s\n";
+    "  --resend-storm            mylaps: the exporter resends everything unacknowledged\n"
+    "                            every second, not every 20 s\n";
 
 int usage_error(const std::string& message) {
   std::cerr << "splitstream-sim: " << message << "\n" << kUsage;
@@ -306,8 +306,8 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
       if (value != "native") {
         o.protocol = parse_decoder_protocol(value);
         if (!o.protocol) {
-          error = "--protocol wants native, raceresult, ctp01, mylaps or impinj, got \"" + value +
-                  "\"";
+          error =
+              "--protocol wants native, raceresult, ctp01, mylaps or impinj, got \"" + value + "\"";
           return std::nullopt;
         }
       }
@@ -511,9 +511,8 @@ int play_vendors(const Options& o, const Event& event, const std::vector<Decoder
     }
   }
   for (const auto& [device, window] : o.outages) {
-    const bool known = std::any_of(plans.begin(), plans.end(), [&](const VendorPlan& v) {
-      return v.decoder->id == device;
-    });
+    const bool known = std::any_of(plans.begin(), plans.end(),
+                                   [&](const VendorPlan& v) { return v.decoder->id == device; });
     if (!known) {
       std::cerr << "splitstream-sim: --offline: no reads from decoder \"" << device << "\"\n";
       return 1;
@@ -563,17 +562,17 @@ int play_vendors(const Options& o, const Event& event, const std::vector<Decoder
                 << "\n";
     }
   }
-  const bool all_done = std::all_of(stats.begin(), stats.end(),
-                                     [](const PlayerStats& s) { return s.done; });
-  std::cout << "played " << source << " as " << to_string(*o.protocol) << ": " << delivered
-            << " of " << plan.total << " reads delivered (" << sent << " handed over) by "
-            << plans.size() << " decoders, " << connects << " connections (" << dropped
-            << " lines dropped on purpose, " << dark << " outages), in "
-            << static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       Clock::now() - start)
-                                       .count()) /
-                   1000.0
-            << " s" << (interrupted ? " (interrupted)" : "") << "\n";
+  const bool all_done =
+      std::all_of(stats.begin(), stats.end(), [](const PlayerStats& s) { return s.done; });
+  std::cout
+      << "played " << source << " as " << to_string(*o.protocol) << ": " << delivered << " of "
+      << plan.total << " reads delivered (" << sent << " handed over) by " << plans.size()
+      << " decoders, " << connects << " connections (" << dropped << " lines dropped on purpose, "
+      << dark << " outages), in "
+      << static_cast<double>(
+             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()) /
+             1000.0
+      << " s" << (interrupted ? " (interrupted)" : "") << "\n";
   return all_done && !refused && !interrupted ? 0 : 1;
 }
 

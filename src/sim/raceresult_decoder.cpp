@@ -25,19 +25,30 @@ std::uint64_t FakeRaceResultDecoder::add_passing(std::string chip, TimeMs true_m
   std::vector<std::string>& file = files_.back();
   const std::uint64_t number = file.size() + 1;
   file.push_back(record_line(number, chip, true_ms + options_.clock_offset_ms, rssi_dbm));
+  delivered_.back().push_back(false);
+  ++undelivered_;
   if (connected_ && push_) {
     if (drop_pushes_ > 0) {
       --drop_pushes_;
     } else {
       std::string& out = interleave_ ? held_ : pushed_;
       out += "#P;" + file.back() + "\r\n";
+      (interleave_ ? in_held_ : in_pushed_).emplace_back(files_.size() - 1, number);
     }
   }
   return number;
 }
 
+void FakeRaceResultDecoder::mark_delivered(std::size_t file, std::uint64_t number) {
+  if (!delivered_[file][number - 1]) {
+    delivered_[file][number - 1] = true;
+    --undelivered_;
+  }
+}
+
 void FakeRaceResultDecoder::new_file() {
   files_.emplace_back();
+  delivered_.emplace_back();
 }
 
 void FakeRaceResultDecoder::connect() {
@@ -52,6 +63,8 @@ void FakeRaceResultDecoder::disconnect() {
   partial_.clear();
   pushed_.clear();
   held_.clear();
+  in_pushed_.clear();
+  in_held_.clear();
 }
 
 std::string FakeRaceResultDecoder::on_bytes(std::string_view bytes, TimeMs true_now) {
@@ -70,10 +83,16 @@ std::string FakeRaceResultDecoder::on_bytes(std::string_view bytes, TimeMs true_
 }
 
 std::string FakeRaceResultDecoder::take_pushed() {
+  for (const auto& [file, number] : in_pushed_)
+    mark_delivered(file, number);
+  in_pushed_.clear();
   return std::exchange(pushed_, {});
 }
 
 std::string FakeRaceResultDecoder::take_held() {
+  for (const auto& [file, number] : in_held_)
+    mark_delivered(file, number);
+  in_held_.clear();
   return std::exchange(held_, {});
 }
 
@@ -91,6 +110,7 @@ std::string FakeRaceResultDecoder::answer(const std::string& command, TimeMs tru
     std::string out;
     for (std::uint64_t number = *from < 1 ? 1 : *from; number <= last; ++number) {
       out += file[number - 1] + "\r\n";
+      mark_delivered(files_.size() - 1, number);
       if (number == *from) out += take_held();  // pushes inside a range reply
     }
     out += take_held();

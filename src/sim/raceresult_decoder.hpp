@@ -69,6 +69,9 @@ class FakeRaceResultDecoder {
   // Passings of file `file_number` (1-based) as record lines without CR LF.
   const std::vector<std::string>& passings(std::uint32_t file_number) const;
   std::uint64_t total_passings() const;
+  // Every passing of every file has gone to a client (pushed, or in a range reply).
+  bool all_delivered() const { return undelivered_ == 0; }
+  std::uint64_t delivered() const { return total_passings() - undelivered_; }
   // Every command received, in order (without CR LF).
   const std::vector<std::string>& commands() const { return commands_; }
   bool push_enabled() const { return push_; }
@@ -81,6 +84,7 @@ class FakeRaceResultDecoder {
   std::string format_date(TimeMs decoder_ms) const;
   static std::string format_time(TimeMs decoder_ms);
   std::string take_held();
+  void mark_delivered(std::size_t file, std::uint64_t number);
 
   FakeRaceResultOptions options_;
   std::vector<std::vector<std::string>> files_;
@@ -94,6 +98,11 @@ class FakeRaceResultDecoder {
   bool interleave_ = false;
   std::size_t drop_pushes_ = 0;
   std::string protocol_ = "2.0";
+  // Delivery, for a player that must know when it is done: per file, per passing.
+  std::vector<std::vector<bool>> delivered_{1};
+  std::uint64_t undelivered_ = 0;
+  // Passings in pushed_ / held_, delivered once taken (a disconnect drops them).
+  std::vector<std::pair<std::size_t, std::uint64_t>> in_pushed_, in_held_;
 };
 
 }  // namespace splitstream

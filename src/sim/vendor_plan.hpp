@@ -14,7 +14,7 @@
 namespace splitstream {
 
 struct VendorRead {
-  TimeMs time = 0;     // true UTC time of the read (what the server should end up with)
+  TimeMs time = 0;  // true UTC time of the read (what the server should end up with)
   std::string chip;
   std::string source;  // the decoder's name for the read's timing point and line
 };

@@ -10,6 +10,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <memory>
@@ -79,6 +80,9 @@ class Hardware {
   virtual std::string add(const VendorRead& read, TimeMs now) = 0;
   // Everything added has been acknowledged (MYLAPS), or handed over (the others).
   virtual bool all_delivered() const = 0;
+  // Reads the server has got so far (acknowledged, fetched or pushed, or written): what
+  // --reconnect-every counts.
+  virtual std::uint64_t delivered() const = 0;
   // Race time moved on (for faults in race time).
   virtual void on_race_time(TimeMs /*race_now*/) {}
   // True when the hardware forgets what it sent when the line drops (CTP01: no acknowledgement
@@ -95,6 +99,7 @@ class Ctp01Hardware : public Hardware {
   }
   std::string on_connect(TimeMs) override {
     client_ = std::make_unique<FakeCtp01Client>(options_);
+    position_ = 0;
     return client_->hello();
   }
   void on_disconnect() override { client_.reset(); }
@@ -104,14 +109,18 @@ class Ctp01Hardware : public Hardware {
   std::string on_tick(TimeMs) override { return {}; }
   bool ready() const override { return client_ && client_->started(); }
   std::string add(const VendorRead& read, TimeMs) override {
+    unique_ = std::max(unique_, ++position_);  // a reconnect replays from the first read
     return client_->read(read.source, read.chip, read.time);
   }
   bool all_delivered() const override { return true; }
+  std::uint64_t delivered() const override { return unique_; }
   bool resend_all_on_reconnect() const override { return true; }
 
  private:
   FakeCtp01ClientOptions options_{.locations = {}};
   std::unique_ptr<FakeCtp01Client> client_;
+  std::uint64_t position_ = 0;  // reads written on this connection
+  std::uint64_t unique_ = 0;    // distinct reads written on any
 };
 
 class MylapsHardware : public Hardware {
@@ -131,9 +140,11 @@ class MylapsHardware : public Hardware {
     passing.chip = read.chip;
     passing.local_time = decoder_local_civil_ms(decoder_, read.time);
     exporter_.add_passing(passing);
+    ++added_;
     return {};
   }
   bool all_delivered() const override { return exporter_.all_acknowledged(); }
+  std::uint64_t delivered() const override { return added_ - exporter_.unacknowledged(); }
 
  private:
   static FakeMylapsExporterOptions exporter_options(const DecoderConfig& decoder,
@@ -143,37 +154,50 @@ class MylapsHardware : public Hardware {
     for (const auto& [name, target] : decoder.sources)
       o.locations.push_back(name);
     if (!o.locations.empty()) o.pong_source = o.locations.front();
-    o.resend_storm = options.resend_storm;
+    // A storm: everything unacknowledged again every second, not every 20 s.
+    if (options.resend_storm) o.resend_interval_ms = 1000;
     o.seed = options.seed;
     return o;
   }
   const DecoderConfig& decoder_;
   FakeMylapsExporter exporter_;
+  std::uint64_t added_ = 0;
 };
 
 class RaceResultHardware : public Hardware {
  public:
   RaceResultHardware(const DecoderConfig& decoder, const VendorPlayOptions& options)
-      : decoder_(decoder), fake_(fake_options(decoder, options)), new_file_at_(options.new_file_at) {
-    fake_.interleave_pushes(true);
+      : decoder_(decoder),
+        fake_(fake_options(decoder, options)),
+        new_file_at_(options.new_file_at) {
+    // Pushes go out at once: the fake would hold interleaved ones until the next command, which
+    // may be a poll a minute away (the unit tests interleave them against the protocol).
+    fake_.interleave_pushes(false);
   }
   std::string on_connect(TimeMs) override {
     fake_.connect();
     return {};
   }
   void on_disconnect() override { fake_.disconnect(); }
+  // The fake's clock counts from its day 0, the decoder's date base, in local time.
   std::string on_bytes(std::string_view bytes, TimeMs now) override {
-    return fake_.on_bytes(bytes, now) + fake_.take_pushed();
+    std::string out = fake_.on_bytes(bytes, decoder_time_of_day_ms(decoder_, now));
+    return out + fake_.take_pushed();
   }
   std::string on_tick(TimeMs) override { return fake_.take_pushed(); }
   bool ready() const override { return true; }  // a decoder reads whether or not anyone listens
   std::string add(const VendorRead& read, TimeMs) override {
-    fake_.add_passing(read.chip, read.time);
+    fake_.add_passing(read.chip, decoder_time_of_day_ms(decoder_, read.time));
     return fake_.take_pushed();
   }
   bool all_delivered() const override { return fake_.all_delivered(); }
+  std::uint64_t delivered() const override { return fake_.delivered(); }
   void on_race_time(TimeMs race_now) override {
-    if (new_file_at_ > 0 && race_now >= new_file_at_ && !new_file_opened_) {
+    // As a crew restarting operation would (and as the protocol can follow): once the current
+    // file went out in full. Passings of a file closed before anyone fetched them would need
+    // GETFILE, whose reply no source documents.
+    if (new_file_at_ > 0 && race_now >= new_file_at_ && !new_file_opened_ &&
+        fake_.all_delivered()) {
       fake_.new_file();  // like STARTOPERATION on the decoder: numbering restarts at 1
       new_file_opened_ = true;
     }
@@ -183,9 +207,10 @@ class RaceResultHardware : public Hardware {
   static FakeRaceResultOptions fake_options(const DecoderConfig& decoder,
                                             const VendorPlayOptions&) {
     FakeRaceResultOptions o;
-    o.box_name = decoder.sources.empty() ? "" : decoder.sources.begin()->first;
-    o.utc_offset_minutes = decoder.utc_offset_minutes;
-    o.date_base_days = decoder.date_base_days;
+    if (!decoder.sources.empty()) o.box_name = decoder.sources.begin()->first;
+    // Its clock is the race's: the replayed race is in the past, so an offset measured against
+    // the server's clock would be meaningless (unit tests cover a skewed decoder).
+    o.clock_offset_ms = 0;
     return o;
   }
   const DecoderConfig& decoder_;
@@ -204,7 +229,7 @@ asio::awaitable<bool> converse(tcp::socket& socket, Hardware& hardware, const Ve
   std::array<char, 16 * 1024> buffer;
   asio::steady_timer tick(socket.get_executor());
   std::int64_t quiet_since = -1;  // wall ms since the start when all was last handed over
-  std::uint64_t handed_this_connection = 0;
+  const std::uint64_t delivered_before = hardware.delivered();
   for (;;) {
     if (!out.empty()) {
       auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), kNoThrow);
@@ -212,25 +237,24 @@ asio::awaitable<bool> converse(tcp::socket& socket, Hardware& hardware, const Ve
       out.clear();
     }
     const TimeMs race_now = clock.race_time(elapsed_ms(start));
-    hardware.on_race_time(race_now);
     if (!clock.as_fast_as_possible() && outage_until(options.common.outages, race_now)) {
       ++stats.outages;
       co_return false;
     }
+    if (options.common.reconnect_every > 0 &&
+        hardware.delivered() - delivered_before >= options.common.reconnect_every) {
+      ++stats.dropped_lines;
+      co_return false;  // the line drops (whatever is on its way is lost with it)
+    }
     if (hardware.ready()) {
       const std::size_t end = due_end(plan, next, race_now, clock.as_fast_as_possible());
       for (; next < end; ++next) {
+        // Faults in race time happen between the reads they fall between.
+        hardware.on_race_time(plan.reads[next].time);
         out += hardware.add(plan.reads[next], wall_clock_now());
         ++stats.sent;
-        ++handed_this_connection;
-        if (options.common.reconnect_every > 0 &&
-            handed_this_connection % options.common.reconnect_every == 0) {
-          ++next;
-          ++stats.dropped_lines;
-          if (!out.empty()) co_await asio::async_write(socket, asio::buffer(out), kNoThrow);
-          co_return false;  // the line drops right after a read went out
-        }
       }
+      hardware.on_race_time(race_now);
       out += hardware.on_tick(wall_clock_now());
     }
     const bool delivered = next == plan.reads.size() && hardware.all_delivered();
@@ -243,8 +267,8 @@ asio::awaitable<bool> converse(tcp::socket& socket, Hardware& hardware, const Ve
     stats.acked = delivered ? plan.reads.size() : next;
     if (!out.empty()) continue;
     tick.expires_after(kPoll);
-    auto event =
-        co_await (socket.async_read_some(asio::buffer(buffer), kNoThrow) || tick.async_wait(kNoThrow));
+    auto event = co_await (socket.async_read_some(asio::buffer(buffer), kNoThrow) ||
+                           tick.async_wait(kNoThrow));
     if (event.index() == 0) {
       auto [ec, n] = std::get<0>(event);
       if (ec) co_return false;
@@ -295,8 +319,7 @@ asio::awaitable<void> play_connection_hardware(const VendorPlan& plan, Hardware&
       socket = std::move(accepted);
     } else {
       tcp::resolver resolver(executor);
-      auto [resolve_error, endpoints] =
-          co_await resolver.async_resolve(host, port, kNoThrow);
+      auto [resolve_error, endpoints] = co_await resolver.async_resolve(host, port, kNoThrow);
       boost::system::error_code connect_error = resolve_error;
       if (!connect_error) {
         auto [ec, endpoint] = co_await asio::async_connect(socket, endpoints, kNoThrow);
@@ -313,8 +336,7 @@ asio::awaitable<void> play_connection_hardware(const VendorPlan& plan, Hardware&
     ++stats.connects;
     stats.online = true;
     if (hardware.resend_all_on_reconnect()) next = 0;
-    const bool done =
-        co_await converse(socket, hardware, plan, next, clock, start, options, stats);
+    const bool done = co_await converse(socket, hardware, plan, next, clock, start, options, stats);
     hardware.on_disconnect();
     boost::system::error_code ignored;
     socket.shutdown(tcp::socket::shutdown_both, ignored);
@@ -355,9 +377,8 @@ asio::awaitable<void> play_impinj(const VendorPlan& plan, ReplayClock clock,
     std::size_t end = due_end(plan, next, race_now, clock.as_fast_as_possible());
     end = std::min(end, next + options.common.max_batch);
     if (end == next) {
-      co_await sleep_ms(
-          std::clamp<std::int64_t>(clock.wall_ms_for(plan.reads[next].time) - elapsed_ms(start),
-                                   1, 1000));
+      co_await sleep_ms(std::clamp<std::int64_t>(
+          clock.wall_ms_for(plan.reads[next].time) - elapsed_ms(start), 1, 1000));
       continue;
     }
     std::string body;

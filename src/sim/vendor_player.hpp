@@ -18,8 +18,8 @@
 namespace splitstream {
 
 struct VendorPlayOptions {
-  PlayerOptions common;       // outages, reconnect_every (here: every N reads delivered)
-  std::string http_host;      // impinj: the node's HTTP address
+  PlayerOptions common;   // outages, reconnect_every (here: every N reads delivered)
+  std::string http_host;  // impinj: the node's HTTP address
   std::string http_port;
   std::string token;          // impinj: the decoder's token
   TimeMs new_file_at = 0;     // raceresult: race time when the decoder opens a new file (0: never)

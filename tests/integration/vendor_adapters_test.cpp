@@ -34,13 +34,26 @@ struct Mat {
 };
 // The demo event's timing points and lines.
 const std::vector<Mat> kMats = {{"stadium", "main"}, {"stadium", "backup"}, {"arch", "main"},
-                                {"arch", "backup"},  {"square", "main"},   {"square", "backup"},
-                                {"mirae", "main"},   {"mirae", "backup"},  {"potong", "main"},
+                                {"arch", "backup"},  {"square", "main"},    {"square", "backup"},
+                                {"mirae", "main"},   {"mirae", "backup"},   {"potong", "main"},
                                 {"potong", "backup"}};
 
+// The first line where two CSV texts differ, both versions (a whole results table is too long
+// for a test log).
+std::string first_difference(const std::string& got, const std::string& want) {
+  std::istringstream a(got), b(want);
+  std::string la, lb;
+  for (int line = 1;; ++line) {
+    const bool more_a = static_cast<bool>(std::getline(a, la));
+    const bool more_b = static_cast<bool>(std::getline(b, lb));
+    if (!more_a && !more_b) return "no difference";
+    if (la != lb || more_a != more_b)
+      return "line " + std::to_string(line) + ":\n  server: " + la + "\n  wanted: " + lb;
+  }
+}
+
 std::string target(const Mat& m) {
-  return std::string(R"({"timing_point": ")") + m.timing_point + R"(", "line": ")" + m.line +
-         "\"}";
+  return std::string(R"({"timing_point": ")") + m.timing_point + R"(", "line": ")" + m.line + "\"}";
 }
 
 class VendorAdaptersTest : public ::testing::Test {
@@ -89,8 +102,10 @@ class VendorAdaptersTest : public ::testing::Test {
   }
 
   void start_node(int http = 0, int devices = 0) {
-    node_ = start_serve_node(redis_.port(), tokens_, {}, http, devices, event_dir_.string(),
-                             (redis_.dir() / "serve.log").string());
+    // Each start appends to the log: a failure shows both runs.
+    node_ = start_serve_node(
+        redis_.port(), tokens_, {"--log-level", "info"}, http, devices, event_dir_.string(),
+        (redis_.dir() / ("serve" + std::to_string(++starts_) + ".log")).string());
   }
 
   std::unique_ptr<ChildProcess> sim(const std::string& protocol,
@@ -144,16 +159,25 @@ class VendorAdaptersTest : public ::testing::Test {
             return got == csv;
           },
           15s);
-      EXPECT_TRUE(same) << race << ": the server's results differ from those of the reads sent";
-      if (!same) EXPECT_EQ(got, csv);
+      EXPECT_TRUE(same) << race << ": the server's results differ from those of the reads sent; "
+                        << first_difference(got, csv);
     }
   }
 
+  // The sim's output and the last lines of each server's log, for a failure message.
   std::string log_tail() {
-    std::ifstream in(redis_.dir() / "sim.log");
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    std::string out;
+    for (int i = 0; i <= starts_; ++i) {
+      const std::string name = i == 0 ? "sim.log" : "serve" + std::to_string(i) + ".log";
+      std::ifstream in(redis_.dir() / name);
+      std::vector<std::string> lines;
+      for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+      out += "--- " + name + " (last lines)\n";
+      for (std::size_t k = lines.size() > 25 ? lines.size() - 25 : 0; k < lines.size(); ++k)
+        out += lines[k] + "\n";
+    }
+    return out;
   }
 
   // The race at x3000 (about 8 s), the server killed with SIGKILL once it holds a quarter of
@@ -184,6 +208,7 @@ class VendorAdaptersTest : public ::testing::Test {
   std::filesystem::path tokens_ = redis_.dir() / "device-tokens";
   std::filesystem::path sent_ = redis_.dir() / "sent.csv";
   std::vector<std::string> decoder_ids_;
+  int starts_ = 0;
   Event event_;
   ServeNode node_;
 };
@@ -191,9 +216,8 @@ class VendorAdaptersTest : public ::testing::Test {
 TEST_F(VendorAdaptersTest, RaceResultDecodersDialledWithANewFileAndDroppedLinesThroughACrash) {
   // Every decoder drops the line after every 150 passings, and opens a new passing file an hour
   // into the race: the server fetches each gap, and the new file from its first passing.
-  play_with_a_server_crash("raceresult",
-                           {"--reconnect-every", "150", "--new-file-at", "60", "--duplicates",
-                            "0.1", "--seed", "3"});
+  play_with_a_server_crash("raceresult", {"--reconnect-every", "150", "--new-file-at", "60",
+                                          "--duplicates", "0.1", "--seed", "3"});
 }
 
 TEST_F(VendorAdaptersTest, Ctp01SoftwareConnectingWithDroppedLinesThroughACrash) {
@@ -219,8 +243,8 @@ TEST_F(VendorAdaptersTest, TheCrewSeesEachDecoderAndItsCounters) {
   EXPECT_NE(devices.find("\"id\":\"mylaps-1\""), std::string::npos) << devices;
   EXPECT_NE(devices.find("\"protocol\":\"mylaps\""), std::string::npos) << devices;
   EXPECT_NE(devices.find("\"unknown_locations\":0"), std::string::npos) << devices;
-  const double stored =
-      metric(node_.http, "splitstream_decoder_reads_total{decoder=\"mylaps-1\",protocol=\"mylaps\"}");
+  const double stored = metric(
+      node_.http, "splitstream_decoder_reads_total{decoder=\"mylaps-1\",protocol=\"mylaps\"}");
   EXPECT_GT(stored, 0);
   // A port outside the allow list... is none here: any address may connect. A wrong Impinj
   // token is refused with a clear error.

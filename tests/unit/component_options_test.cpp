@@ -41,11 +41,14 @@ TEST(ComponentOptions, MaxBodyIsTheReadsPathsLimitForTheRouterAndTheJsonParser) 
   const ServerConfig config = configured({"--max-body", "4194304", "--max-admin-body", "2048"});
   EXPECT_EQ(http_ingest_body_limit(config), 4'194'304u);
   const std::vector<PathBodyLimit> limits = body_limits(config);
-  ASSERT_EQ(limits.size(), 2u);
+  ASSERT_EQ(limits.size(), 3u);
   EXPECT_EQ(limits[0].prefix, "/api/v1/reads");
   EXPECT_EQ(limits[0].bytes, 4'194'304u);
   EXPECT_EQ(limits[1].prefix, "/api/v1/admin/");
   EXPECT_EQ(limits[1].bytes, 2'048u);
+  // Impinj readers' posts take what devices' do.
+  EXPECT_EQ(limits[2].prefix, "/api/v1/impinj/");
+  EXPECT_EQ(limits[2].bytes, 4'194'304u);
 }
 
 TEST(ComponentOptions, WebSocketViewersTakeTheirSettings) {
@@ -82,7 +85,7 @@ TEST(ComponentOptions, AllAtOnceAreTheSameAsOneByOne) {
   EXPECT_EQ(o.redis.host, "10.1.2.3");
   EXPECT_EQ(o.device_protocol.heartbeat_interval_ms, 3'000);
   EXPECT_EQ(o.http_ingest_body_limit, 2'097'152u);
-  ASSERT_EQ(o.body_limits.size(), 2u);
+  ASSERT_EQ(o.body_limits.size(), 3u);
   EXPECT_EQ(o.body_limits[0].bytes, 2'097'152u);
   EXPECT_EQ(o.websocket.max_connections, 12u);
   EXPECT_EQ(o.push_interval, std::chrono::milliseconds(250));

@@ -26,8 +26,7 @@ Event demo_event() {
   return event;
 }
 
-std::vector<DecoderConfig> parse(std::string_view json, const Event& event,
-                                 Diagnostics& problems) {
+std::vector<DecoderConfig> parse(std::string_view json, const Event& event, Diagnostics& problems) {
   return parse_decoders(json, event, problems);
 }
 
@@ -197,8 +196,8 @@ TEST_F(DecoderIntakeTest, MeasuredOffsetBeatsTheEstimateAndCorrectsOnlyWhenAsked
   const TimeMs arrival = kGun + 60'000;
   DecoderBatch batch;
   // The decoder runs 13 min 13 s behind; this read is 1 s old when it arrives.
-  batch.reads.push_back(raw("k1", "START", "CHIP1",
-                            {arrival - 1000 - (13 * 60 + 13) * 1000, DecoderTimeBase::utc}));
+  batch.reads.push_back(
+      raw("k1", "START", "CHIP1", {arrival - 1000 - (13 * 60 + 13) * 1000, DecoderTimeBase::utc}));
   IntakeReport report;
   DecoderBatchToStore out = intake.prepare(batch, arrival, report);
   ASSERT_TRUE(intake.clock_offset_ms());
@@ -236,21 +235,23 @@ TEST_F(DecoderIntakeTest, EstimateForgetsAfterAQuietSpell) {
 }
 
 TEST(LineSplitter, SplitsStripsAndBoundsRecords) {
-  LineSplitter lines('\n', 10, "\r");
+  LineSplitter lines('\n', 16, "\r");
   SplitRecords out = lines.feed("PASSINGS;1\r\n\r\n#P;1;");
   ASSERT_EQ(out.records.size(), 2u);
   EXPECT_EQ(out.records[0], "PASSINGS;1");
-  EXPECT_EQ(out.records[1], "");  // an empty line is a record (RACE RESULT ends ranges so)
-  EXPECT_EQ(lines.pending_bytes(), 4u);
+  EXPECT_EQ(out.records[1], "");         // an empty line is a record (RACE RESULT ends ranges so)
+  EXPECT_EQ(lines.pending_bytes(), 5u);  // "#P;1;"
   out = lines.feed("33\r\nthis line is far too long\r\nOK\n");
   ASSERT_EQ(out.records.size(), 2u);
   EXPECT_EQ(out.records[0], "#P;1;33");
   EXPECT_EQ(out.records[1], "OK");
   EXPECT_EQ(out.overlong, 1u);
   // An overlong record split over feeds is dropped up to its terminator.
-  out = lines.feed("0123456789abc");
+  out = lines.feed("0123456789abcdef");
+  EXPECT_EQ(out.overlong, 0u);  // not yet over
+  out = lines.feed("ghi");
   EXPECT_EQ(out.overlong, 1u);
-  out = lines.feed("def\nok\n");
+  out = lines.feed("jkl\nok\n");
   ASSERT_EQ(out.records.size(), 1u);
   EXPECT_EQ(out.records[0], "ok");
 
