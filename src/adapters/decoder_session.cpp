@@ -41,6 +41,8 @@ RaceResultOptions raceresult_options(const DecoderConfig& c) {
   RaceResultOptions o;
   o.protocol_version = c.raceresult_protocol;
   o.start_operation = c.raceresult_start_operation;
+  if (c.raceresult_range_to) o.range_syntax = RaceResultOptions::RangeSyntax::from_to;
+  o.ping_expects_reply = c.raceresult_ping_reply;
   return o;
 }
 

@@ -172,7 +172,8 @@ bool DeviceTokens::has_token(std::string_view device_id) const {
   return entries_.find(std::string(device_id)) != entries_.end();
 }
 
-Diagnostics DeviceTokens::cross_check(const Event& event) const {
+Diagnostics DeviceTokens::cross_check(const Event& event,
+                                      const std::vector<std::string>& also_holders) const {
   Diagnostics warnings;
   for (const Device& device : event.devices) {
     if (!has_token(device.id)) {
@@ -183,7 +184,8 @@ Diagnostics DeviceTokens::cross_check(const Event& event) const {
   }
   std::vector<std::pair<std::string, std::string>> undeclared;  // (device id, origin)
   for (const auto& [device_id, entry] : entries_) {
-    if (event.device_by_id.find(device_id) == event.device_by_id.end()) {
+    if (event.device_by_id.find(device_id) == event.device_by_id.end() &&
+        std::find(also_holders.begin(), also_holders.end(), device_id) == also_holders.end()) {
       undeclared.emplace_back(device_id, entry.origin);
     }
   }

@@ -58,7 +58,9 @@ class DeviceTokens {
 
   // Warnings for start-up logs: declared devices without a token (they cannot connect) and
   // tokens for devices the event does not declare (usually a typo in the device id).
-  Diagnostics cross_check(const Event& event) const;
+  // `also_holders`: other ids that hold tokens (the event's Impinj decoders).
+  Diagnostics cross_check(const Event& event,
+                          const std::vector<std::string>& also_holders = {}) const;
 
  private:
   struct Entry {

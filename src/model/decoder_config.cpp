@@ -109,7 +109,8 @@ std::int64_t default_date_base(const Event& event) {
 void parse_decoder(const ObjectReader& r, const Event& event, DecoderConfig& d) {
   r.reject_unknown({"id", "protocol", "dial", "listen", "allow", "sources", "timing_point", "line",
                     "utc_offset", "date", "correct_clock_offset", "protocol_version",
-                    "start_operation", "time_format", "pushmode_ack", "mylaps_version"});
+                    "start_operation", "range_syntax", "ping_reply", "time_format", "pushmode_ack",
+                    "mylaps_version"});
   if (auto protocol = r.string("protocol", true)) {
     if (auto kind = parse_decoder_protocol(*protocol)) {
       d.protocol = *kind;
@@ -188,6 +189,13 @@ void parse_decoder(const ObjectReader& r, const Event& event, DecoderConfig& d) 
   d.correct_clock_offset = boolean(r, "correct_clock_offset").value_or(false);
   if (auto v = r.string("protocol_version", false)) d.raceresult_protocol = *v;
   d.raceresult_start_operation = boolean(r, "start_operation").value_or(false);
+  if (auto v = r.string("range_syntax", false)) {
+    if (*v == "from:count" || *v == "from:to")
+      d.raceresult_range_to = *v == "from:to";
+    else
+      r.problem("range_syntax", "must be \"from:count\" or \"from:to\", not " + in_quotes(*v));
+  }
+  d.raceresult_ping_reply = boolean(r, "ping_reply").value_or(true);
   if (auto v = r.string("time_format", false)) {
     if (*v == "normal" || *v == "iso" || *v == "unix")
       d.ctp01_time_format = *v;

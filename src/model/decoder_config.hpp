@@ -55,6 +55,8 @@ struct DecoderConfig {
   // Protocol settings (docs/decoders.md lists which protocol reads which).
   std::string raceresult_protocol = "2.0";  // SETPROTOCOL version
   bool raceresult_start_operation = false;  // send STARTOPERATION on connect (opens a new file)
+  bool raceresult_range_to = false;         // ranges as <from>:<to>, not <from>:<count>
+  bool raceresult_ping_reply = true;        // the decoder answers PING with a line
   std::string ctp01_time_format = "iso";    // normal, iso or unix
   bool ctp01_pushmode_ack = false;
   int mylaps_version = 2;  // 2: AckPong@Version2.1, 1: AckPong alone

@@ -10,7 +10,8 @@
 
 namespace splitstream {
 
-DeviceTokens load_device_tokens(const ServerConfig& config, const Event& event) {
+DeviceTokens load_device_tokens(const ServerConfig& config, const Event& event,
+                                const std::vector<std::string>& decoder_ids) {
   DeviceTokens tokens;
   Diagnostics problems;
   if (!config.device_tokens_file.empty())
@@ -23,7 +24,7 @@ DeviceTokens load_device_tokens(const ServerConfig& config, const Event& event) 
       text += "\n  " + d.to_string();
     throw std::runtime_error(text);
   }
-  for (const Diagnostic& d : tokens.cross_check(event))
+  for (const Diagnostic& d : tokens.cross_check(event, decoder_ids))
     log::warn("devices", d.to_string());
   return tokens;
 }

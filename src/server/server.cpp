@@ -124,7 +124,10 @@ void register_node_gauges(const PipelineService& pipeline,
 
 int run_server(const ServerConfig& config, const Event& event,
                const std::vector<DecoderConfig>& decoders) {
-  const DeviceTokens tokens = load_device_tokens(config, event);
+  std::vector<std::string> token_holders;  // Impinj readers post with a token of their own
+  for (const DecoderConfig& d : decoders)
+    if (d.protocol == DecoderProtocolKind::impinj) token_holders.push_back(d.id);
+  const DeviceTokens tokens = load_device_tokens(config, event, token_holders);
   const std::shared_ptr<const StaticFiles> web_app =
       config.push_role ? load_web_app(config) : nullptr;
   const std::shared_ptr<asio::ssl::context> tls = make_tls_context(config);

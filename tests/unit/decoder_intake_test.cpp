@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "adapters/decoder_status.hpp"
 #include "adapters/line_splitter.hpp"
 #include "splitstream/v1/read.pb.h"
 #include "support/engine_harness.hpp"
@@ -232,6 +233,33 @@ TEST_F(DecoderIntakeTest, EstimateForgetsAfterAQuietSpell) {
   batch.reads[0].time = {kGun + 400'000 - 9000, DecoderTimeBase::utc};
   intake.prepare(batch, kGun + 400'000, report);
   EXPECT_EQ(*intake.clock_offset_ms(), -9000);  // after minutes of nothing: only the new read
+}
+
+TEST_F(DecoderIntakeTest, StatusCountsReadsPerMinuteAndLogsMalformedOncePerBurst) {
+  DecoderStatus status(configs_.at(0));
+  EXPECT_EQ(status.to_json(kGun).at("state").as_string(), "listening");
+  status.connection_opened("10.0.0.9", kGun);
+  status.record_stored(40, 2, 0, kGun - 500, kGun);
+  status.record_stored(10, 0, 0, kGun + 29'000, kGun + 30'000);
+  EXPECT_EQ(status.reads_last_minute(kGun + 30'000), 50u);
+  EXPECT_EQ(status.reads_last_minute(kGun + 61'000), 10u);  // the first 40 are over a minute old
+  EXPECT_EQ(status.reads_last_minute(kGun + 200'000), 0u);
+  const boost::json::object o = status.to_json(kGun + 30'000);
+  EXPECT_EQ(o.at("state").as_string(), "connected");
+  EXPECT_EQ(o.at("peer").as_string(), "10.0.0.9");
+  EXPECT_EQ(o.at("last_read_ms").as_int64(), kGun + 29'000);
+  status.connection_closed("the decoder closed the connection", kGun + 40'000);
+  EXPECT_EQ(status.to_json(kGun + 40'000).at("state").as_string(), "listening");
+  EXPECT_EQ(status.to_json(kGun + 40'000).at("last_error").as_string(),
+            "the decoder closed the connection");
+
+  std::uint64_t suppressed = 99;
+  EXPECT_TRUE(status.log_malformed_now(kGun, suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  EXPECT_FALSE(status.log_malformed_now(kGun + 1000, suppressed));
+  EXPECT_FALSE(status.log_malformed_now(kGun + 9000, suppressed));
+  EXPECT_TRUE(status.log_malformed_now(kGun + 10'000, suppressed));
+  EXPECT_EQ(suppressed, 2u);  // the two in between went unlogged
 }
 
 TEST(LineSplitter, SplitsStripsAndBoundsRecords) {

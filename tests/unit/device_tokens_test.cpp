@@ -177,6 +177,10 @@ TEST(DeviceTokensTest, CrossCheckAgainstEventWarnsBothWays) {
   EXPECT_EQ(warnings[1].file, "tokens.txt:2");
   EXPECT_NE(warnings[1].message.find("\"finsh-backup\", which event \"test\" does not declare"),
             std::string::npos);
+  // An Impinj decoder's token is declared by decoders.json, not by the event's devices.
+  const Diagnostics with_decoder = tokens.cross_check(event, {"finsh-backup"});
+  ASSERT_EQ(with_decoder.size(), 1u);
+  EXPECT_NE(with_decoder[0].message.find("\"k5-main\""), std::string::npos);
 }
 
 }  // namespace
