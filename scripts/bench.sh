@@ -73,7 +73,11 @@ if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja "${LAUNCHER[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" -DSPLITSTREAM_WERROR=ON >/dev/null
 fi
-ninja -C "$BUILD" splitstream splitstream-sim engine_bench ingest_bench push_bench race_bench
+TARGETS=(splitstream splitstream-sim)
+for tool in engine ingest push race; do
+  if wants "$tool"; then TARGETS+=("${tool}_bench"); fi
+done
+ninja -C "$BUILD" "${TARGETS[@]}"
 BIN="$BUILD/bin"
 mkdir -p "$OUT"
 
