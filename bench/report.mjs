@@ -1,5 +1,5 @@
 // The Markdown summary of a benchmark run: node bench/report.mjs DIR > DIR/summary.md
-// Reads DIR/{machine,engine,ingest,push,race}.json as scripts/bench.sh writes them; a missing
+// Reads DIR/{machine,engine,ingest,push,race,adapters}.json as scripts/bench.sh writes them; a missing
 // file is reported as not run.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ const engine = load('engine');
 const ingest = load('ingest');
 const push = load('push');
 const race = load('race');
+const adapters = load('adapters');
 
 const fixed = (v, digits = 1) => (v === undefined || v === null ? 'n/a' : Number(v).toFixed(digits));
 const thousands = (v) => (v === undefined || v === null ? 'n/a' : Math.round(v).toLocaleString('en-US'));
@@ -106,6 +107,25 @@ if (push) {
   out(`| messages delivered | ${thousands(push.messages)} (${thousands(push.messages_per_s)}/s) at ${thousands(push.rate)} reads/s |`);
   out(`| latency p50 / p99 | ${fixed(push.latency_ms.p50)} / ${fixed(push.latency_ms.p99)} ms |`);
   out(`| server CPU | ${fixed(push.server_cpu_s)} s in ${fixed(push.feed_s)} s |`);
+  out();
+} else {
+  out('Not run.');
+  out();
+}
+out('## Vendor adapters against the native protocol');
+out();
+if (adapters) {
+  out(`One race of ${thousands(adapters.runners)} runners (${adapters.timing_points} timing points, ${adapters.mat_lines} mat ` +
+      'lines) played as fast as acknowledged by `splitstream-sim race --protocol P`, each protocol against a ' +
+      `flushed Redis and a new server; reads/s until the server applied them all${adapters.ok === false ? ' (**FAILED**)' : ''}.`);
+  out();
+  out('| protocol | reads applied (of sent) | seconds | **reads/s** | ratio to native | from the first read: reads/s, ratio | server CPU s |');
+  out('|---|---|---|---|---|---|---|');
+  for (const r of adapters.runs ?? []) {
+    out(`| ${r.protocol}${r.ok ? '' : ' (**FAILED**)'} | ${thousands(r.reads_applied)} (${thousands(r.reads_sent)}) | ` +
+        `${fixed(r.seconds, 2)} | **${thousands(r.reads_per_s)}** | ${fixed(r.ratio_to_native, 2)} | ` +
+        `${thousands(r.reads_per_s_after_first)}, ${fixed(r.ratio_to_native_after_first, 2)} | ${fixed(r.server_cpu_s)} |`);
+  }
   out();
 } else {
   out('Not run.');

@@ -2,22 +2,25 @@
 # scripts/bench.sh: install what is missing, build the benchmarks and run them on this machine.
 #
 #   scripts/bench.sh [--no-setup] [--quick] [--out DIR] [--build-dir DIR]
-#                    [--runners N] [--viewers N] [--push-viewers N] [--only LIST]
+#                    [--runners N] [--viewers N] [--push-viewers N] [--adapter-runners N]
+#                    [--only LIST]
 #
 # Runs the engine benchmark (engine_bench), the ingest benchmark with Redis's own rates as its
 # reference (ingest_bench), the push benchmark (push_bench) and the whole race: a generated
 # 60,000-runner, 12-timing-point marathon played as fast as possible by splitstream-sim with raw
-# duplicates while viewers watch (race_bench). Writes OUT/{machine,engine,ingest,push,race}.json
-# and OUT/summary.md (default OUT: bench/results). Each tool starts its own redis-server and
+# duplicates while viewers watch (race_bench), and the vendor adapters against the native device
+# protocol: one race played as each vendor's hardware (bench/adapters_bench.py, 5,000 runners,
+# --adapter-runners). Writes OUT/{machine,engine,ingest,push,race,adapters}.json and
+# OUT/summary.md (default OUT: bench/results). Each tool starts its own redis-server and
 # `splitstream serve` on free loopback ports. --quick: smaller runs (a smoke test, not figures).
-# --only: a comma list of engine,ingest,push,race. Exit status 0 when every run said OK.
+# --only: a comma list of engine,ingest,push,race,adapters. Exit status 0 when every run said OK.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 usage() {
-  sed -n '3,5p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '3,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 SETUP=1
@@ -27,7 +30,8 @@ BUILD="$ROOT/build-bench"
 RUNNERS=60000
 VIEWERS=1000
 PUSH_VIEWERS=5000
-ONLY="engine,ingest,push,race"
+ADAPTER_RUNNERS=5000
+ONLY="engine,ingest,push,race,adapters"
 while (($# > 0)); do
   case "$1" in
     --no-setup) SETUP=0 ;;
@@ -37,13 +41,14 @@ while (($# > 0)); do
     --runners) RUNNERS="$2"; shift ;;
     --viewers) VIEWERS="$2"; shift ;;
     --push-viewers) PUSH_VIEWERS="$2"; shift ;;
+    --adapter-runners) ADAPTER_RUNNERS="$2"; shift ;;
     --only) ONLY="$2"; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
   shift
 done
-for n in "$RUNNERS" "$VIEWERS" "$PUSH_VIEWERS"; do
+for n in "$RUNNERS" "$VIEWERS" "$PUSH_VIEWERS" "$ADAPTER_RUNNERS"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: not a positive number: '$n'" >&2; exit 2; }
 done
 wants() { [[ ",$ONLY," == *",$1,"* ]]; }
@@ -54,6 +59,7 @@ if ((QUICK)); then
   VIEWERS=200
   PUSH_VIEWERS=200
   PUSH_RATE=10000
+  ADAPTER_RUNNERS=500
 fi
 
 if ((SETUP)); then
@@ -67,7 +73,11 @@ if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja "${LAUNCHER[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" -DSPLITSTREAM_WERROR=ON >/dev/null
 fi
-ninja -C "$BUILD" splitstream splitstream-sim engine_bench ingest_bench push_bench race_bench
+TARGETS=(splitstream splitstream-sim)
+for tool in engine ingest push race; do
+  if wants "$tool"; then TARGETS+=("${tool}_bench"); fi
+done
+ninja -C "$BUILD" "${TARGETS[@]}"
 BIN="$BUILD/bin"
 mkdir -p "$OUT"
 
@@ -121,6 +131,10 @@ fi
 if wants race; then
   run race "$BIN/race_bench" --runners "$RUNNERS" --viewers "$VIEWERS" --duplicates 0.05 \
     --json "$OUT/race.json"
+fi
+if wants adapters; then
+  run adapters python3 "$ROOT/bench/adapters_bench.py" --bin "$BIN" --runners "$ADAPTER_RUNNERS" \
+    --json "$OUT/adapters.json"
 fi
 
 echo
