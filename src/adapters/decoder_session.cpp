@@ -35,6 +35,7 @@ constexpr std::chrono::seconds kConnectTimeout{5};
 constexpr std::chrono::seconds kFirstRedial{1};
 constexpr std::chrono::seconds kLongestRedial{30};
 constexpr std::chrono::milliseconds kDrainCheck{250};
+constexpr std::chrono::milliseconds kRedisRetry{100};
 
 // The decoder's settings as each protocol's options (the defaults are the protocols' own).
 RaceResultOptions raceresult_options(const DecoderConfig& c) {
@@ -308,6 +309,13 @@ asio::awaitable<void> run_raceresult_dialer(std::shared_ptr<DecoderServices> ser
     } else {
       ec = co_await dial(socket, *config.dial);
       if (ec) problem = "dial " + where + ": " + ec.message();
+    }
+    if (load_error) {
+      // Redis not (yet) connected, e.g. just after start-up: try again soon, quietly (the Redis
+      // connection logs its own state).
+      decoder->status.set_dialing(problem);
+      if (!co_await wait_unless_draining(*services->devices, kRedisRetry)) break;
+      continue;
     }
     if (ec) {
       decoder->status.set_dialing(problem);

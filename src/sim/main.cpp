@@ -26,6 +26,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -477,6 +478,31 @@ int play_vendors(const Options& o, const Event& event, const std::vector<Decoder
   } catch (const std::exception& e) {
     std::cerr << "splitstream-sim: " << e.what() << "\n";
     return 1;
+  }
+  if (*o.protocol == DecoderProtocolKind::impinj) {
+    // A reader reports EPCs: hex digits. Reads of other chip codes cannot be played as Impinj.
+    std::size_t left_out = 0, kept = 0;
+    for (VendorPlan& p : plans) {
+      const auto not_epc = [](const VendorRead& r) {
+        return r.chip.empty() || !std::all_of(r.chip.begin(), r.chip.end(), [](char c) {
+                 return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+               });
+      };
+      const auto end = std::remove_if(p.reads.begin(), p.reads.end(), not_epc);
+      left_out += static_cast<std::size_t>(p.reads.end() - end);
+      p.reads.erase(end, p.reads.end());
+      kept += p.reads.size();
+    }
+    if (kept == 0) {
+      std::cerr << "splitstream-sim: no chip is an EPC (hex digits): nothing an Impinj reader "
+                   "could report\n";
+      return 1;
+    }
+    if (left_out > 0) {
+      std::cerr << "splitstream-sim: " << left_out
+                << " reads of chips that are no EPC (hex digits) left out: an Impinj reader "
+                   "cannot report them\n";
+    }
   }
   DeviceTokens tokens;
   if (*o.protocol == DecoderProtocolKind::impinj) {

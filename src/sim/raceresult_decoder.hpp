@@ -63,6 +63,9 @@ class FakeRaceResultDecoder {
   // While on, pushes are held back and written inside the next reply instead: before a command's
   // reply line, or after the first record of a range reply.
   void interleave_pushes(bool on) { interleave_ = on; }
+  // Pushes held for interleaving, written now instead (a decoder does not hold them for long).
+  std::string take_held_pushes() { return take_held(); }
+  bool holds_pushes() const { return !held_.empty(); }
 
   std::uint32_t current_file_number() const;
   std::size_t file_count() const { return files_.size(); }

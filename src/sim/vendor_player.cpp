@@ -170,21 +170,33 @@ class RaceResultHardware : public Hardware {
       : decoder_(decoder),
         fake_(fake_options(decoder, options)),
         new_file_at_(options.new_file_at) {
-    // Pushes go out at once: the fake would hold interleaved ones until the next command, which
-    // may be a poll a minute away (the unit tests interleave them against the protocol).
-    fake_.interleave_pushes(false);
+    // `#P` lines between a command and its reply, or inside a range reply: pushes are held for
+    // up to kHoldPushesMs and go out inside whatever reply comes first.
+    fake_.interleave_pushes(true);
   }
   std::string on_connect(TimeMs) override {
     fake_.connect();
     return {};
   }
-  void on_disconnect() override { fake_.disconnect(); }
+  void on_disconnect() override {
+    fake_.disconnect();
+    held_since_ = kNoTime;
+  }
   // The fake's clock counts from its day 0, the decoder's date base, in local time.
   std::string on_bytes(std::string_view bytes, TimeMs now) override {
     std::string out = fake_.on_bytes(bytes, decoder_time_of_day_ms(decoder_, now));
+    if (!fake_.holds_pushes()) held_since_ = kNoTime;
     return out + fake_.take_pushed();
   }
-  std::string on_tick(TimeMs) override { return fake_.take_pushed(); }
+  std::string on_tick(TimeMs now) override {
+    std::string out = fake_.take_pushed();
+    if (fake_.holds_pushes() && held_since_ == kNoTime) held_since_ = now;
+    if (held_since_ != kNoTime && now - held_since_ >= kHoldPushesMs) {
+      out += fake_.take_held_pushes();
+      held_since_ = kNoTime;
+    }
+    return out;
+  }
   bool ready() const override { return true; }  // a decoder reads whether or not anyone listens
   std::string add(const VendorRead& read, TimeMs) override {
     fake_.add_passing(read.chip, decoder_time_of_day_ms(decoder_, read.time));
@@ -217,6 +229,8 @@ class RaceResultHardware : public Hardware {
   FakeRaceResultDecoder fake_;
   TimeMs new_file_at_;
   bool new_file_opened_ = false;
+  static constexpr DurationMs kHoldPushesMs = 100;
+  TimeMs held_since_ = kNoTime;  // when a held push was first seen
 };
 
 // Drives `hardware` over `socket` until the line drops, an outage or a planned drop starts, or

@@ -216,12 +216,15 @@ class VendorAdaptersTest : public ::testing::Test {
 TEST_F(VendorAdaptersTest, RaceResultDecodersDialledWithANewFileAndDroppedLinesThroughACrash) {
   // Every decoder drops the line after every 150 passings, and opens a new passing file an hour
   // into the race: the server fetches each gap, and the new file from its first passing.
-  play_with_a_server_crash("raceresult", {"--reconnect-every", "150", "--new-file-at", "60",
-                                          "--duplicates", "0.1", "--seed", "3"});
+  // One decoder is off the network for half an hour of the race; its backlog follows.
+  play_with_a_server_crash(
+      "raceresult", {"--reconnect-every", "150", "--new-file-at", "60", "--duplicates", "0.1",
+                     "--offline", "rr-arch-main=30-60", "--seed", "3"});
 }
 
 TEST_F(VendorAdaptersTest, Ctp01SoftwareConnectingWithDroppedLinesThroughACrash) {
-  play_with_a_server_crash("ctp01", {"--reconnect-every", "700", "--seed", "4"});
+  play_with_a_server_crash(
+      "ctp01", {"--reconnect-every", "700", "--offline", "ctp01-1=40-55", "--seed", "4"});
 }
 
 TEST_F(VendorAdaptersTest, MylapsExporterWithResendStormsThroughACrash) {
