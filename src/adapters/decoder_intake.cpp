@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ingest/device_protocol.hpp"
 #include "splitstream/v1/read.pb.h"
 
 namespace splitstream {
@@ -13,18 +14,6 @@ constexpr std::size_t kMaxProblems = 5;
 
 void add_problem(IntakeReport& report, std::string problem) {
   if (report.problems.size() < kMaxProblems) report.problems.push_back(std::move(problem));
-}
-
-v1::Line to_proto(Line line) {
-  switch (line) {
-    case Line::main:
-      return v1::LINE_MAIN;
-    case Line::backup:
-      return v1::LINE_BACKUP;
-    case Line::unspecified:
-      break;
-  }
-  return v1::LINE_UNSPECIFIED;
 }
 
 }  // namespace
@@ -126,7 +115,7 @@ DecoderBatchToStore DecoderIntake::prepare(const DecoderBatch& batch, TimeMs arr
     read.set_timing_point_id(event_.timing_points[target->timing_point].id);
     read.set_chip(raw.chip);
     read.set_time_ms(time);
-    read.set_line(to_proto(target->line));
+    read.set_line(to_wire(target->line));
     if (raw.rssi_dbm) read.set_rssi_dbm(*raw.rssi_dbm);
   }
   for (const DecoderGunMarker& marker : batch.markers) {

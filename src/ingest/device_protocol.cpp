@@ -51,6 +51,18 @@ std::vector<v1::SeqRange> normalise_gaps(const std::vector<SeqGap>& gaps, std::u
 
 }  // namespace
 
+v1::Line to_wire(Line line) {
+  switch (line) {
+    case Line::main:
+      return v1::LINE_MAIN;
+    case Line::backup:
+      return v1::LINE_BACKUP;
+    case Line::unspecified:
+      break;
+  }
+  return v1::LINE_UNSPECIFIED;
+}
+
 std::string format_seconds(DurationMs duration) {
   std::string sign = duration < 0 ? "-" : "";
   const std::uint64_t ms = duration < 0 ? 0 - static_cast<std::uint64_t>(duration)
@@ -64,18 +76,6 @@ std::string format_seconds(DurationMs duration) {
     text += "." + digits;
   }
   return text + " s";
-}
-
-v1::Line to_wire(Line line) {
-  switch (line) {
-    case Line::main:
-      return v1::LINE_MAIN;
-    case Line::backup:
-      return v1::LINE_BACKUP;
-    case Line::unspecified:
-      break;
-  }
-  return v1::LINE_UNSPECIFIED;
 }
 
 std::string_view to_string(DeviceProtocol::State state) {

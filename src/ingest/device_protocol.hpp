@@ -101,6 +101,9 @@ struct DeviceSessionStats {
   std::optional<DurationMs> clock_offset_ms;
 };
 
+// The event model's mat line as the wire's.
+v1::Line to_wire(Line line);
+
 class DeviceProtocol {
  public:
   enum class State : std::uint8_t {

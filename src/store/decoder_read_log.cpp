@@ -2,6 +2,7 @@
 
 #include "observe/server_metrics.hpp"
 #include "splitstream/v1/read.pb.h"
+#include "store/ingest_script.hpp"
 #include "store/redis_connection.hpp"
 
 namespace splitstream {
@@ -71,16 +72,8 @@ void append_decoder_ingest_args(std::vector<std::string>& args, const KeySchema&
   args.push_back(std::to_string(batch.reads.size()));
   args.push_back(std::to_string(batch.markers.size()));
   args.push_back(std::to_string(batch.cursors.size()));
-  for (const v1::Read& read : batch.reads) {
-    args.push_back(std::to_string(read.seq()));
-    args.push_back(read.timing_point_id());
-    args.push_back(read.chip());
-    args.push_back(std::to_string(read.time_ms()));
-    args.push_back(read.line() == v1::LINE_MAIN     ? "main"
-                   : read.line() == v1::LINE_BACKUP ? "backup"
-                                                    : "");
-    args.push_back(read.has_rssi_dbm() ? std::to_string(read.rssi_dbm()) : "");
-  }
+  for (const v1::Read& read : batch.reads)
+    append_read_args(args, read);
   for (const StoredGunMarker& marker : batch.markers) {
     args.push_back(std::to_string(marker.id));
     args.push_back(marker.source);

@@ -74,6 +74,17 @@ return result
 )lua";
 }
 
+void append_read_args(std::vector<std::string>& args, const v1::Read& read) {
+  args.push_back(std::to_string(read.seq()));
+  args.push_back(read.timing_point_id());
+  args.push_back(read.chip());
+  args.push_back(std::to_string(read.time_ms()));
+  args.push_back(read.line() == v1::LINE_MAIN     ? "main"
+                 : read.line() == v1::LINE_BACKUP ? "backup"
+                                                  : "");
+  args.push_back(read.has_rssi_dbm() ? std::to_string(read.rssi_dbm()) : "");
+}
+
 void append_ingest_script_args(std::vector<std::string>& args, const KeySchema& keys,
                                std::string_view device_id, std::int64_t now_ms,
                                const std::vector<v1::Read>& accepted,
@@ -88,14 +99,7 @@ void append_ingest_script_args(std::vector<std::string>& args, const KeySchema& 
   args.push_back(std::to_string(accepted.size() + rejected_seqs.size()));
   for (const v1::Read& read : accepted) {
     args.push_back("a");
-    args.push_back(std::to_string(read.seq()));
-    args.push_back(read.timing_point_id());
-    args.push_back(read.chip());
-    args.push_back(std::to_string(read.time_ms()));
-    args.push_back(read.line() == v1::LINE_MAIN     ? "main"
-                   : read.line() == v1::LINE_BACKUP ? "backup"
-                                                    : "");
-    args.push_back(read.has_rssi_dbm() ? std::to_string(read.rssi_dbm()) : "");
+    append_read_args(args, read);
   }
   for (std::uint64_t seq : rejected_seqs) {
     args.push_back("r");

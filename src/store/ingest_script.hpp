@@ -27,6 +27,10 @@ void append_ingest_script_args(std::vector<std::string>& args, const KeySchema& 
                                const std::vector<v1::Read>& accepted,
                                const std::vector<std::uint64_t>& rejected_seqs);
 
+// Appends a read's fields as both ingest scripts take them: seq, timing point, chip, time_ms,
+// line ("main", "backup" or empty), rssi (or empty).
+void append_read_args(std::vector<std::string>& args, const v1::Read& read);
+
 struct IngestResult {
   std::uint64_t acked_seq = 0;   // highest contiguous sequence Redis holds for the device
   std::uint64_t appended = 0;    // reads appended to the stream by this batch
