@@ -252,7 +252,7 @@ asio::awaitable<void> run_accepted(tcp::socket socket, std::shared_ptr<DecoderSe
     MylapsProtocol protocol(mylaps_options(decoder->config), wall_clock_now());
     reason = co_await converse(socket, services, *decoder, protocol, DecoderOutput());
   }
-  decoder->status.connection_closed(reason, wall_clock_now());
+  decoder->status.connection_closed(reason);
   log::info("decoders", "decoder disconnected",
             {{"decoder", decoder->config.id}, {"remote", peer}, {"reason", reason}});
   close_socket(socket);
@@ -340,7 +340,7 @@ asio::awaitable<void> run_raceresult_dialer(std::shared_ptr<DecoderServices> ser
       RaceResultProtocol protocol(raceresult_options(config), cursors_of(hash), wall_clock_now());
       DecoderOutput hello = protocol.on_connected(wall_clock_now());
       reason = co_await converse(socket, services, *decoder, protocol, std::move(hello));
-      decoder->status.connection_closed(reason, wall_clock_now());
+      decoder->status.connection_closed(reason);
       close_socket(socket);
     }
     log::info("decoders", "decoder disconnected; redialling",
@@ -474,7 +474,8 @@ asio::awaitable<HttpResponse> handle_impinj_post(HttpRequest request,
   IntakeReport report;
   DecoderBatchToStore to_store = decoder->intake.prepare(batch, arrival, report);
   decoder->status.record_intake(report);
-  decoder->status.record_clock(decoder->intake.clock_offset_ms(), false);
+  decoder->status.record_clock(decoder->intake.clock_offset_ms(),
+                               decoder->intake.clock_offset_measured());
   report_problems(*decoder, report.problems, "reads refused or unknown", arrival);
   TimeMs newest = kNoTime;
   for (const v1::Read& r : to_store.reads)

@@ -73,14 +73,13 @@ void DecoderStatus::connection_opened(const std::string& peer, TimeMs now) {
   last_seen_ = now;
 }
 
-void DecoderStatus::connection_closed(const std::string& reason, TimeMs now) {
+void DecoderStatus::connection_closed(const std::string& reason) {
   --open_connections_;
   metrics_.connected.add(-1);
   if (!reason.empty()) last_error_ = reason;
   if (open_connections_ > 0) return;
   state_ = config_.protocol == DecoderProtocolKind::raceresult ? "dialing" : "listening";
   connected_since_ = kNoTime;
-  (void)now;
 }
 
 void DecoderStatus::set_dialing(const std::string& last_error) {

@@ -32,7 +32,7 @@ class DecoderStatus {
   // "dialing" (RACE RESULT, until connected), "listening" (CTP01, MYLAPS: no one connected),
   // "waiting" (Impinj: no post yet), "connected".
   void connection_opened(const std::string& peer, TimeMs now);
-  void connection_closed(const std::string& reason, TimeMs now);
+  void connection_closed(const std::string& reason);
   void set_dialing(const std::string& last_error);
   void note_post(TimeMs now);  // Impinj: an HTTP post is its connection
 

@@ -102,7 +102,8 @@ constexpr const char* kUsage =
     "                            needs a --speed other than max)\n"
     "  --reconnect-every N       every device drops its line every N batches, before the\n"
     "                            ack, and resends what the server lacks (N >= 2); with\n"
-    "                            --protocol: the line drops after every N reads sent\n"
+    "                            --protocol: the line drops after every N reads the\n"
+    "                            server got\n"
     "  --new-file-at MIN         raceresult: the decoder opens a new passing file MIN minutes\n"
     "                            after the first read (its numbering restarts at 1)\n"
     "  --resend-storm            mylaps: the exporter resends everything unacknowledged\n"
@@ -165,6 +166,19 @@ std::optional<double> number(const std::string& text) {
   } catch (const std::exception&) {
     return std::nullopt;
   }
+}
+
+// "HOST:PORT" into its parts; false with `error` naming the flag when it is not that.
+bool split_host_port(const std::string& flag, const std::string& value, std::string& host,
+                     std::string& port, std::string& error) {
+  const auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
+    error = flag + " wants HOST:PORT, got \"" + value + "\"";
+    return false;
+  }
+  host = value.substr(0, colon);
+  port = value.substr(colon + 1);
+  return true;
 }
 
 std::optional<Options> parse(int argc, char** argv, std::string& error) {
@@ -239,13 +253,7 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
     } else if (flag == "--device-tokens-file") {
       o.tokens_file = value;
     } else if (flag == "--server") {
-      const auto colon = value.rfind(':');
-      if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
-        error = "--server wants HOST:PORT, got \"" + value + "\"";
-        return std::nullopt;
-      }
-      o.host = value.substr(0, colon);
-      o.port = value.substr(colon + 1);
+      if (!split_host_port(flag, value, o.host, o.port, error)) return std::nullopt;
     } else if (flag == "--speed") {
       if (value == "max") {
         o.speed = 0;
@@ -313,13 +321,7 @@ std::optional<Options> parse(int argc, char** argv, std::string& error) {
         }
       }
     } else if (flag == "--http") {
-      const auto colon = value.rfind(':');
-      if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
-        error = "--http wants HOST:PORT, got \"" + value + "\"";
-        return std::nullopt;
-      }
-      o.http_host = value.substr(0, colon);
-      o.http_port = value.substr(colon + 1);
+      if (!split_host_port(flag, value, o.http_host, o.http_port, error)) return std::nullopt;
     } else if (flag == "--new-file-at") {
       const auto v = number(value);
       if (!v || *v <= 0) {

@@ -19,35 +19,17 @@
 #include <string_view>
 
 #include "adapters/ctp01_fsm.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
+
+using splitstream::fuzz::check;
+using splitstream::fuzz::ChunkSizes;
 
 using splitstream::Ctp01Options;
 using splitstream::Ctp01Protocol;
 using splitstream::DecoderOutput;
 using splitstream::TimeMs;
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
-
-class ChunkSizes {
- public:
-  explicit ChunkSizes(std::uint8_t seed) : state_(0x9E3779B97F4A7C15ull ^ seed) {}
-  std::size_t next() {
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 7;
-    state_ ^= state_ << 17;
-    static constexpr std::size_t kCaps[] = {1, 2, 3, 8, 64, 1000, 1u << 20};
-    return 1 + static_cast<std::size_t>(state_ >> 8) % kCaps[state_ % 7];
-  }
-
- private:
-  std::uint64_t state_;
-};
 
 struct Tally {
   std::uint64_t persisted = 0;

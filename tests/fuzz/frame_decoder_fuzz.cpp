@@ -20,20 +20,17 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_support.hpp"
 #include "ingest/frame_codec.hpp"
 
 namespace {
 
+using splitstream::fuzz::check;
+using splitstream::fuzz::ChunkSizes;
+
 using splitstream::FrameDecoder;
 using splitstream::FrameError;
 using splitstream::FrameResult;
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
 
 // Small limits reach too_large with small inputs; 1 MiB is the production default.
 constexpr std::uint32_t kMaxFrameChoices[] = {0, 1, 5, 127, 128, 300, 4096, 1u << 20};
@@ -73,23 +70,6 @@ Outcome reference_parse(std::string_view stream, std::uint32_t max_frame) {
     pos += used + static_cast<std::size_t>(length);
   }
 }
-
-// Chunk sizes from a tiny xorshift generator: mostly small, sometimes large, so that frames
-// split at every kind of place, including inside the length prefix.
-class ChunkSizes {
- public:
-  explicit ChunkSizes(std::uint8_t seed) : state_(0x9E3779B97F4A7C15ull ^ seed) {}
-  std::size_t next() {
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 7;
-    state_ ^= state_ << 17;
-    static constexpr std::size_t kCaps[] = {1, 2, 3, 8, 64, 1000, 1u << 20};
-    return 1 + static_cast<std::size_t>(state_ >> 8) % kCaps[state_ % 7];
-  }
-
- private:
-  std::uint64_t state_;
-};
 
 void check_round_trip(std::string_view payload) {
   const std::optional<splitstream::v1::DeviceMessage> message =

@@ -17,19 +17,15 @@
 #include <string_view>
 
 #include "adapters/impinj_reads.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
+
+using splitstream::fuzz::check;
 
 using splitstream::DecoderRawRead;
 using splitstream::ImpinjLimits;
 using splitstream::ImpinjParseResult;
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
 
 // Limits small enough for fuzz-sized inputs to reach every refusal.
 ImpinjLimits fuzz_limits() {

@@ -20,21 +20,17 @@
 #include <vector>
 
 #include "adapters/mylaps_fsm.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
+
+using splitstream::fuzz::check;
 
 using splitstream::DecoderOutput;
 using splitstream::MylapsOptions;
 using splitstream::MylapsProtocol;
 using splitstream::MylapsVersion;
 using splitstream::TimeMs;
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
 
 constexpr std::size_t kMaxFrameChoices[] = {16, 64, 300, 64 * 1024};
 constexpr std::size_t kMaxQueuedChoices[] = {0, 1, 3, 64};

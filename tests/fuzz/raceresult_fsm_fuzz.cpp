@@ -22,37 +22,18 @@
 #include <string_view>
 
 #include "adapters/raceresult_fsm.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
+
+using splitstream::fuzz::check;
+using splitstream::fuzz::ChunkSizes;
 
 using splitstream::DecoderBatch;
 using splitstream::DecoderOutput;
 using splitstream::RaceResultOptions;
 using splitstream::RaceResultProtocol;
 using splitstream::TimeMs;
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
-
-class ChunkSizes {
- public:
-  explicit ChunkSizes(std::uint8_t seed) : state_(0x9E3779B97F4A7C15ull ^ seed) {}
-  std::size_t next() {
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 7;
-    state_ ^= state_ << 17;
-    static constexpr std::size_t kCaps[] = {1, 2, 3, 8, 64, 1000, 1u << 20};
-    return 1 + static_cast<std::size_t>(state_ >> 8) % kCaps[state_ % 7];
-  }
-  std::uint64_t raw() const { return state_; }
-
- private:
-  std::uint64_t state_;
-};
 
 struct Store {
   std::map<std::uint32_t, std::uint64_t> cursors;

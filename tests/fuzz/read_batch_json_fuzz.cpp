@@ -17,20 +17,16 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.hpp"
 #include "ingest/read_batch_json.hpp"
 
 namespace {
 
+using splitstream::fuzz::check;
+
 using splitstream::ReadBatchJsonError;
 using splitstream::ReadBatchJsonLimits;
 using splitstream::ReadBatchJsonStatus;
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
 
 // Limits small enough for fuzz-sized inputs to reach both refusals.
 ReadBatchJsonLimits fuzz_limits() {

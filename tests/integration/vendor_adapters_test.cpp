@@ -249,8 +249,7 @@ TEST_F(VendorAdaptersTest, TheCrewSeesEachDecoderAndItsCounters) {
   const double stored = metric(
       node_.http, "splitstream_decoder_reads_total{decoder=\"mylaps-1\",protocol=\"mylaps\"}");
   EXPECT_GT(stored, 0);
-  // A port outside the allow list... is none here: any address may connect. A wrong Impinj
-  // token is refused with a clear error.
+  // Impinj reads posted for a decoder that is no Impinj reader are refused, naming it.
   const auto refused = http_send(node_.http, "POST", "/api/v1/impinj/mylaps-1?token=x", "{}");
   EXPECT_EQ(refused.status, 404);
   EXPECT_NE(refused.body.find("no impinj decoder"), std::string::npos) << refused.body;

@@ -248,7 +248,7 @@ TEST_F(DecoderIntakeTest, StatusCountsReadsPerMinuteAndLogsMalformedOncePerBurst
   EXPECT_EQ(o.at("state").as_string(), "connected");
   EXPECT_EQ(o.at("peer").as_string(), "10.0.0.9");
   EXPECT_EQ(o.at("last_read_ms").as_int64(), kGun + 29'000);
-  status.connection_closed("the decoder closed the connection", kGun + 40'000);
+  status.connection_closed("the decoder closed the connection");
   EXPECT_EQ(status.to_json(kGun + 40'000).at("state").as_string(), "listening");
   EXPECT_EQ(status.to_json(kGun + 40'000).at("last_error").as_string(),
             "the decoder closed the connection");
