@@ -105,7 +105,8 @@ constexpr const char* kUsage =
     "                            --protocol: the line drops after every N reads the\n"
     "                            server got\n"
     "  --new-file-at MIN         raceresult: the decoder opens a new passing file MIN minutes\n"
-    "                            after the first read (its numbering restarts at 1)\n"
+    "                            after the first read (its numbering restarts at 1); with\n"
+    "                            --http, only once the node shows the current file stored\n"
     "  --resend-storm            mylaps: the exporter resends everything unacknowledged\n"
     "                            every second, not every 20 s\n";
 

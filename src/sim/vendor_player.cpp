@@ -13,6 +13,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 #include <memory>
 #include <optional>
 
@@ -205,15 +206,24 @@ class RaceResultHardware : public Hardware {
   bool all_delivered() const override { return fake_.all_delivered(); }
   std::uint64_t delivered() const override { return fake_.delivered(); }
   void on_race_time(TimeMs race_now) override {
-    // As a crew restarting operation would (and as the protocol can follow): once the current
-    // file went out in full. Passings of a file closed before anyone fetched them would need
-    // GETFILE, whose reply no source documents.
+    // As a careful crew restarts operation: once the server shows the current file stored in
+    // full (its cursor, polled by watch_stored_cursor), not merely sent: passings of a closed
+    // file would need GETFILE, whose reply no source documents, so a file closed too early
+    // strands what the server had not stored yet. Without --http: once it went out in full.
     if (new_file_at_ > 0 && race_now >= new_file_at_ && !new_file_opened_ &&
-        fake_.all_delivered()) {
+        fake_.all_delivered() && (!gated_ || stored_cursor_ >= current_file_size())) {
       fake_.new_file();  // like STARTOPERATION on the decoder: numbering restarts at 1
       new_file_opened_ = true;
     }
   }
+  // The new file is held back until set_stored_cursor says the server holds the current one.
+  void gate_new_file_on_server() { gated_ = true; }
+  bool waits_for_new_file() const { return new_file_at_ > 0 && !new_file_opened_; }
+  std::uint32_t current_file() const { return fake_.current_file_number(); }
+  std::uint64_t current_file_size() const {
+    return fake_.passings(fake_.current_file_number()).size();
+  }
+  void set_stored_cursor(std::uint64_t cursor) { stored_cursor_ = cursor; }
 
  private:
   static FakeRaceResultOptions fake_options(const DecoderConfig& decoder,
@@ -229,6 +239,8 @@ class RaceResultHardware : public Hardware {
   FakeRaceResultDecoder fake_;
   TimeMs new_file_at_;
   bool new_file_opened_ = false;
+  bool gated_ = false;
+  std::uint64_t stored_cursor_ = 0;  // the server's cursor of the current file, last polled
   static constexpr DurationMs kHoldPushesMs = 100;
   TimeMs held_since_ = kNoTime;  // when a held push was first seen
 };
@@ -360,6 +372,68 @@ asio::awaitable<void> play_connection_hardware(const VendorPlan& plan, Hardware&
   }
 }
 
+// The cursor `GET /api/v1/devices` shows for `decoder`'s passing file `file` ("stored", as Redis
+// holds it); nullopt when the answer has none.
+std::optional<std::uint64_t> stored_cursor_of(std::string_view body, const std::string& decoder,
+                                              std::uint32_t file) {
+  boost::system::error_code ec;
+  const boost::json::value doc = boost::json::parse(body, ec);
+  if (ec || !doc.is_object()) return std::nullopt;
+  const boost::json::value* decoders = doc.as_object().if_contains("decoders");
+  if (!decoders || !decoders->is_array()) return std::nullopt;
+  for (const boost::json::value& d : decoders->as_array()) {
+    if (!d.is_object()) continue;
+    const boost::json::value* id = d.as_object().if_contains("id");
+    const boost::json::value* stored = d.as_object().if_contains("stored");
+    if (!id || !id->is_string() || id->as_string() != decoder || !stored || !stored->is_object())
+      continue;
+    const boost::json::value* cursor =
+        stored->as_object().if_contains("cursor:" + std::to_string(file));
+    if (cursor && cursor->is_int64() && cursor->as_int64() >= 0)
+      return static_cast<std::uint64_t>(cursor->as_int64());
+    return 0;
+  }
+  return std::nullopt;
+}
+
+http::request<http::string_body> get_request(const std::string& target, const std::string& host) {
+  http::request<http::string_body> request{http::verb::get, target, 11};
+  request.set(http::field::host, host);
+  return request;
+}
+
+// Polls the node for what it stored of `hardware`'s current passing file until the decoder
+// opened its new file or the play ended (what a crew reads off the console before STARTOPERATION).
+asio::awaitable<void> watch_stored_cursor(const std::string& decoder, RaceResultHardware& hardware,
+                                          const VendorPlayOptions& options,
+                                          const PlayerStats& stats) {
+  const auto executor = co_await asio::this_coro::executor;
+  while (hardware.waits_for_new_file() && !stats.done && !stats.gave_up) {
+    co_await sleep_ms(100);
+    beast::tcp_stream stream(executor);
+    tcp::resolver resolver(executor);
+    auto [resolve_error, endpoints] =
+        co_await resolver.async_resolve(options.http_host, options.http_port, kNoThrow);
+    if (resolve_error) continue;
+    stream.expires_after(options.common.reply_timeout);
+    auto [connect_error, endpoint] = co_await stream.async_connect(endpoints, kNoThrow);
+    if (connect_error) continue;  // the node is down: ask again
+    http::request<http::string_body> request = get_request("/api/v1/devices", options.http_host);
+    auto [write_error, written] = co_await http::async_write(stream, request, kNoThrow);
+    if (write_error) continue;
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    auto [read_error, read] = co_await http::async_read(stream, buffer, response, kNoThrow);
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    if (read_error || response.result() != http::status::ok) continue;
+    const std::uint32_t file = hardware.current_file();
+    if (auto cursor = stored_cursor_of(response.body(), decoder, file);
+        cursor && file == hardware.current_file())
+      hardware.set_stored_cursor(*cursor);
+  }
+}
+
 // Built outside the coroutine: GCC 12 and braced initializers in coroutines.
 http::request<http::string_body> impinj_request(const std::string& target, const std::string& host,
                                                 std::string body) {
@@ -475,6 +549,12 @@ asio::awaitable<void> play_vendor(const VendorPlan& plan, ReplayClock clock,
     }
     case DecoderProtocolKind::raceresult: {
       RaceResultHardware hardware(*plan.decoder, options);
+      if (options.new_file_at > 0 && !options.http_host.empty()) {
+        hardware.gate_new_file_on_server();
+        co_await (play_connection_hardware(plan, hardware, clock, start, options, stats) &&
+                  watch_stored_cursor(plan.decoder->id, hardware, options, stats));
+        co_return;
+      }
       co_await play_connection_hardware(plan, hardware, clock, start, options, stats);
       co_return;
     }

@@ -68,6 +68,8 @@ class RedisServer {
   ~RedisServer() {
     kill();
     std::error_code ignored;
+    // SPLITSTREAM_KEEP_TEST_DIRS=1 keeps the logs, data and event of each test for a post-mortem.
+    if (const char* keep = std::getenv("SPLITSTREAM_KEEP_TEST_DIRS"); keep && *keep == '1') return;
     std::filesystem::remove_all(dir_, ignored);
   }
 
