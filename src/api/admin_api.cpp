@@ -147,8 +147,6 @@ std::variant<Correction, AdminRequestError> parse_correction_request(std::string
   return c;
 }
 
-namespace {
-
 json::object correction_object(const Correction& c, int offset) {
   json::object o{{"kind", to_string(c.kind)}};
   auto time = [&](const char* name, TimeMs t) {
@@ -186,25 +184,8 @@ json::object correction_object(const Correction& c, int offset) {
   return o;
 }
 
-}  // namespace
-
 std::string correction_json(const Correction& c, int utc_offset_minutes) {
   return json::serialize(correction_object(c, utc_offset_minutes));
-}
-
-std::string corrections_json(const CorrectionLog& log, std::size_t limit, int utc_offset_minutes) {
-  json::array list;
-  const auto& records = log.records();
-  const std::size_t skip = records.size() > limit ? records.size() - limit : 0;
-  for (std::size_t i = skip; i < records.size(); ++i) {
-    const CorrectionRecord& r = records[i];
-    json::object o{{"id", r.id},
-                   {"applied", !r.error.has_value()},
-                   {"correction", correction_object(r.correction, utc_offset_minutes)}};
-    if (r.error) o["error"] = *r.error;
-    list.push_back(std::move(o));
-  }
-  return json::serialize(json::object{{"corrections", std::move(list)}, {"total", log.total()}});
 }
 
 }  // namespace splitstream

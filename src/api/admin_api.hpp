@@ -4,6 +4,7 @@
 // engine applies it; viewers never reach these routes.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -41,8 +42,7 @@ std::variant<Correction, AdminRequestError> parse_correction_request(std::string
 // A correction as the API shows it (times as ISO 8601 in the event's offset and as ms).
 std::string correction_json(const Correction& c, int utc_offset_minutes);
 
-// {"corrections":[{"id","applied","error","correction":{...}}...],"total":N}: the last `limit`
-// records of the log, oldest first (on the engine strand).
-std::string corrections_json(const CorrectionLog& log, std::size_t limit, int utc_offset_minutes);
+// correction_json's object.
+boost::json::object correction_object(const Correction& c, int utc_offset_minutes);
 
 }  // namespace splitstream

@@ -11,6 +11,8 @@
 #include <optional>
 
 #include "api/admin_api.hpp"
+#include "api/correction_listing.hpp"
+#include "api/correction_undo.hpp"
 #include "api/rest_api.hpp"
 #include "engine/corrections.hpp"
 #include "observe/log.hpp"
@@ -37,6 +39,29 @@ asio::awaitable<void> pause(std::chrono::milliseconds delay) {
   co_await timer.async_wait(kNoThrow);
 }
 
+// Outside the coroutines: GCC 12 and braced lists or ?: temporaries in them.
+std::string_view query_of(std::string_view target) {
+  const std::size_t question = target.find('?');
+  if (question == std::string_view::npos) return {};
+  return target.substr(question + 1);
+}
+
+std::variant<Correction, UndoRefused> not_in_log(const std::string& id) {
+  return UndoRefused{"no correction " + id + " in this node's log"};
+}
+
+HttpResponse csv_response(const HttpRequest& request, std::string body) {
+  HttpResponse res{http::status::ok, request.version()};
+  res.set(http::field::server, "splitstream");
+  res.set(http::field::content_type, "text/csv; charset=utf-8");
+  res.set(http::field::content_disposition, "attachment; filename=\"corrections.csv\"");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(request.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
 // The steps below run on the strand that owns what they touch; each is a coroutine function
 // with its arguments by value (GCC 12 destroys a coroutine lambda's captures twice).
 asio::awaitable<std::optional<std::string>> check_here(std::shared_ptr<AdminContext> admin,
@@ -55,8 +80,19 @@ asio::awaitable<std::optional<CorrectionRecord>> record_here(std::shared_ptr<Adm
   co_return r ? std::optional<CorrectionRecord>(*r) : std::nullopt;
 }
 
-asio::awaitable<std::string> log_here(std::shared_ptr<AdminContext> admin, std::size_t limit) {
-  co_return corrections_json(admin->corrections, limit, admin->utc_offset_minutes);
+asio::awaitable<std::string> log_here(std::shared_ptr<AdminContext> admin, CorrectionFilter filter,
+                                      bool csv) {
+  if (csv) co_return corrections_csv(admin->corrections, filter, admin->utc_offset_minutes);
+  co_return corrections_json(admin->corrections, filter, admin->utc_offset_minutes);
+}
+
+// The correction that undoes stream entry `id`, or why there is none (404 when unknown).
+asio::awaitable<std::variant<Correction, UndoRefused>> undo_here(
+    std::shared_ptr<AdminContext> admin, std::string id, bool& known) {
+  const CorrectionRecord* r = admin->corrections.find(id);
+  known = r != nullptr;
+  if (!r) co_return not_in_log(id);
+  co_return undo_correction(*r);
 }
 
 // The engine's record of stream entry `id` once it has applied it (up to `wait`), else null.
@@ -82,40 +118,11 @@ std::string correction_reply(const std::string& id, const Correction& c, bool ap
   return boost::json::serialize(o);
 }
 
-}  // namespace
-
-// /api/v1/admin/corrections: GET lists what this node's engine applied; POST records a
-// correction in the stream and answers once this node has applied it (201), or 202 when it
-// has not within two seconds (every node applies it as it follows the stream).
-asio::awaitable<HttpResponse> admin_corrections(HttpRequest request,
-                                                std::shared_ptr<AdminContext> admin) {
-  if (auto denied = authorize_admin(request, admin->token)) co_return std::move(*denied);
-  if (request.method() == http::verb::get || request.method() == http::verb::head) {
-    const auto query = parse_query(
-        request.target().substr(std::min(request.target().size(), request.target().find('?') + 1)));
-    std::size_t limit = 1000;
-    if (auto it = query.find("limit"); it != query.end()) {
-      limit = static_cast<std::size_t>(std::strtoull(it->second.c_str(), nullptr, 10));
-      if (limit == 0 || limit > 10'000) {
-        co_return error_response(request, http::status::bad_request, "bad_request",
-                                 "limit must be from 1 to 10000");
-      }
-    }
-    std::string body =
-        co_await asio::co_spawn(admin->engine_strand, log_here(admin, limit), asio::use_awaitable);
-    co_return json_response(request, http::status::ok, std::move(body));
-  }
-  if (request.method() != http::verb::post) {
-    auto res = error_response(request, http::status::method_not_allowed, "method_not_allowed",
-                              "use GET to list corrections, POST to make one");
-    res.set(http::field::allow, "GET, HEAD, POST");
-    co_return res;
-  }
-  auto parsed = parse_correction_request(request.body(), admin->utc_offset_minutes);
-  if (auto* bad = std::get_if<AdminRequestError>(&parsed)) {
-    co_return error_response(request, http::status::bad_request, "bad_request", bad->message);
-  }
-  const Correction correction = std::get<Correction>(parsed);
+// Checks `correction` against this node's engine, records it in the stream and answers once this
+// node applied it (201), or 202 when it has not within two seconds.
+asio::awaitable<HttpResponse> record_correction(HttpRequest request,
+                                                std::shared_ptr<AdminContext> admin,
+                                                Correction correction) {
   if (auto problem = co_await asio::co_spawn(admin->engine_strand, check_here(admin, correction),
                                              asio::use_awaitable)) {
     co_return error_response(request, http::status::unprocessable_entity, "invalid_correction",
@@ -144,6 +151,78 @@ asio::awaitable<HttpResponse> admin_corrections(HttpRequest request,
   co_return json_response(
       request, record->error ? http::status::unprocessable_entity : http::status::created,
       correction_reply(id, correction, !record->error, record->error, admin->utc_offset_minutes));
+}
+
+}  // namespace
+
+// /api/v1/admin/corrections: GET lists what this node's engine applied; POST records a
+// correction in the stream and answers once this node has applied it (201), or 202 when it
+// has not within two seconds (every node applies it as it follows the stream).
+asio::awaitable<HttpResponse> admin_corrections(HttpRequest request,
+                                                std::shared_ptr<AdminContext> admin) {
+  if (auto denied = authorize_admin(request, admin->token)) co_return std::move(*denied);
+  if (request.method() == http::verb::get || request.method() == http::verb::head) {
+    const std::string_view query = query_of(request.target());
+    CorrectionFilter filter;
+    if (auto problem = parse_correction_filter(query, filter)) {
+      co_return error_response(request, http::status::bad_request, "bad_request", *problem);
+    }
+    const auto params = parse_query(query);
+    const auto format = params.find("format");
+    bool csv = false;
+    if (format != params.end()) {
+      if (format->second != "csv" && format->second != "json") {
+        co_return error_response(request, http::status::bad_request, "bad_request",
+                                 "format must be json or csv, not \"" + format->second + "\"");
+      }
+      csv = format->second == "csv";
+    }
+    std::string body = co_await asio::co_spawn(admin->engine_strand, log_here(admin, filter, csv),
+                                               asio::use_awaitable);
+    if (csv) co_return csv_response(request, std::move(body));
+    co_return json_response(request, http::status::ok, std::move(body));
+  }
+  if (request.method() != http::verb::post) {
+    auto res = error_response(request, http::status::method_not_allowed, "method_not_allowed",
+                              "use GET to list corrections, POST to make one");
+    res.set(http::field::allow, "GET, HEAD, POST");
+    co_return res;
+  }
+  auto parsed = parse_correction_request(request.body(), admin->utc_offset_minutes);
+  if (auto* bad = std::get_if<AdminRequestError>(&parsed)) {
+    co_return error_response(request, http::status::bad_request, "bad_request", bad->message);
+  }
+  co_return co_await record_correction(std::move(request), admin, std::get<Correction>(parsed));
+}
+
+// POST /api/v1/admin/corrections/<id>/undo: records the correction that takes <id> back.
+asio::awaitable<HttpResponse> admin_correction_undo(HttpRequest request,
+                                                    std::shared_ptr<AdminContext> admin) {
+  if (auto denied = authorize_admin(request, admin->token)) co_return std::move(*denied);
+  const std::string_view path = request.target().substr(0, request.target().find('?'));
+  constexpr std::string_view kUndo = "/undo";
+  const std::size_t prefix = kCorrectionsPath.size() + 1;
+  if (!path.ends_with(kUndo) || path.size() <= prefix + kUndo.size()) {
+    co_return error_response(request, http::status::not_found, "not_found",
+                             "use POST /api/v1/admin/corrections/<id>/undo");
+  }
+  if (request.method() != http::verb::post) {
+    auto res = error_response(request, http::status::method_not_allowed, "method_not_allowed",
+                              "use POST to undo a correction");
+    res.set(http::field::allow, "POST");
+    co_return res;
+  }
+  const std::string id(path.substr(prefix, path.size() - prefix - kUndo.size()));
+  bool known = false;
+  auto undo = co_await asio::co_spawn(admin->engine_strand, undo_here(admin, id, known),
+                                      asio::use_awaitable);
+  if (auto* refused = std::get_if<UndoRefused>(&undo)) {
+    if (!known) {
+      co_return error_response(request, http::status::not_found, "not_found", refused->message);
+    }
+    co_return error_response(request, http::status::conflict, "cannot_undo", refused->message);
+  }
+  co_return co_await record_correction(std::move(request), admin, std::get<Correction>(undo));
 }
 
 }  // namespace splitstream

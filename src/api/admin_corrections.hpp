@@ -35,4 +35,10 @@ struct AdminContext {
 boost::asio::awaitable<HttpResponse> admin_corrections(HttpRequest request,
                                                        std::shared_ptr<AdminContext> admin);
 
+// POST /api/v1/admin/corrections/<id>/undo: records the correction that takes <id> back (see
+// api/correction_undo), answered like a POST of it; 404 for an id the log does not hold, 409 when
+// it cannot be undone.
+boost::asio::awaitable<HttpResponse> admin_correction_undo(HttpRequest request,
+                                                           std::shared_ptr<AdminContext> admin);
+
 }  // namespace splitstream

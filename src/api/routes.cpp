@@ -76,6 +76,10 @@ std::shared_ptr<const Router> make_router(const Endpoints& e) {
   router->add_async(std::string(kCorrectionsPath), [admin = e.admin](HttpRequest request) {
     return admin_corrections(std::move(request), admin);
   });
+  router->add_async_prefix(std::string(kCorrectionsPath) + "/",
+                           [admin = e.admin](HttpRequest request) {
+                             return admin_correction_undo(std::move(request), admin);
+                           });
   for (const PathBodyLimit& limit : e.body_limits)
     router->set_body_limit(limit.prefix, limit.bytes);
   if (e.ingest) add_ingest_routes(*router, e);

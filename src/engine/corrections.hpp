@@ -40,6 +40,7 @@ struct Correction {
   OfficialStatus status = OfficialStatus::none;  // set_status
   std::string reason;                            // the official's words, kept with the correction
   std::string by;                                // who made it
+  std::string undo_of;  // the stream entry of the correction this one takes back, if any
 
   friend bool operator==(const Correction&, const Correction&) = default;
 };

@@ -22,7 +22,8 @@ LivePipeline::LivePipeline(RaceEngine& engine, PushHub& hub, DerivedStateSink& s
 void LivePipeline::apply_correction(const StreamEntry& entry, std::uint64_t& applied,
                                     std::uint64_t& skipped) {
   const Correction& c = *entry.correction;
-  CorrectionResult result = splitstream::apply_correction(engine_, c);
+  CorrectionResult result;
+  CorrectionRecord record = apply_and_record(engine_, entry.id, c, result);
   if (result.error) {
     ++skipped;
     log::warn(
@@ -35,7 +36,7 @@ void LivePipeline::apply_correction(const StreamEntry& entry, std::uint64_t& app
     metrics::corrections(to_string(c.kind)).inc();
     ++applied;
   }
-  corrections_.add({entry.id, c, std::move(result.error)});
+  corrections_.add(std::move(record));
 }
 
 void LivePipeline::apply(const std::vector<StreamEntry>& entries, bool caught_up) {

@@ -39,6 +39,7 @@ std::vector<std::string> correction_xadd_command(const std::string& stream, cons
   }
   field("why", c.reason);
   field("by", c.by);
+  if (!c.undo_of.empty()) field("undo", c.undo_of);
   return cmd;
 }
 
@@ -76,6 +77,8 @@ std::optional<Correction> parse_correction(
       c.reason = value;
     } else if (name == "by") {
       c.by = value;
+    } else if (name == "undo") {
+      c.undo_of = value;
     }
   }
   if (!has_kind) return std::nullopt;

@@ -4,6 +4,8 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <boost/json.hpp>
 #include <fstream>
 #include <optional>
 
@@ -206,6 +208,62 @@ TEST_F(AdminCorrections, VoidRestoreAddAndMoveChipChangeTheStandingsEverywhere) 
   ASSERT_GT(replayed.splits_size(), 0);
   EXPECT_EQ(replayed.splits(replayed.splits_size() - 1).time_ms(), t + 60'000);
   EXPECT_EQ(runner(c.http, second).status(), v1::RUNNER_STATUS_FINISHED);
+}
+
+TEST_F(AdminCorrections, AnUndoTakesACorrectionBackEverywhereAndTheLogShowsItsEffect) {
+  ServeNode a = start_node();
+  ASSERT_TRUE(DemoRace::get().feed_all(a.devices));
+  wait_engine_applied(a.http, DemoRace::get().total_reads());
+  ServeNode b = start_node();
+  const std::string first = leader(a.http, "10k");
+  ASSERT_FALSE(first.empty());
+
+  HttpResult r = correct(a.http, R"({"kind":"set_status","bib":")" + first +
+                                     R"(","status":"dnf","reason":"medical tent"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = boost::json::parse(r.body).at("id").as_string().c_str();
+  EXPECT_TRUE(wait_until([&] { return leader(b.http, "10k") != first; }));
+
+  // The log on the other node: what it did to the runner.
+  HttpResult log;
+  ASSERT_TRUE(wait_until([&] {
+    log = http_send(b.http, "GET", "/api/v1/admin/corrections?bib=" + first, "", kAuth);
+    return log.body.find(id) != std::string::npos;
+  })) << log.body;
+  const auto record = boost::json::parse(log.body).at("corrections").as_array().back();
+  const auto& effect = record.at("effect").at("runners").as_array().at(0);
+  EXPECT_EQ(effect.at("bib").as_string(), first);
+  EXPECT_EQ(effect.at("before").at("status").as_string(), "finished");
+  EXPECT_EQ(effect.at("before").at("rank").as_int64(), 1);
+  EXPECT_EQ(effect.at("after").at("status").as_string(), "dnf");
+  EXPECT_TRUE(record.at("undone_by").is_null());
+
+  // Undone from the other node: back in first place everywhere.
+  r = http_send(b.http, "POST", "/api/v1/admin/corrections/" + id + "/undo", "", kAuth);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto undo = boost::json::parse(r.body);
+  EXPECT_EQ(undo.at("correction").at("status").as_string(), "none");
+  EXPECT_TRUE(wait_until([&] { return leader(a.http, "10k") == first; }));
+  ASSERT_TRUE(wait_until([&] {
+    log = http_send(a.http, "GET", "/api/v1/admin/corrections?kind=set_status", "", kAuth);
+    return log.body.find("\"undone_by\":\"" + std::string(undo.at("id").as_string()) + "\"") !=
+           std::string::npos;
+  })) << log.body;
+
+  // Twice is refused; an unknown id is not found; neither records anything.
+  r = http_send(a.http, "POST", "/api/v1/admin/corrections/" + id + "/undo", "", kAuth);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find("was undone already by"), std::string::npos) << r.body;
+  r = http_send(a.http, "POST", "/api/v1/admin/corrections/1-0/undo", "", kAuth);
+  EXPECT_EQ(r.status, 404) << r.body;
+
+  // Exported as CSV: the header and both corrections.
+  const HttpResult csv =
+      http_send(a.http, "GET", "/api/v1/admin/corrections?format=csv", "", kAuth);
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_NE(csv.headers.find("text/csv"), std::string::npos) << csv.headers;
+  EXPECT_EQ(std::count(csv.body.begin(), csv.body.end(), '\n'), 3) << csv.body;
+  EXPECT_EQ(csv.body.rfind("id,recorded_at,by,kind,bib,", 0), 0u) << csv.body;
 }
 
 TEST_F(AdminCorrections, RefusedRequestsSayWhatIsWrongAndRecordNothing) {

@@ -104,34 +104,5 @@ TEST(AdminCorrectionRequest, ErrorsNameTheField) {
   EXPECT_EQ(parse_error("{\"kind\":"), "the body is not JSON: incomplete JSON");
 }
 
-TEST(AdminCorrectionLog, KeepsTheLastAndShowsThemOldestFirst) {
-  CorrectionLog log(2);
-  Correction dnf;
-  dnf.bib = "1";
-  dnf.status = OfficialStatus::dnf;
-  Correction add;
-  add.kind = CorrectionKind::add_read;
-  add.bib = "2";
-  add.timing_point = "finish";
-  add.time = 1'743'900'060'000;
-  add.by = "desk";
-  Correction chip;
-  chip.kind = CorrectionKind::move_chip;
-  chip.chip = "E1";
-  log.add({"1-0", dnf, std::nullopt});
-  log.add({"2-0", add, std::nullopt});
-  log.add({"3-0", chip, std::string("unknown bib \"9\"")});
-  EXPECT_EQ(log.find("1-0"), nullptr);
-  ASSERT_NE(log.find("3-0"), nullptr);
-  EXPECT_EQ(log.total(), 3u);
-  EXPECT_EQ(corrections_json(log, 10, kPyongyang),
-            R"({"corrections":[{"id":"2-0","applied":true,"correction":{"kind":"add_read",)"
-            R"("bib":"2","timing_point":"finish","time":"2025-04-06T09:41:00.000+09:00",)"
-            R"("time_ms":1743900060000,"reason":"","by":"desk"}},{"id":"3-0","applied":false,)"
-            R"("correction":{"kind":"move_chip","chip":"E1","bib":null,"reason":"","by":""},)"
-            R"("error":"unknown bib \"9\""}],"total":3})");
-  EXPECT_EQ(corrections_json(log, 1, kPyongyang).find("\"2-0\""), std::string::npos);
-}
-
 }  // namespace
 }  // namespace splitstream

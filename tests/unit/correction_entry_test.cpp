@@ -35,6 +35,7 @@ TEST(CorrectionEntry, EveryKindRoundTrips) {
   all[2].to = 20;
   all[3] = all[2];
   all[3].kind = CorrectionKind::restore_reads;
+  all[3].undo_of = "1743900060000-3";  // an undo names the entry it takes back
   all[4].kind = CorrectionKind::move_chip;
   all[4].chip = "E2000";
   for (const Correction& c : all) {
