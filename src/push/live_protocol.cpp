@@ -116,9 +116,17 @@ std::variant<std::vector<SubscriptionShape>, LiveRequestError> resolve_subscribe
       shapes.push_back(std::move(shape));
       break;
     }
+    case v1::SUBSCRIPTION_KIND_DEVICES:
+      shape.key = "console/devices";
+      shapes.push_back(std::move(shape));
+      break;
+    case v1::SUBSCRIPTION_KIND_REVIEW:
+      shape.key = "console/review";
+      shapes.push_back(std::move(shape));
+      break;
     default:
       return LiveRequestError{"invalid_message",
-                              "kind must be STANDINGS, PASSINGS, RUNNERS or MAP"};
+                              "kind must be STANDINGS, PASSINGS, RUNNERS, MAP, DEVICES or REVIEW"};
   }
   return shapes;
 }

@@ -64,6 +64,11 @@ struct LiveRequestError {
 std::variant<v1::ClientMessage, LiveRequestError> parse_client_message(std::string_view payload,
                                                                        bool binary);
 
+// The console's feeds: only for a connection whose upgrade carried an official's session.
+inline bool is_console_feed(v1::SubscriptionKind kind) {
+  return kind == v1::SUBSCRIPTION_KIND_DEVICES || kind == v1::SUBSCRIPTION_KIND_REVIEW;
+}
+
 // A Subscribe checked against the event and the limits: its shapes (one per bib for RUNNERS).
 std::variant<std::vector<SubscriptionShape>, LiveRequestError> resolve_subscribe(
     const LiveCatalog& catalog, const v1::Subscribe& subscribe, const LiveLimits& limits);

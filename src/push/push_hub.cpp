@@ -150,6 +150,17 @@ void PushHub::publish(TimeMs stored_ms) {
   publishing_stored_ms_ = 0;
 }
 
+void PushHub::publish_console(v1::SubscriptionKind kind, std::string json, TimeMs server_time_ms) {
+  auto& [last, built] = console_feeds_[kind];
+  if (last == json) return;
+  last = std::move(json);
+  built = server_time_ms;
+  for (auto& [key, shape] : shapes_) {
+    if (shape.shape.kind != kind) continue;
+    deliver(shape, snapshot_message(shape, 0), LiveFrame::Kind::snapshot);
+  }
+}
+
 v1::LiveMessage PushHub::snapshot_message(Shape& shape, std::uint32_t passings_snapshot) {
   const SubscriptionShape& s = shape.shape;
   v1::LiveMessage message;
@@ -181,6 +192,17 @@ v1::LiveMessage PushHub::snapshot_message(Shape& shape, std::uint32_t passings_s
         *batch->add_runners() = make_runner_state(engine_, r);
       }
       batch->set_server_time_ms(race_clock_);
+      break;
+    }
+    case v1::SUBSCRIPTION_KIND_DEVICES:
+    case v1::SUBSCRIPTION_KIND_REVIEW: {
+      v1::ConsoleFeed* feed = message.mutable_console();
+      if (auto it = console_feeds_.find(s.kind); it != console_feeds_.end()) {
+        feed->set_json(it->second.first);
+        feed->set_server_time_ms(it->second.second);
+      } else {
+        feed->set_json("{}");  // nothing built yet: the next feed follows within seconds
+      }
       break;
     }
     default:

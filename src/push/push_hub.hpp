@@ -76,6 +76,10 @@ class PushHub {
   // read in it was stored (0: unknown), carried by its frames for the latency metric.
   void publish(TimeMs stored_ms = 0);
 
+  // A console feed's new content (the JSON its REST endpoint answers): delivered as a snapshot
+  // to its subscribers when it differs from the last, and kept for new ones.
+  void publish_console(v1::SubscriptionKind kind, std::string json, TimeMs server_time_ms);
+
   // Adds the shapes for `subscriber` and sends each its snapshot (or, for passings resumed
   // from a version still kept, exactly the passings after it).
   void subscribe(const std::shared_ptr<LiveSubscriber>& subscriber,
@@ -125,6 +129,8 @@ class PushHub {
   // Recent passings, oldest first, and the version of the newest one dropped from them.
   std::deque<v1::Passing> passings_;
   std::uint64_t passings_floor_ = 0;
+  // The console feeds' latest content and when it was built, by kind.
+  std::map<v1::SubscriptionKind, std::pair<std::string, TimeMs>> console_feeds_;
   std::uint64_t frames_built_ = 0;
   std::uint64_t frames_delivered_ = 0;
 };

@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,9 @@ struct PushContext {
   boost::asio::any_io_executor engine_strand;
   const LiveCatalog& catalog;
   WebSocketOptions options;
+  // Whether an upgrade request may have the console feeds (DEVICES, REVIEW): a signed-in
+  // official's session (set by the composition root; empty: no connection may).
+  std::function<bool(const HttpRequest&)> console_access;
   std::atomic<std::size_t> connections{0};
   std::atomic<std::uint64_t> shed{0};  // viewers closed for falling behind
 };

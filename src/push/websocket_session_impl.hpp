@@ -79,6 +79,7 @@ class WebSocketSession final : public LiveSubscriber,
   }
 
   void start(HttpRequest request) {
+    console_allowed_ = context_->console_access && context_->console_access(request);
     asio::co_spawn(strand_, run(this->shared_from_this(), std::move(request)), LogAndDrop("ws"));
   }
 
@@ -164,6 +165,12 @@ class WebSocketSession final : public LiveSubscriber,
       return;
     }
     const v1::Subscribe& subscribe = message.subscribe();
+    if (is_console_feed(subscribe.kind()) && !console_allowed_) {
+      reply(error_message({"forbidden",
+                           "the console feeds need a signed-in official: sign in (POST "
+                           "/api/v1/session) before opening the WebSocket"}));
+      return;
+    }
     auto resolved = resolve_subscribe(context_->catalog, subscribe, context_->options.limits);
     if (auto* error = std::get_if<LiveRequestError>(&resolved)) {
       reply(error_message(*error));
@@ -282,6 +289,7 @@ class WebSocketSession final : public LiveSubscriber,
   std::shared_ptr<PushContext> context_;
   std::shared_ptr<void> hold_;  // the connection's place in the per-address count
   LiveFormat format_;
+  bool console_allowed_ = false;  // the upgrade carried an official's session
   SubscriptionSet subscriptions_;
   RateLimiter subscribe_rate_;
   std::string peer_;

@@ -391,6 +391,31 @@ TEST(PushHub, ViewersOfOneSubscriptionShareOneFrameInTheFormatsTheyUse) {
   EXPECT_EQ(passings(protobuf->take()[0].passings()), (std::vector<std::string>{"1@start#1"}));
 }
 
+TEST(PushHub, ConsoleFeedsGoOutWholeWhenTheyChangeAndNewSubscribersGetTheLatest) {
+  LiveRace race;
+  auto early = viewer(LiveFormat::json);
+  race.subscribe(early, R"({"kind":"SUBSCRIPTION_KIND_DEVICES"})");
+  std::vector<v1::LiveMessage> got = early->take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].subscription(), "console/devices");
+  EXPECT_EQ(got[0].console().json(), "{}");  // nothing built yet
+
+  race.hub().publish_console(v1::SUBSCRIPTION_KIND_DEVICES, R"({"devices":[1]})", 1000);
+  race.hub().publish_console(v1::SUBSCRIPTION_KIND_DEVICES, R"({"devices":[1]})", 3000);
+  race.hub().publish_console(v1::SUBSCRIPTION_KIND_REVIEW, R"({"runners":[]})", 3000);
+  got = early->take();
+  ASSERT_EQ(got.size(), 1u);  // the same content twice goes out once; review is not theirs
+  EXPECT_EQ(got[0].console().json(), R"({"devices":[1]})");
+  EXPECT_EQ(got[0].console().server_time_ms(), 1000);
+
+  auto late = viewer(LiveFormat::protobuf);
+  race.subscribe(late, R"({"kind":"SUBSCRIPTION_KIND_REVIEW"})");
+  got = late->take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].subscription(), "console/review");
+  EXPECT_EQ(got[0].console().json(), R"({"runners":[]})");
+}
+
 TEST(PushHub, UnsubscribedRemovedAndGoneViewersHearNothingMore) {
   LiveRace race;
   auto a = viewer();
