@@ -11,7 +11,9 @@
 #include <optional>
 
 #include "api/admin_api.hpp"
+#include "api/officials.hpp"
 #include "api/rest_api.hpp"
+#include "core/time.hpp"
 #include "engine/corrections.hpp"
 #include "observe/log.hpp"
 #include "store/correction_entry.hpp"
@@ -73,6 +75,13 @@ asio::awaitable<std::optional<CorrectionRecord>> await_applied(std::shared_ptr<A
                                     asio::use_awaitable);
 }
 
+// Making a correction needs an official; reading the log (or being told a method is not
+// allowed) a viewer.
+OfficialRole role_needed(const HttpRequest& request) {
+  if (request.method() == http::verb::post) return OfficialRole::official;
+  return OfficialRole::viewer;
+}
+
 std::string correction_reply(const std::string& id, const Correction& c, bool applied,
                              const std::optional<std::string>& error, int offset) {
   boost::json::object o{{"id", id},
@@ -84,12 +93,12 @@ std::string correction_reply(const std::string& id, const Correction& c, bool ap
 
 }  // namespace
 
-// /api/v1/admin/corrections: GET lists what this node's engine applied; POST records a
-// correction in the stream and answers once this node has applied it (201), or 202 when it
-// has not within two seconds (every node applies it as it follows the stream).
 asio::awaitable<HttpResponse> admin_corrections(HttpRequest request,
                                                 std::shared_ptr<AdminContext> admin) {
-  if (auto denied = authorize_admin(request, admin->token)) co_return std::move(*denied);
+  auto who = authorize_official(request, *admin->officials, role_needed(request), wall_clock_now(),
+                                "making a correction");
+  if (auto* denied = std::get_if<HttpResponse>(&who)) co_return std::move(*denied);
+  const Official official = std::get<Official>(who);
   if (request.method() == http::verb::get || request.method() == http::verb::head) {
     const auto query = parse_query(
         request.target().substr(std::min(request.target().size(), request.target().find('?') + 1)));
@@ -115,7 +124,8 @@ asio::awaitable<HttpResponse> admin_corrections(HttpRequest request,
   if (auto* bad = std::get_if<AdminRequestError>(&parsed)) {
     co_return error_response(request, http::status::bad_request, "bad_request", bad->message);
   }
-  const Correction correction = std::get<Correction>(parsed);
+  Correction correction = std::get<Correction>(parsed);
+  correction.by = official.name;
   if (auto problem = co_await asio::co_spawn(admin->engine_strand, check_here(admin, correction),
                                              asio::use_awaitable)) {
     co_return error_response(request, http::status::unprocessable_entity, "invalid_correction",
