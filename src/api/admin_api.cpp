@@ -12,20 +12,7 @@ namespace {
 
 namespace json = boost::json;
 
-// Compares without stopping at the first difference, so the time taken does not tell an
-// attacker how much of a guess was right.
-bool same_secret(std::string_view a, std::string_view b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  const std::size_t n = std::max(a.size(), b.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff = static_cast<unsigned char>(diff | (x ^ y));
-  }
-  return diff == 0;
-}
-
-// The fields each kind takes, besides kind, reason and by.
+// The fields each kind takes, besides kind and reason.
 std::span<const std::string_view> fields_of(CorrectionKind k) {
   static constexpr std::string_view kStatus[] = {"bib", "status"};
   static constexpr std::string_view kAdd[] = {"bib", "timing_point", "time"};
@@ -55,26 +42,6 @@ std::optional<TimeMs> to_time(const json::value& v, int offset) {
 
 }  // namespace
 
-std::optional<HttpResponse> authorize_admin(const HttpRequest& request, std::string_view token) {
-  if (token.empty()) {
-    return error_response(request, http::status::forbidden, "admin_disabled",
-                          "the admin endpoints are off on this server: start it with "
-                          "--admin-token-file or SPLITSTREAM_ADMIN_TOKEN");
-  }
-  const std::string_view header = request[http::field::authorization];
-  std::string_view given;
-  if (header.size() > 7 && (header.substr(0, 7) == "Bearer " || header.substr(0, 7) == "bearer "))
-    given = header.substr(7);
-  if (given.empty() || !same_secret(given, token)) {
-    auto res = error_response(request, http::status::unauthorized, "unauthorized",
-                              given.empty() ? "send the admin token as Authorization: Bearer TOKEN"
-                                            : "wrong admin token");
-    res.set(http::field::www_authenticate, "Bearer realm=\"splitstream-admin\"");
-    return res;
-  }
-  return std::nullopt;
-}
-
 std::variant<Correction, AdminRequestError> parse_correction_request(std::string_view body,
                                                                      int utc_offset_minutes) {
   boost::system::error_code ec;
@@ -97,8 +64,13 @@ std::variant<Correction, AdminRequestError> parse_correction_request(std::string
   const auto allowed = fields_of(c.kind);
   for (const auto& [key, value] : o) {
     if (key == "kind") continue;
-    const bool known = key == "reason" || key == "by" ||
-                       std::find(allowed.begin(), allowed.end(), key) != allowed.end();
+    if (key == "by") {
+      return AdminRequestError{
+          "by is set from who is signed in: leave it out of the body (the correction records "
+          "the official's name)"};
+    }
+    const bool known =
+        key == "reason" || std::find(allowed.begin(), allowed.end(), key) != allowed.end();
     if (!known) {
       return AdminRequestError{"field \"" + std::string(key) + "\" is not part of a " +
                                std::string(to_string(c.kind)) + " correction"};
@@ -126,12 +98,12 @@ std::variant<Correction, AdminRequestError> parse_correction_request(std::string
       const auto s = parse_official_status(text);
       if (!s) return AdminRequestError{"status must be dnf, dsq or none, not \"" + text + "\""};
       c.status = *s;
-    } else if (name == "reason" || name == "by") {
+    } else if (name == "reason") {
       if (text.size() > kMaxReasonLength) {
-        return AdminRequestError{name + " is longer than " + std::to_string(kMaxReasonLength) +
+        return AdminRequestError{"reason is longer than " + std::to_string(kMaxReasonLength) +
                                  " bytes"};
       }
-      (name == "reason" ? c.reason : c.by) = text;
+      c.reason = text;
     }
   }
   for (std::string_view required : allowed) {

@@ -1,7 +1,7 @@
-// The officials' write endpoints (/api/v1/admin/...) without I/O: the admin token check, a
-// correction request's JSON body in, a correction and the log of corrections out as JSON. The
-// server records each correction in the read stream (store/correction_entry) and every node's
-// engine applies it; viewers never reach these routes.
+// The officials' endpoints (/api/v1/admin/...) without I/O: a correction request's JSON body in,
+// a correction and the log of corrections out as JSON. The server records each correction in the
+// read stream (store/correction_entry) and every node's engine applies it; who may is decided by
+// authorize_official (api/officials).
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -20,12 +20,7 @@ namespace splitstream {
 
 inline constexpr std::string_view kAdminPrefix = "/api/v1/admin/";
 inline constexpr std::string_view kCorrectionsPath = "/api/v1/admin/corrections";
-inline constexpr std::size_t kMinAdminTokenLength = 16;
 inline constexpr std::size_t kMaxReasonLength = 500;
-
-// Null when the request carries `Authorization: Bearer <token>` with the admin token; else the
-// response to send (403 admin_disabled when the server has no token, 401 otherwise).
-std::optional<HttpResponse> authorize_admin(const HttpRequest& request, std::string_view token);
 
 struct AdminRequestError {
   std::string message;  // names the field
@@ -33,9 +28,9 @@ struct AdminRequestError {
 
 // A POST /api/v1/admin/corrections body: {"kind": "set_status"|"add_read"|"void_reads"|
 // "restore_reads"|"move_chip", "bib", "timing_point", "time", "from", "to", "chip", "status",
-// "reason", "by"}. Times are ISO 8601 (the event's UTC offset when none is given) or Unix ms.
-// Only the fields of the kind are allowed. The correction is not checked against the engine
-// here (check_correction does that).
+// "reason"}. Times are ISO 8601 (the event's UTC offset when none is given) or Unix ms. Only the
+// fields of the kind are allowed; `by` is not: the server sets it from who is signed in. The
+// correction is not checked against the engine here (check_correction does that).
 std::variant<Correction, AdminRequestError> parse_correction_request(std::string_view body,
                                                                      int utc_offset_minutes);
 

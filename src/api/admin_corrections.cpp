@@ -13,7 +13,9 @@
 #include "api/admin_api.hpp"
 #include "api/correction_listing.hpp"
 #include "api/correction_undo.hpp"
+#include "api/officials.hpp"
 #include "api/rest_api.hpp"
+#include "core/time.hpp"
 #include "engine/corrections.hpp"
 #include "observe/log.hpp"
 #include "store/correction_entry.hpp"
@@ -109,6 +111,13 @@ asio::awaitable<std::optional<CorrectionRecord>> await_applied(std::shared_ptr<A
                                     asio::use_awaitable);
 }
 
+// Making a correction needs an official; reading the log (or being told a method is not
+// allowed) a viewer.
+OfficialRole role_needed(const HttpRequest& request) {
+  if (request.method() == http::verb::post) return OfficialRole::official;
+  return OfficialRole::viewer;
+}
+
 std::string correction_reply(const std::string& id, const Correction& c, bool applied,
                              const std::optional<std::string>& error, int offset) {
   boost::json::object o{{"id", id},
@@ -122,7 +131,8 @@ std::string correction_reply(const std::string& id, const Correction& c, bool ap
 // node applied it (201), or 202 when it has not within two seconds.
 asio::awaitable<HttpResponse> record_correction(HttpRequest request,
                                                 std::shared_ptr<AdminContext> admin,
-                                                Correction correction) {
+                                                Correction correction, std::string by) {
+  correction.by = std::move(by);
   if (auto problem = co_await asio::co_spawn(admin->engine_strand, check_here(admin, correction),
                                              asio::use_awaitable)) {
     co_return error_response(request, http::status::unprocessable_entity, "invalid_correction",
@@ -160,7 +170,10 @@ asio::awaitable<HttpResponse> record_correction(HttpRequest request,
 // has not within two seconds (every node applies it as it follows the stream).
 asio::awaitable<HttpResponse> admin_corrections(HttpRequest request,
                                                 std::shared_ptr<AdminContext> admin) {
-  if (auto denied = authorize_admin(request, admin->token)) co_return std::move(*denied);
+  auto who = authorize_official(request, *admin->officials, role_needed(request), wall_clock_now(),
+                                "making a correction");
+  if (auto* denied = std::get_if<HttpResponse>(&who)) co_return std::move(*denied);
+  const Official official = std::get<Official>(who);
   if (request.method() == http::verb::get || request.method() == http::verb::head) {
     const std::string_view query = query_of(request.target());
     CorrectionFilter filter;
@@ -192,13 +205,17 @@ asio::awaitable<HttpResponse> admin_corrections(HttpRequest request,
   if (auto* bad = std::get_if<AdminRequestError>(&parsed)) {
     co_return error_response(request, http::status::bad_request, "bad_request", bad->message);
   }
-  co_return co_await record_correction(std::move(request), admin, std::get<Correction>(parsed));
+  co_return co_await record_correction(std::move(request), admin, std::get<Correction>(parsed),
+                                       official.name);
 }
 
 // POST /api/v1/admin/corrections/<id>/undo: records the correction that takes <id> back.
 asio::awaitable<HttpResponse> admin_correction_undo(HttpRequest request,
                                                     std::shared_ptr<AdminContext> admin) {
-  if (auto denied = authorize_admin(request, admin->token)) co_return std::move(*denied);
+  auto who = authorize_official(request, *admin->officials, OfficialRole::official,
+                                wall_clock_now(), "undoing a correction");
+  if (auto* denied = std::get_if<HttpResponse>(&who)) co_return std::move(*denied);
+  const Official official = std::get<Official>(who);
   const std::string_view path = request.target().substr(0, request.target().find('?'));
   constexpr std::string_view kUndo = "/undo";
   const std::size_t prefix = kCorrectionsPath.size() + 1;
@@ -222,7 +239,8 @@ asio::awaitable<HttpResponse> admin_correction_undo(HttpRequest request,
     }
     co_return error_response(request, http::status::conflict, "cannot_undo", refused->message);
   }
-  co_return co_await record_correction(std::move(request), admin, std::get<Correction>(undo));
+  co_return co_await record_correction(std::move(request), admin, std::get<Correction>(undo),
+                                       official.name);
 }
 
 }  // namespace splitstream

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "api/officials.hpp"
 #include "engine/race_engine.hpp"
 #include "http/http_message.hpp"
 #include "pipeline/correction_log.hpp"
@@ -18,7 +19,7 @@ namespace splitstream {
 
 // What the admin endpoints need, on their strands.
 struct AdminContext {
-  std::string token;
+  std::shared_ptr<const Officials> officials;  // never null; empty: the endpoints are off
   int utc_offset_minutes = 0;
   RaceEngine& engine;            // engine strand
   CorrectionLog& corrections;    // engine strand
@@ -29,9 +30,10 @@ struct AdminContext {
   std::string stream;
 };
 
-// /api/v1/admin/corrections: GET lists what this node's engine applied; POST records a
-// correction in the stream and answers once this node has applied it (201), or 202 when it
-// has not within two seconds (every node applies it as it follows the stream).
+// /api/v1/admin/corrections: GET (a viewer at least) lists what this node's engine applied; POST
+// (an official) records a correction, `by` the official's name, in the stream and answers once
+// this node has applied it (201), or 202 when it has not within two seconds (every node applies
+// it as it follows the stream).
 boost::asio::awaitable<HttpResponse> admin_corrections(HttpRequest request,
                                                        std::shared_ptr<AdminContext> admin);
 

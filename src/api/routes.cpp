@@ -7,12 +7,22 @@
 #include "api/admin_api.hpp"
 #include "api/device_status.hpp"
 #include "api/metrics_endpoint.hpp"
+#include "core/time.hpp"
 #include "ingest/http_ingest.hpp"
 
 namespace splitstream {
 namespace {
 
 namespace asio = boost::asio;
+
+asio::awaitable<HttpResponse> answer_now(HttpResponse response) {
+  co_return response;
+}
+
+// Null `officials` (a node built without them, in tests): nobody may.
+std::shared_ptr<const Officials> or_nobody(std::shared_ptr<const Officials> officials) {
+  return officials ? std::move(officials) : std::make_shared<const Officials>();
+}
 
 asio::awaitable<HttpResponse> answer_rest(HttpRequest request,
                                           std::shared_ptr<const RestContext> rest) {
@@ -64,6 +74,16 @@ void add_push_routes(Router& router, const Endpoints& e) {
 
 }  // namespace
 
+Router::AsyncHandler officials_only(std::shared_ptr<const Officials> officials, OfficialRole least,
+                                    Router::AsyncHandler handler) {
+  return [officials = or_nobody(std::move(officials)), least,
+          handler = std::move(handler)](HttpRequest request) -> asio::awaitable<HttpResponse> {
+    auto who = authorize_official(request, *officials, least, wall_clock_now());
+    if (auto* denied = std::get_if<HttpResponse>(&who)) return answer_now(std::move(*denied));
+    return handler(std::move(request));
+  };
+}
+
 std::shared_ptr<const Router> make_router(const Endpoints& e) {
   auto router = std::make_shared<Router>();
   router->add("/healthz", health_response);
@@ -80,6 +100,12 @@ std::shared_ptr<const Router> make_router(const Endpoints& e) {
                            [admin = e.admin](HttpRequest request) {
                              return admin_correction_undo(std::move(request), admin);
                            });
+  // Signing in and out: no engine, answered on the session's thread, on every node (the
+  // session value is good on any node with the same officials).
+  router->add(std::string(kSessionPath), [officials = or_nobody(e.officials),
+                                          options = e.session](const HttpRequest& request) {
+    return handle_session(request, *officials, options, wall_clock_now());
+  });
   for (const PathBodyLimit& limit : e.body_limits)
     router->set_body_limit(limit.prefix, limit.bytes);
   if (e.ingest) add_ingest_routes(*router, e);

@@ -3,9 +3,11 @@
 //
 //   /healthz, /readyz                 http/health                 any node
 //   /metrics                          api/metrics_endpoint        any node
-//   /api/v1/admin/corrections         api/admin_corrections       any node (admin token); checks
-//                                                               on the engine strand, records
-//                                                               on the ingest strand
+//   /api/v1/admin/corrections         api/admin_corrections       any node (officials: GET a
+//                                                               viewer, POST an official);
+//                                                               checks on the engine strand,
+//                                                               records on the ingest strand
+//   /api/v1/session                   api/session_api             any node, the session's thread
 //   /api/v1/reads                     ingest/http_ingest          ingest role, ingest strand
 //   /api/v1/devices                   api/device_status           ingest role, ingest strand
 //   /api/v1/impinj/<decoder>          adapters/decoder_session    ingest role, ingest strand
@@ -22,7 +24,9 @@
 
 #include "adapters/decoder_session.hpp"
 #include "api/admin_corrections.hpp"
+#include "api/officials.hpp"
 #include "api/rest_api.hpp"
+#include "api/session_api.hpp"
 #include "http/health.hpp"
 #include "http/router.hpp"
 #include "http/static_files.hpp"
@@ -40,6 +44,9 @@ struct Endpoints {
   // of the API takes the HTTP listener's default.
   std::vector<PathBodyLimit> body_limits;
   std::shared_ptr<AdminContext> admin;
+  // Who may sign in, read the console and correct (null: nobody); the sessions' settings.
+  std::shared_ptr<const Officials> officials;
+  SessionOptions session;
   // Ingest role.
   std::shared_ptr<DeviceIngest> ingest;
   boost::asio::any_io_executor ingest_strand;
@@ -55,5 +62,14 @@ struct Endpoints {
 };
 
 std::shared_ptr<const Router> make_router(const Endpoints& endpoints);
+
+// `handler`, for officials only: a request without the credentials of an official whose role is
+// at least `least` (authorize_official: Bearer token, or session cookie and the CSRF header on
+// unsafe methods) is answered 401/403 without reaching it. For the /api/v1/console/ routes, added
+// before the REST API's "/api/v1/" (prefixes match in the order they were added):
+//   router.add_async_prefix("/api/v1/console/", officials_only(e.officials, OfficialRole::viewer,
+//                                                              handler));
+Router::AsyncHandler officials_only(std::shared_ptr<const Officials> officials, OfficialRole least,
+                                    Router::AsyncHandler handler);
 
 }  // namespace splitstream

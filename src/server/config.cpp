@@ -172,9 +172,31 @@ const std::vector<Setting>& settings() {
          return std::nullopt;
        }},
       text("admin-token-file",
-           "file holding the admin token for the officials' write endpoints (/api/v1/admin/); "
-           "none: those endpoints are off",
+           "file holding the admin token: the official `admin`, role official, for the console "
+           "and the corrections (/api/v1/admin/); with --officials-file or alone; neither: those "
+           "endpoints are off",
            &ServerConfig::admin_token_file),
+      text("officials-file",
+           "file of `<role> <token> <name>` lines, one per official (role viewer or official): "
+           "who may sign in to the console and read or make corrections",
+           &ServerConfig::officials_file),
+      {"session-ttl",
+       "how long a console sign-in lasts: hours, or a number with a unit (90s, 30m, 12h)",
+       [](const ServerConfig& c) {
+         const int s = c.session_ttl_s;
+         if (s % 3600 == 0) return std::to_string(s / 3600);
+         return s % 60 == 0 ? std::to_string(s / 60) + "m" : std::to_string(s) + "s";
+       },
+       [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+         const auto ttl = parse_session_ttl(v);
+         if (!ttl) {
+           return "expected hours (12) or a number with a unit (90s, 30m, 12h), from 1s to 720h, "
+                  "not \"" +
+                  std::string(v) + "\"";
+         }
+         c.session_ttl_s = *ttl;
+         return std::nullopt;
+       }},
       number("max-admin-body", "largest body of an admin request in bytes",
              &ServerConfig::max_admin_body, 1024u, 1u << 20),
       number("http-connections-per-address",
@@ -248,6 +270,18 @@ std::optional<std::string> tile_url_problem(std::string_view url) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<int> parse_session_ttl(std::string_view text) {
+  constexpr int kMaxSeconds = 30 * 24 * 3600;
+  int unit = 3600;
+  if (!text.empty() && (text.back() == 's' || text.back() == 'm' || text.back() == 'h')) {
+    unit = text.back() == 's' ? 1 : text.back() == 'm' ? 60 : 3600;
+    text.remove_suffix(1);
+  }
+  const auto n = parse_number<int>(text, 1, kMaxSeconds);
+  if (!n || *n > kMaxSeconds / unit) return std::nullopt;
+  return *n * unit;
 }
 
 std::optional<Endpoint> parse_endpoint(std::string_view text) {

@@ -60,9 +60,11 @@ struct ServerConfig {
   std::string tls_cert;
   std::string tls_key;
   std::string tls = "auto";
-  bool tls_http = false;         // resolved from the three above
-  bool tls_devices = false;      // resolved from the three above
-  std::string admin_token_file;  // the officials' token; SPLITSTREAM_ADMIN_TOKEN too
+  bool tls_http = false;          // resolved from the three above
+  bool tls_devices = false;       // resolved from the three above
+  std::string admin_token_file;   // the official `admin`'s token; SPLITSTREAM_ADMIN_TOKEN too
+  std::string officials_file;     // lines "<role> <token> <name...>"
+  int session_ttl_s = 12 * 3600;  // how long a signed-in console session lasts
   std::uint32_t max_admin_body = 64 * 1024;
   // Connections one client address may hold (0: no limit). Behind a load balancer every
   // connection comes from its address: set 0 here and limit at the balancer.
@@ -99,6 +101,10 @@ std::optional<std::filesystem::path> resolve_web_root(const std::string& configu
 // Null when `url` is a usable tile URL template (http://, https:// or /, with {z}, {x} and {y});
 // else what is wrong with it.
 std::optional<std::string> tile_url_problem(std::string_view url);
+
+// A --session-ttl: whole hours ("12"), or a whole number with a unit: "90s", "30m", "12h";
+// from 1 second to 30 days. Nullopt otherwise.
+std::optional<int> parse_session_ttl(std::string_view text);
 
 std::optional<Endpoint> parse_endpoint(std::string_view text);
 // redis://host:port (or host:port).

@@ -4,7 +4,6 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "api/admin_api.hpp"
 #include "core/text.hpp"
 #include "observe/log.hpp"
 
@@ -44,12 +43,32 @@ std::string load_admin_token(const ServerConfig& config) {
   } else if (const char* env = std::getenv("SPLITSTREAM_ADMIN_TOKEN")) {
     token = std::string(trim(env));
   }
-  if (!token.empty() && token.size() < kMinAdminTokenLength) {
-    throw std::runtime_error("the admin token is " + std::to_string(token.size()) +
-                             " characters long: use at least " +
-                             std::to_string(kMinAdminTokenLength) + " (e.g. openssl rand -hex 24)");
+  if (!token.empty() && token.size() < kMinOfficialTokenLength) {
+    throw std::runtime_error(
+        "the admin token is " + std::to_string(token.size()) + " characters long: use at least " +
+        std::to_string(kMinOfficialTokenLength) + " (e.g. openssl rand -hex 24)");
   }
   return token;
+}
+
+std::shared_ptr<const Officials> load_officials(const ServerConfig& config) {
+  auto officials = std::make_shared<Officials>();
+  Diagnostics problems;
+  if (!config.officials_file.empty()) problems = officials->add_from_file(config.officials_file);
+  if (const std::string admin = load_admin_token(config); !admin.empty()) {
+    const std::string source = config.admin_token_file.empty()
+                                   ? "SPLITSTREAM_ADMIN_TOKEN"
+                                   : "admin-token-file " + config.admin_token_file;
+    for (Diagnostic& d : officials->add_admin_token(admin, source))
+      problems.push_back(std::move(d));
+  }
+  if (!problems.empty()) {
+    std::string text = "officials:";
+    for (const Diagnostic& d : problems)
+      text += "\n  " + d.to_string();
+    throw std::runtime_error(text);
+  }
+  return officials;
 }
 
 }  // namespace splitstream

@@ -120,6 +120,14 @@ void register_node_gauges(const PipelineService& pipeline,
       });
 }
 
+// "officials: 3 (1 viewer, 2 official)", or "admin endpoints off", for the start-up line.
+std::string describe_officials(const Officials& officials) {
+  if (officials.empty()) return "admin endpoints off";
+  return "officials: " + std::to_string(officials.size()) + " (" +
+         std::to_string(officials.count(OfficialRole::viewer)) + " viewer, " +
+         std::to_string(officials.count(OfficialRole::official)) + " official)";
+}
+
 }  // namespace
 
 int run_server(const ServerConfig& config, const Event& event,
@@ -131,7 +139,7 @@ int run_server(const ServerConfig& config, const Event& event,
   const std::shared_ptr<const StaticFiles> web_app =
       config.push_role ? load_web_app(config) : nullptr;
   const std::shared_ptr<asio::ssl::context> tls = make_tls_context(config);
-  const std::string admin_token = load_admin_token(config);
+  const std::shared_ptr<const Officials> officials = load_officials(config);
   metrics::register_process_metrics(SPLITSTREAM_VERSION);
   metrics::register_known_series(correction_kind_names());
 
@@ -183,8 +191,10 @@ int run_server(const ServerConfig& config, const Event& event,
   endpoints.readiness = readiness_checks(config, event, redis, pipeline.pipeline());
   endpoints.body_limits = options.body_limits;
   endpoints.admin = std::make_shared<AdminContext>(
-      AdminContext{admin_token, event.utc_offset_minutes, engine, corrections, pipeline.pipeline(),
+      AdminContext{officials, event.utc_offset_minutes, engine, corrections, pipeline.pipeline(),
                    engine_strand, ingest_strand, redis, keys.reads()});
+  endpoints.officials = officials;
+  endpoints.session = SessionOptions{std::chrono::seconds(config.session_ttl_s), config.tls_http};
   if (config.ingest_role) {
     endpoints.ingest = ingest;
     endpoints.ingest_strand = ingest_strand;
@@ -261,8 +271,8 @@ int run_server(const ServerConfig& config, const Event& event,
                           http_at.address().to_string() + ":" + std::to_string(http_at.port()) +
                           "; " + devices_at +
                           (config.ingest_role && config.tls_devices ? " (TLS)" : "") + "; " +
-                          std::to_string(tokens.size()) + " device tokens; admin endpoints " +
-                          (admin_token.empty() ? "off" : "on"));
+                          std::to_string(tokens.size()) + " device tokens; " +
+                          describe_officials(*officials));
   if (const std::string described = vendor_decoders.describe(); !described.empty())
     log::info("server", "vendor decoders: " + described);
 

@@ -1,6 +1,7 @@
 // Officials' corrections end to end: real `splitstream serve` nodes on a real Redis, the demo race
-// fed over the device protocol, corrections made over HTTP with the admin token on one node and
-// seen on the other node's REST API, by its WebSocket viewers, in Redis, and after a restart.
+// fed over the device protocol, corrections made over HTTP with the admin token (the official
+// `admin`) on one node and seen on the other node's REST API, by its WebSocket viewers, in Redis,
+// and after a restart. Officials of an officials file and their sessions: officials_test.cpp.
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
@@ -92,12 +93,14 @@ TEST_F(AdminCorrections, ADisqualificationOnOneNodeReachesTheOtherItsViewersAndR
   ASSERT_TRUE(snapshot && snapshot->has_runner());
   EXPECT_EQ(snapshot->runner().status(), v1::RUNNER_STATUS_FINISHED);
 
-  const HttpResult r = correct(a.http, R"({"kind":"set_status","bib":")" + winner +
-                                           R"(","status":"dsq","reason":"course cut at the arch",)"
-                                           R"("by":"referee 3"})");
+  const HttpResult r =
+      correct(a.http, R"({"kind":"set_status","bib":")" + winner +
+                          R"(","status":"dsq","reason":"course cut at the arch"})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_NE(r.body.find(R"("applied":true)"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find(R"("reason":"course cut at the arch")"), std::string::npos) << r.body;
+  // Who made it: the admin token is the official `admin`.
+  EXPECT_NE(r.body.find(R"("by":"admin")"), std::string::npos) << r.body;
 
   // Node A answered after applying it; node B follows the stream.
   EXPECT_EQ(runner(a.http, winner).status(), v1::RUNNER_STATUS_DSQ);
@@ -274,7 +277,7 @@ TEST_F(AdminCorrections, RefusedRequestsSayWhatIsWrongAndRecordNothing) {
   EXPECT_NE(r.headers.find("WWW-Authenticate: Bearer"), std::string::npos) << r.headers;
   r = correct(node.http, dnf, "Authorization: Bearer not-the-token\r\n");
   EXPECT_EQ(r.status, 401);
-  EXPECT_NE(r.body.find("wrong admin token"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("sign in: no official has this token"), std::string::npos) << r.body;
   r = correct(node.http, "{not json");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("not JSON"), std::string::npos) << r.body;

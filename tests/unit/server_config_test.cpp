@@ -235,5 +235,39 @@ TEST(ServerConfig, OperationsSettingsHaveDefaultsAndBounds) {
   EXPECT_NE(server_config_help().find("SPLITSTREAM_ADMIN_TOKEN."), std::string::npos);
 }
 
+TEST(ServerConfig, OfficialsFileAndSessionTtl) {
+  Sources s;
+  auto r = s.parse({"--event", "e"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.config.officials_file, "");
+  EXPECT_EQ(r.config.session_ttl_s, 12 * 3600);
+  s.env["SPLITSTREAM_OFFICIALS_FILE"] = "/run/secrets/officials";
+  r = s.parse({"--event", "e", "--session-ttl", "8"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.config.officials_file, "/run/secrets/officials");
+  EXPECT_EQ(r.config.session_ttl_s, 8 * 3600);
+  r = s.parse({"--event", "e", "--session-ttl", "90s"});
+  EXPECT_EQ(r.config.session_ttl_s, 90);
+  r = s.parse({"--event", "e", "--session-ttl", "0"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0],
+            "--session-ttl: session-ttl: expected hours (12) or a number with a unit (90s, 30m, "
+            "12h), from 1s to 720h, not \"0\"");
+  EXPECT_EQ(parse_session_ttl("30m"), 1800);
+  EXPECT_EQ(parse_session_ttl("12h"), 43200);
+  EXPECT_EQ(parse_session_ttl("720"), 720 * 3600);
+  EXPECT_EQ(parse_session_ttl("721h"), std::nullopt);
+  EXPECT_EQ(parse_session_ttl("2592001s"), std::nullopt);
+  EXPECT_EQ(parse_session_ttl("1s"), 1);
+  EXPECT_EQ(parse_session_ttl("h"), std::nullopt);
+  EXPECT_EQ(parse_session_ttl("1.5"), std::nullopt);
+  EXPECT_EQ(parse_session_ttl("-1"), std::nullopt);
+  EXPECT_NE(server_config_help().find("  --session-ttl  (SPLITSTREAM_SESSION_TTL)"),
+            std::string::npos);
+  EXPECT_NE(server_config_help().find("(90s, 30m, 12h) [default: 12]"), std::string::npos);
+  EXPECT_NE(server_config_help().find("  --officials-file  (SPLITSTREAM_OFFICIALS_FILE)"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace splitstream
