@@ -381,7 +381,7 @@ HttpResponse web_app_not_built(const HttpRequest& request) {
   const std::string_view path = path_of(request);
   if (auto refused = refuse_method(request, path)) return std::move(*refused);
   if (path == "/" || path == "/index.html" || path == "/leaderboard" ||
-      path == "/leaderboard.html") {
+      path == "/leaderboard.html" || path == "/console" || path == "/console.html") {
     return error_response(
         request, http::status::not_found, "web_app_not_built",
         "the browser app is not built: run `npm ci && npm run build` in web/ (or pass --web-root)");

@@ -69,8 +69,8 @@ class StaticFiles {
 };
 
 // The fallback while the browser app is not built: its pages ("/", "/index.html", "/leaderboard",
-// "/leaderboard.html") answer 404 `web_app_not_built` with how to build it, other paths 404
-// `not_found`, methods other than GET and HEAD 405.
+// "/leaderboard.html", "/console", "/console.html") answer 404 `web_app_not_built` with how to
+// build it, other paths 404 `not_found`, methods other than GET and HEAD 405.
 HttpResponse web_app_not_built(const HttpRequest& request);
 
 }  // namespace splitstream

@@ -1,7 +1,7 @@
 // What the browser tests run on: a real redis-server and `splitstream serve` on free ports, the
 // demo event's reads fed over the HTTP ingest API, and Debian's Chromium through playwright-core.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,14 +84,16 @@ function ping(port) {
   });
 }
 
-// One `splitstream serve` node on the demo event; `ports` reuses a stopped node's ports.
-export async function startServe({ bin, event, webRoot, redisPort, tokens, ports, extra = [] }) {
+// One `splitstream serve` node on the demo event; `ports` reuses a stopped node's ports;
+// `officials` is an officials file (writeOfficials) for the console and the admin endpoints.
+export async function startServe({ bin, event, webRoot, redisPort, tokens, ports, officials, extra = [] }) {
   const http = ports?.http ?? (await freePort());
   const devices = ports?.devices ?? (await freePort());
   const serve = new Process("splitstream serve", bin, [
     "serve", "--event", event, "--redis", `redis://127.0.0.1:${redisPort}`,
     "--http", `127.0.0.1:${http}`, "--devices", `127.0.0.1:${devices}`,
-    "--device-tokens-file", tokens, "--web-root", webRoot, "--log-level", "warn", ...extra,
+    "--device-tokens-file", tokens, "--web-root", webRoot, "--log-level", "warn",
+    ...(officials ? ["--officials-file", officials] : []), ...extra,
   ]);
   serve.http = http;
   serve.devices = devices;
@@ -149,10 +151,12 @@ export class DemoReads {
   }
 
   // Posts each device's reads up to `untilMs` (in file order, stopping at the first later read)
-  // that were not sent yet; returns how many were acknowledged.
-  async feedUntil(base, untilMs) {
+  // that were not sent yet; returns how many were acknowledged. Devices in `skip` are left to
+  // another sender (the simulator).
+  async feedUntil(base, untilMs, skip = new Set()) {
     let acked = 0;
     for (const [device, list] of this.byDevice) {
+      if (skip.has(device)) continue;
       let from = this.sent.get(device);
       let to = from;
       while (to < list.length && list[to].time_ms <= untilMs) to++;
@@ -177,11 +181,100 @@ export class DemoReads {
     return acked;
   }
 
+  // Writes one device's reads up to `untilMs` as a reads CSV the simulator replays
+  // (`splitstream-sim replay --reads FILE`); returns how many. Its sequence numbers are the same
+  // (position + 1), so the device must not also be fed over HTTP.
+  writeDeviceReads(path, device, untilMs) {
+    const list = (this.byDevice.get(device) ?? []).filter((r) => r.time_ms <= untilMs);
+    const lines = list.map((r) => `${r.timing_point_id},${r.chip},${r.time},${device},${r.line}`);
+    writeFileSync(path, ["timing_point,chip,time,device,line", ...lines].join("\n") + "\n");
+    return list.length;
+  }
+
   sentCount() {
     let n = 0;
     for (const v of this.sent.values()) n += v;
     return n;
   }
+}
+
+// The simulator (`splitstream-sim`), e.g. replaying one device's reads over the device protocol.
+export function startSim(bin, args) {
+  return new Process("splitstream-sim", bin, args);
+}
+
+// The officials of the console tests, one per role, in the `--officials-file` format: one
+// official a line, `<role> <token> <name...>` (docs/api.md). Returns the path and both.
+export function writeOfficials(path) {
+  const official = { role: "official", token: "official-token-5f1c9a7e2b44", name: "Ri Chol Timer" };
+  const viewer = { role: "viewer", token: "viewer-token-8d3b6e0f41a7c", name: "Kim Press Desk" };
+  writeFileSync(path, ["# role token name", ...[official, viewer].map((o) => `${o.role} ${o.token} ${o.name}`)].join("\n") + "\n");
+  return { path, official, viewer };
+}
+
+// A copy of an event directory with what a test needs changed:
+// - `misprint: { bib, chip }`: the runner wears `chip` instead of the chip the event lists for
+//   it (a misprinted chip, as happens at bib pickup), so the reads of its real chip come in as
+//   an unknown chip's;
+// - `cutoffs: { race: { split: "H:MM:SS" } }`: cut-offs after the runner's wave gun.
+// Returns the chip the misprinted runner really wears.
+export function copyEvent(fromDir, toDir, { misprint, cutoffs = {} } = {}) {
+  cpSync(fromDir, toDir, { recursive: true });
+  const eventFile = join(toDir, "event.json");
+  const event = JSON.parse(readFileSync(eventFile, "utf8"));
+  for (const [raceId, splits] of Object.entries(cutoffs)) {
+    const race = event.races.find((r) => r.id === raceId);
+    for (const [splitId, cutoff] of Object.entries(splits)) {
+      const split = race?.splits.find((s) => s.id === splitId);
+      if (!split) throw new Error(`copyEvent: no split ${splitId} in race ${raceId}`);
+      split.cutoff = cutoff;
+    }
+  }
+  writeFileSync(eventFile, JSON.stringify(event, null, 2) + "\n");
+  if (!misprint) return undefined;
+  const file = join(toDir, "participants.csv");
+  const lines = readFileSync(file, "utf8").split("\n");
+  const header = lines[0].split(",");
+  const [bibCol, chipCol] = [header.indexOf("bib"), header.indexOf("chip")];
+  let worn;
+  for (let i = 1; i < lines.length; i++) {
+    const f = lines[i].split(",");
+    if (f[bibCol] !== misprint.bib) continue;
+    worn = f[chipCol];
+    f[chipCol] = misprint.chip;
+    lines[i] = f.join(",");
+  }
+  if (!worn) throw new Error(`copyEvent: no bib ${misprint.bib} in ${file}`);
+  writeFileSync(file, lines.join("\n"));
+  return worn;
+}
+
+// A REST call as a script makes it (Authorization: Bearer); answers { status, body }.
+export async function callApi(base, path, { token, method = "GET", body } = {}) {
+  const headers = { Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let parsed = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // CSV or plain text: kept as text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+// A session cookie's value for `token` (POST /api/v1/session), as a browser would keep it.
+export async function sessionCookie(base, token) {
+  const res = await fetch(`${base}/api/v1/session`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Splitstream-Console": "1" },
+    body: JSON.stringify({ token }),
+  });
+  const value = /(?:^|[;,]\s*)splitstream_session=([^;]*)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
+  if (res.status !== 200 || !value) throw new Error(`POST /api/v1/session: ${res.status}, no session cookie`);
+  return value;
 }
 
 export function tempDir() {

@@ -406,7 +406,8 @@ TEST_F(StaticFilesTest, RefusesARootThatIsNotADirectory) {
 }
 
 TEST(WebAppNotBuilt, PagesSayHowToBuildTheAppOtherPathsAre404) {
-  for (const char* path : {"/", "/?x=1", "/index.html", "/leaderboard", "/leaderboard.html"}) {
+  for (const char* path : {"/", "/?x=1", "/index.html", "/leaderboard", "/leaderboard.html",
+                           "/console", "/console.html"}) {
     const HttpRequest req{http::verb::get, path, 11};
     const auto res = web_app_not_built(req);
     EXPECT_EQ(res.result(), http::status::not_found) << path;

@@ -17,6 +17,7 @@ const dev = process.argv.includes("--dev");
 const pages = [
   { html: "index.html", entry: "src/map/main.ts", name: "map" },
   { html: "leaderboard.html", entry: "src/leaderboard/main.ts", name: "leaderboard" },
+  { html: "console.html", entry: "src/console/main.ts", name: "console" },
 ];
 
 rmSync(dist, { recursive: true, force: true });
