@@ -384,4 +384,16 @@ std::variant<Official, HttpResponse> authorize_official(const HttpRequest& reque
   return who;
 }
 
+bool console_feeds_allowed(const HttpRequest& request, const Officials& officials, TimeMs now) {
+  const std::string_view origin = request[http::field::origin];
+  if (!origin.empty()) {
+    const std::size_t scheme = origin.find("://");
+    const std::string_view origin_host =
+        scheme == std::string_view::npos ? origin : origin.substr(scheme + 3);
+    if (origin_host != request[http::field::host]) return false;
+  }
+  return std::holds_alternative<Official>(
+      authorize_official(request, officials, OfficialRole::viewer, now));
+}
+
 }  // namespace splitstream

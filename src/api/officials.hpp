@@ -134,4 +134,9 @@ std::variant<Official, HttpResponse> authorize_official(const HttpRequest& reque
                                                         OfficialRole least, TimeMs now,
                                                         std::string_view action = {});
 
+// Whether a WebSocket upgrade may have the console feeds: a valid session cookie or Bearer token
+// of any official, and, when the browser names an Origin, the same host as the request's Host
+// (a page of another site cannot open the feeds with the crew's cookie).
+bool console_feeds_allowed(const HttpRequest& request, const Officials& officials, TimeMs now);
+
 }  // namespace splitstream

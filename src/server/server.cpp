@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "adapters/decoder_service.hpp"
+#include "api/officials.hpp"
 #include "api/routes.hpp"
 #include "engine/corrections.hpp"
 #include "http/http_listener.hpp"
@@ -185,6 +186,9 @@ int run_server(const ServerConfig& config, const Event& event,
                            live_pipeline_options(config));
   const LiveCatalog catalog(event);
   auto push = std::make_shared<PushContext>(hub, engine_strand, catalog, options.websocket);
+  push->console_access = [officials](const HttpRequest& request) {
+    return console_feeds_allowed(request, *officials, wall_clock_now());
+  };
   register_node_gauges(pipeline, redis, push);
 
   Endpoints endpoints;

@@ -332,6 +332,21 @@ TEST(AuthorizeOfficial, ACookieAmongOthersAndTheCsrfHeaderOnUnsafeMethods) {
             std::string::npos);
 }
 
+TEST(AuthorizeOfficial, TheConsoleFeedsNeedASessionFromTheSameOrigin) {
+  const Officials officials = kim_and_lee();
+  HttpRequest upgrade = with_cookie(http::verb::get, "splitstream_session=" + kKimSession);
+  upgrade.set(http::field::host, "timing.example:8080");
+  EXPECT_TRUE(console_feeds_allowed(upgrade, officials, kExpires - 1));
+  upgrade.set(http::field::origin, "https://timing.example:8080");
+  EXPECT_TRUE(console_feeds_allowed(upgrade, officials, kExpires - 1));
+  EXPECT_FALSE(console_feeds_allowed(upgrade, officials, kExpires));  // expired
+  upgrade.set(http::field::origin, "https://evil.example");
+  EXPECT_FALSE(console_feeds_allowed(upgrade, officials, kExpires - 1));
+  HttpRequest spectator = request(http::verb::get, "/ws");
+  spectator.set(http::field::host, "timing.example:8080");
+  EXPECT_FALSE(console_feeds_allowed(spectator, officials, kExpires - 1));
+}
+
 TEST(AuthorizeOfficial, ExpiredAndAlteredSessions) {
   const Officials officials = kim_and_lee();
   const std::string cookie = "splitstream_session=" + kKimSession;
