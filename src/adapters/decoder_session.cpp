@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <type_traits>
 
 #include "adapters/ctp01_fsm.hpp"
 #include "adapters/impinj_reads.hpp"
@@ -183,6 +184,8 @@ class DecoderConnection {
   void note(const DecoderNotices& notices) {
     const TimeMs now = wall_clock_now();
     decoder_.status.record_notices(notices, now);
+    if constexpr (std::is_same_v<Protocol, RaceResultProtocol>)
+      decoder_.status.record_backlog(protocol_.backlog());
     report_problems(decoder_, notices.malformed, "malformed input from a decoder", now);
     if (notices.clock_reading) {
       decoder_.intake.note_clock_reading(*notices.clock_reading, now);
@@ -252,7 +255,7 @@ asio::awaitable<void> run_accepted(tcp::socket socket, std::shared_ptr<DecoderSe
     MylapsProtocol protocol(mylaps_options(decoder->config), wall_clock_now());
     reason = co_await converse(socket, services, *decoder, protocol, DecoderOutput());
   }
-  decoder->status.connection_closed(reason);
+  decoder->status.connection_closed(reason, wall_clock_now());
   log::info("decoders", "decoder disconnected",
             {{"decoder", decoder->config.id}, {"remote", peer}, {"reason", reason}});
   close_socket(socket);
@@ -313,12 +316,12 @@ asio::awaitable<void> run_raceresult_dialer(std::shared_ptr<DecoderServices> ser
     if (load_error) {
       // Redis not (yet) connected, e.g. just after start-up: try again soon, quietly (the Redis
       // connection logs its own state).
-      decoder->status.set_dialing(problem);
+      decoder->status.set_dialing(problem, wall_clock_now());
       if (!co_await wait_unless_draining(*services->devices, kRedisRetry)) break;
       continue;
     }
     if (ec) {
-      decoder->status.set_dialing(problem);
+      decoder->status.set_dialing(problem, wall_clock_now());
       if (problem != last_problem) {
         log::warn("decoders", "cannot reach the decoder; redialling",
                   {{"decoder", config.id}, {"error", problem}});
@@ -340,7 +343,7 @@ asio::awaitable<void> run_raceresult_dialer(std::shared_ptr<DecoderServices> ser
       RaceResultProtocol protocol(raceresult_options(config), cursors_of(hash), wall_clock_now());
       DecoderOutput hello = protocol.on_connected(wall_clock_now());
       reason = co_await converse(socket, services, *decoder, protocol, std::move(hello));
-      decoder->status.connection_closed(reason);
+      decoder->status.connection_closed(reason, wall_clock_now());
       close_socket(socket);
     }
     log::info("decoders", "decoder disconnected; redialling",

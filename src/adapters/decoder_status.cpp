@@ -46,49 +46,56 @@ DecoderStatus::Metrics DecoderStatus::register_metrics(const DecoderConfig& conf
   };
 }
 
-DecoderStatus::DecoderStatus(const DecoderConfig& config)
+DecoderStatus::DecoderStatus(const DecoderConfig& config, TimeMs now)
     : config_(config), metrics_(register_metrics(config)) {
   switch (config.protocol) {
     case DecoderProtocolKind::raceresult:
-      state_ = "dialing";
+      set_state("dialing", now);
       break;
     case DecoderProtocolKind::ctp01:
     case DecoderProtocolKind::mylaps:
-      state_ = "listening";
+      set_state("listening", now);
       break;
     case DecoderProtocolKind::impinj:
-      state_ = "waiting";
+      set_state("waiting", now);
       break;
   }
   second_of_slot_.fill(-1);
+}
+
+void DecoderStatus::set_state(const char* state, TimeMs now) {
+  if (state_ == state) return;
+  state_ = state;
+  state_since_ = now;
 }
 
 void DecoderStatus::connection_opened(const std::string& peer, TimeMs now) {
   ++open_connections_;
   metrics_.connected.add(1);
   metrics_.connections.inc();
-  state_ = "connected";
+  set_state("connected", now);
   peer_ = peer;
   connected_since_ = now;
   last_seen_ = now;
 }
 
-void DecoderStatus::connection_closed(const std::string& reason) {
+void DecoderStatus::connection_closed(const std::string& reason, TimeMs now) {
   --open_connections_;
   metrics_.connected.add(-1);
   if (!reason.empty()) last_error_ = reason;
   if (open_connections_ > 0) return;
-  state_ = config_.protocol == DecoderProtocolKind::raceresult ? "dialing" : "listening";
+  set_state(config_.protocol == DecoderProtocolKind::raceresult ? "dialing" : "listening", now);
   connected_since_ = kNoTime;
+  backlog_.reset();
 }
 
-void DecoderStatus::set_dialing(const std::string& last_error) {
-  if (open_connections_ == 0) state_ = "dialing";
+void DecoderStatus::set_dialing(const std::string& last_error, TimeMs now) {
+  if (open_connections_ == 0) set_state("dialing", now);
   if (!last_error.empty()) last_error_ = last_error;
 }
 
 void DecoderStatus::note_post(TimeMs now) {
-  state_ = "connected";
+  set_state("connected", now);
   last_seen_ = now;
 }
 
@@ -124,6 +131,7 @@ void DecoderStatus::record_stored(std::uint64_t appended, std::uint64_t duplicat
     per_second_[slot] = 0;
   }
   per_second_[slot] += static_cast<std::uint32_t>(appended);
+  if (appended > 0) reads_per_minute_.add(now, appended);
 }
 
 void DecoderStatus::record_clock(std::optional<DurationMs> offset_ms, bool measured) {
@@ -191,6 +199,22 @@ boost::json::object DecoderStatus::to_json(TimeMs now) const {
     status[k] = v;
   o["decoder_status"] = std::move(status);
   return o;
+}
+
+PresenceRecord DecoderStatus::presence(TimeMs now) const {
+  PresenceRecord r;
+  r.state = state_;
+  r.since_ms = state_since_;
+  r.last_read_ms = last_read_arrival_;
+  r.reads_total = metrics_.reads.value();
+  r.reads_per_minute = reads_per_minute_.series(now);
+  r.clock_offset_ms = clock_offset_ms_;
+  r.gaps = metrics_.refetched_gaps.value();
+  r.backlog = backlog_;
+  r.rejected = metrics_.unknown_locations.value() + metrics_.clock_far_off.value();
+  r.malformed = metrics_.malformed.value();
+  r.remote = peer_;
+  return r;
 }
 
 DecoderFleet::DecoderFleet(const Event& event, const std::vector<DecoderConfig>& decoders,

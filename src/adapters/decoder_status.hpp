@@ -1,8 +1,9 @@
 // What the timing crew sees of each vendor decoder on this node: connected or dialing, last read,
-// reads per minute, clock offset, refetched gaps, resends absorbed, malformed lines, unknown
-// locations and chips, the decoder's own status. GET /api/v1/devices shows it; the
-// counters are also metrics (splitstream_decoder_*{decoder,protocol}). Used on the ingest strand
-// only (the metrics are atomic and read anywhere).
+// reads per minute (the last minute, and per minute over the last 30), clock offset, refetched
+// gaps, resends absorbed, malformed lines, unknown locations and chips, the decoder's own status.
+// GET /api/v1/devices shows it; the counters are also metrics
+// (splitstream_decoder_*{decoder,protocol}). Used on the ingest strand only (the metrics are atomic
+// and read anywhere).
 #pragma once
 
 #include <array>
@@ -17,7 +18,9 @@
 
 #include "adapters/decoder_intake.hpp"
 #include "adapters/decoder_protocol.hpp"
+#include "core/minute_counts.hpp"
 #include "core/time.hpp"
+#include "ingest/device_presence.hpp"
 #include "model/decoder_config.hpp"
 #include "observe/metrics.hpp"
 
@@ -25,15 +28,16 @@ namespace splitstream {
 
 class DecoderStatus {
  public:
-  explicit DecoderStatus(const DecoderConfig& config);
+  // `now`: when its first state ("dialing", "listening" or "waiting") began.
+  DecoderStatus(const DecoderConfig& config, TimeMs now);
 
   const DecoderConfig& config() const { return config_; }
 
   // "dialing" (RACE RESULT, until connected), "listening" (CTP01, MYLAPS: no one connected),
   // "waiting" (Impinj: no post yet), "connected".
   void connection_opened(const std::string& peer, TimeMs now);
-  void connection_closed(const std::string& reason);
-  void set_dialing(const std::string& last_error);
+  void connection_closed(const std::string& reason, TimeMs now);
+  void set_dialing(const std::string& last_error, TimeMs now);
   void note_post(TimeMs now);  // Impinj: an HTTP post is its connection
 
   void record_notices(const DecoderNotices& notices, TimeMs now);
@@ -41,6 +45,9 @@ class DecoderStatus {
   void record_stored(std::uint64_t appended, std::uint64_t duplicates, std::uint64_t new_markers,
                      TimeMs last_read_time, TimeMs now);
   void record_clock(std::optional<DurationMs> offset_ms, bool measured);
+  // Passings the decoder holds that are not stored yet (RACE RESULT: its current file's count
+  // above our cursor); nullopt when unknown.
+  void record_backlog(std::optional<std::uint64_t> backlog) { backlog_ = backlog; }
 
   // True when a malformed line at `now` should be logged: the first of a burst (none in the
   // last 10 s). `suppressed` says how many went unlogged since the last logged one.
@@ -48,6 +55,9 @@ class DecoderStatus {
 
   std::uint64_t reads_last_minute(TimeMs now) const;
   boost::json::object to_json(TimeMs now) const;
+  // What this node publishes of the decoder (device presence, docs/redis.md): gaps are the gaps
+  // it was asked to send again, rejected the reads refused (unknown location, clock far ahead).
+  PresenceRecord presence(TimeMs now) const;
 
  private:
   struct Metrics {
@@ -65,10 +75,13 @@ class DecoderStatus {
     metrics::Gauge& clock_offset_ms;
   };
   static Metrics register_metrics(const DecoderConfig& config);
+  // Changes the state; `now` starts it unless it is the state already.
+  void set_state(const char* state, TimeMs now);
 
   const DecoderConfig& config_;
   Metrics metrics_;
   std::string state_;
+  TimeMs state_since_ = kNoTime;
   std::string peer_;
   std::string last_error_;
   int open_connections_ = 0;
@@ -83,6 +96,8 @@ class DecoderStatus {
   // Reads stored per second over the last minute (a ring by second).
   std::array<std::uint32_t, 60> per_second_{};
   std::array<std::int64_t, 60> second_of_slot_{};
+  MinuteCounts reads_per_minute_;  // over the last 30 minutes
+  std::optional<std::uint64_t> backlog_;
   TimeMs last_malformed_log_ = kNoTime;
   std::uint64_t malformed_unlogged_ = 0;
 };
@@ -91,7 +106,7 @@ class DecoderStatus {
 // across reconnects: the clock estimate outlives a connection).
 struct Decoder {
   Decoder(const Event& event, const DecoderConfig& c, DurationMs max_clock_skew_ms)
-      : config(c), status(c), intake(event, c, max_clock_skew_ms) {}
+      : config(c), status(c, wall_clock_now()), intake(event, c, max_clock_skew_ms) {}
   const DecoderConfig& config;
   DecoderStatus status;
   DecoderIntake intake;

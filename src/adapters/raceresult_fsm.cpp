@@ -264,6 +264,14 @@ std::map<std::uint32_t, std::uint64_t> RaceResultProtocol::stored_cursors() cons
   return out;
 }
 
+std::optional<std::uint64_t> RaceResultProtocol::backlog() const {
+  if (!stats_.current_file || !stats_.decoder_count) return std::nullopt;
+  std::uint64_t stored = 0;
+  if (const auto it = files_.find(*stats_.current_file); it != files_.end())
+    stored = it->second.stored + it->second.stored_above.size();
+  return *stats_.decoder_count > stored ? *stats_.decoder_count - stored : 0;
+}
+
 void RaceResultProtocol::handle_line(const std::string& line, TimeMs now, DecoderOutput& out) {
   const std::string_view view(line);
   if (view.substr(0, 3) == "#P;") {

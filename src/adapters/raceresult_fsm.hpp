@@ -140,6 +140,9 @@ class RaceResultProtocol {
   std::map<std::uint32_t, std::uint64_t> stored_cursors() const;
   const RaceResultStats& stats() const { return stats_; }
   const RaceResultOptions& options() const { return options_; }
+  // Passings of the decoder's current file not stored yet, per its last PASSINGS count (the
+  // crew's "backlog"); nullopt until both the file and its count are known.
+  std::optional<std::uint64_t> backlog() const;
 
  private:
   enum class CommandKind : std::uint8_t {

@@ -4,8 +4,11 @@
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "ingest/device_presence.hpp"
 
 namespace splitstream {
 namespace {
@@ -14,13 +17,30 @@ std::vector<std::string> device_hash_command(const KeySchema& keys, const std::s
   return {"HGETALL", keys.device(device)};
 }
 
-// The decoders' part: this node's view, with the counters and cursors Redis holds ("stored").
+// The value of each presence key, in the order they were asked for (nullopt: no such key).
+class PresenceValues {
+ public:
+  explicit PresenceValues(const RedisReply& mget) : reply_(mget) {}
+  std::optional<std::string> at(std::size_t i) const {
+    const auto& values = reply_.elements();
+    if (i >= values.size() || !values[i].is_string()) return std::nullopt;
+    return values[i].as_string();
+  }
+
+ private:
+  const RedisReply& reply_;
+};
+
+// The decoders' part: this node's view, with the counters and cursors Redis holds ("stored"),
+// and the presence of each (whichever node holds it).
 boost::json::array decoders_json(const DecoderServices* decoders,
-                                 const std::vector<RedisReply>& replies, std::size_t first) {
+                                 const std::vector<RedisReply>& replies, std::size_t first,
+                                 const PresenceValues& presence, std::size_t first_presence,
+                                 TimeMs now, DurationMs clock_warn_ms) {
   boost::json::array out;
   if (!decoders) return out;
-  const TimeMs now = wall_clock_now();
   std::size_t i = first;
+  std::size_t p = first_presence;
   for (const auto& decoder : decoders->fleet.all()) {
     boost::json::object o = decoder->status.to_json(now);
     boost::json::object stored;
@@ -31,8 +51,10 @@ boost::json::array decoders_json(const DecoderServices* decoders,
       }
     }
     o["stored"] = std::move(stored);
+    o["presence"] = presence_view(presence.at(p), now, clock_warn_ms);
     out.push_back(std::move(o));
     ++i;
+    ++p;
   }
   return out;
 }
@@ -70,10 +92,16 @@ boost::json::array gun_markers_json(const RedisReply& reply) {
   return out;
 }
 
-// The body of GET /api/v1/devices (outside the coroutine: GCC 12 and braced lists).
+// The body of GET /api/v1/devices (outside the coroutine: GCC 12 and braced lists). `replies`:
+// device_status_commands()' answers.
 std::string device_status_json(const Event& event, const std::map<std::string, int>& online,
                                const DecoderServices* decoders,
-                               const std::vector<RedisReply>& replies) {
+                               const std::vector<RedisReply>& replies, TimeMs now,
+                               DurationMs clock_warn_ms) {
+  const std::size_t decoder_count = decoders ? decoders->fleet.all().size() : 0;
+  const std::size_t gun_markers = event.devices.size() + decoder_count;
+  const RedisReply none;
+  const PresenceValues presence(gun_markers + 1 < replies.size() ? replies[gun_markers + 1] : none);
   boost::json::array devices;
   for (std::size_t i = 0; i < event.devices.size(); ++i) {
     const Device& d = event.devices[i];
@@ -91,16 +119,20 @@ std::string device_status_json(const Event& event, const std::map<std::string, i
         if (auto n = kv[k + 1].to_integer()) o[kv[k].as_string()] = *n;
       }
     }
+    o["presence"] = presence_view(presence.at(i), now, clock_warn_ms);
     devices.push_back(std::move(o));
   }
   boost::json::object body;
   body["devices"] = std::move(devices);
-  body["decoders"] = decoders_json(decoders, replies, event.devices.size());
-  body["gun_markers"] = replies.empty() ? boost::json::array() : gun_markers_json(replies.back());
+  body["decoders"] = decoders_json(decoders, replies, event.devices.size(), presence,
+                                   event.devices.size(), now, clock_warn_ms);
+  body["gun_markers"] =
+      gun_markers < replies.size() ? gun_markers_json(replies[gun_markers]) : boost::json::array();
   return boost::json::serialize(body);
 }
 
-// HGETALL of each device, of each decoder, then of the gun markers.
+// HGETALL of each device, of each decoder, then of the gun markers; then one MGET of the
+// presence keys of every device and decoder (in that order).
 std::vector<std::vector<std::string>> device_status_commands(const Event& event,
                                                              const DecoderServices* decoders,
                                                              const KeySchema& keys) {
@@ -112,18 +144,26 @@ std::vector<std::vector<std::string>> device_status_commands(const Event& event,
       commands.push_back({"HGETALL", keys.decoder(decoder->config.id)});
   }
   commands.push_back({"HGETALL", keys.gun_markers()});
+  std::vector<std::string> presence = {"MGET"};
+  for (const Device& d : event.devices)
+    presence.push_back(keys.presence(d.id));
+  if (decoders) {
+    for (const auto& decoder : decoders->fleet.all())
+      presence.push_back(keys.presence(decoder->config.id));
+  }
+  if (presence.size() > 1) commands.push_back(std::move(presence));
   return commands;
 }
 
 }  // namespace
 
 // GET /api/v1/devices, on the ingest strand: each device of the event with its counters from
-// Redis (shared by every node) and whether it is connected to this node.
+// Redis (shared by every node), whether it is connected to this node, and its presence.
 boost::asio::awaitable<HttpResponse> device_status(HttpRequest request,
                                                    std::shared_ptr<DeviceIngest> ingest,
                                                    std::shared_ptr<DecoderServices> decoders,
                                                    std::shared_ptr<RedisConnection> redis,
-                                                   KeySchema keys) {
+                                                   KeySchema keys, DurationMs clock_warn_ms) {
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
     co_return error_response(request, http::status::method_not_allowed, "method_not_allowed",
                              "/api/v1/devices is read-only: use GET");
@@ -134,9 +174,9 @@ boost::asio::awaitable<HttpResponse> device_status(HttpRequest request,
     co_return error_response(request, http::status::service_unavailable, "unavailable",
                              "Redis: " + ec.message());
   }
-  co_return json_response(
-      request, http::status::ok,
-      device_status_json(ingest->event, ingest->online(), decoders.get(), replies));
+  co_return json_response(request, http::status::ok,
+                          device_status_json(ingest->event, ingest->online(), decoders.get(),
+                                             replies, wall_clock_now(), clock_warn_ms));
 }
 
 }  // namespace splitstream

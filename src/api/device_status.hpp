@@ -1,6 +1,8 @@
 // GET /api/v1/devices: each device of the event with its counters from Redis (shared by every
 // node) and whether it is connected to this node; each vendor decoder (decoders.json) with what
-// this node sees of it and what Redis holds of it; the gun markers the timing software sent.
+// this node sees of it and what Redis holds of it; the gun markers the timing software sent. Each
+// device and decoder also carries its presence: what the node holding it published
+// (api/presence_publisher), whichever node that is, or null.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -19,6 +21,6 @@ boost::asio::awaitable<HttpResponse> device_status(HttpRequest request,
                                                    std::shared_ptr<DeviceIngest> ingest,
                                                    std::shared_ptr<DecoderServices> decoders,
                                                    std::shared_ptr<RedisConnection> redis,
-                                                   KeySchema keys);
+                                                   KeySchema keys, DurationMs clock_warn_ms);
 
 }  // namespace splitstream

@@ -36,12 +36,14 @@ void add_ingest_routes(Router& router, const Endpoints& e) {
                      return asio::co_spawn(strand, handle_http_ingest(std::move(request), ingest),
                                            asio::use_awaitable);
                    });
-  router.add_async("/api/v1/devices", [ingest = e.ingest, decoders = e.decoders,
-                                       strand = e.ingest_strand, redis = e.ingest_redis,
-                                       keys = e.keys](HttpRequest request) {
-    return asio::co_spawn(strand, device_status(std::move(request), ingest, decoders, redis, keys),
-                          asio::use_awaitable);
-  });
+  router.add_async(
+      "/api/v1/devices",
+      [ingest = e.ingest, decoders = e.decoders, strand = e.ingest_strand, redis = e.ingest_redis,
+       keys = e.keys, clock_warn_ms = e.clock_warn_ms](HttpRequest request) {
+        return asio::co_spawn(
+            strand, device_status(std::move(request), ingest, decoders, redis, keys, clock_warn_ms),
+            asio::use_awaitable);
+      });
   // Impinj readers post to a path of their own, on the same strand (a prefix before the REST
   // API's /api/v1/).
   router.add_async_prefix(std::string(kImpinjPathPrefix),

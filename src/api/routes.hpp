@@ -53,6 +53,7 @@ struct Endpoints {
   std::shared_ptr<RedisConnection> ingest_redis;  // on ingest_strand
   std::shared_ptr<DecoderServices> decoders;      // on ingest_strand; Impinj posts, status
   KeySchema keys{""};
+  DurationMs clock_warn_ms = 2000;  // /api/v1/devices: a presence's clock_warning beyond this
   // Push role.
   std::shared_ptr<PushContext> push;
   std::shared_ptr<const RestContext> rest;  // on engine_strand

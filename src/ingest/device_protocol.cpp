@@ -369,6 +369,7 @@ void DeviceProtocol::handle_batch(const v1::ReadBatch& batch, TimeMs now,
       pending.rejected.push_back(make_rejected(0, v1::ERROR_CODE_MALFORMED_FRAME,
                                                "read without seq (sequences start at 1)"));
       ++stats_.reads_rejected;
+      ++stats_.reads_malformed;
       metrics::reads_rejected(v1::ERROR_CODE_MALFORMED_FRAME,
                               v1::ErrorCode_Name(v1::ERROR_CODE_MALFORMED_FRAME))
           .inc();
@@ -386,6 +387,7 @@ void DeviceProtocol::handle_batch(const v1::ReadBatch& batch, TimeMs now,
     if (std::optional<v1::RejectedRead> rejected = validate(read, now)) {
       pending.request.to_mark_rejected.push_back(seq);
       metrics::reads_rejected(rejected->code(), v1::ErrorCode_Name(rejected->code())).inc();
+      if (rejected->code() == v1::ERROR_CODE_MALFORMED_FRAME) ++stats_.reads_malformed;
       pending.rejected.push_back(std::move(*rejected));
       ++stats_.reads_rejected;
       continue;

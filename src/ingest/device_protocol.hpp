@@ -92,6 +92,7 @@ struct DeviceSessionStats {
   std::uint64_t batches = 0;
   std::uint64_t reads_accepted = 0;
   std::uint64_t reads_rejected = 0;
+  std::uint64_t reads_malformed = 0;      // of reads_rejected: MALFORMED_FRAME (no seq, chip, time)
   std::uint64_t reads_already_acked = 0;  // resent reads at or below acked seq, not re-persisted
   std::uint64_t reads_repeated_in_batch = 0;  // a seq seen earlier in the same batch
   std::uint64_t device_last_acked_seq = 0;    // what the device's Hello said (informational)

@@ -50,6 +50,7 @@ class DeviceSession {
   }
   ~DeviceSession() {
     if (!online_as_.empty()) ingest_->device_offline(online_as_);
+    if (presence_) presence_->session_closed(wall_clock_now());
     ingest_->session_closed(&lowest(socket_));
   }
   DeviceSession(const DeviceSession&) = delete;
@@ -75,6 +76,7 @@ class DeviceSession {
         input.remove_prefix(decoder_.feed(input));
         for (FrameResult r = decoder_.next(); open && !r.need_more(); r = decoder_.next()) {
           if (r.is_error()) {
+            if (presence_) presence_->record_refused(0, 1);
             open = co_await carry_out(protocol_.on_frame_error(r.error, "", wall_clock_now()));
             break;
           }
@@ -84,12 +86,19 @@ class DeviceSession {
             if (message->has_batch()) batch_received_ = std::chrono::steady_clock::now();
             out = protocol_.on_message(*message, wall_clock_now());
           } else {
+            if (presence_) presence_->record_refused(0, 1);
             out = protocol_.on_undecodable_frame("", wall_clock_now());
           }
           open = co_await carry_out(std::move(out));
+          sync_presence();
           if (online_as_.empty() && protocol_.state() == DeviceProtocol::State::established) {
             online_as_ = protocol_.device_id();
             ingest_->device_online(online_as_);
+            presence_ = ingest_->presence(online_as_);
+            if (presence_) {
+              presence_->session_opened(peer_, wall_clock_now());
+              sync_presence();
+            }
             log::info("devices", "device connected",
                       {{"device", online_as_},
                        {"remote", peer_},
@@ -132,6 +141,8 @@ class DeviceSession {
         if (stored.error) {
           out = protocol_.on_store_error(stored.detail, wall_clock_now());
         } else {
+          if (presence_)
+            presence_->record_stored(stored.ingest.appended, stored.ingest.gaps, wall_clock_now());
           out =
               protocol_.on_persisted(stored.ingest.acked_seq, stored.ingest.gaps, wall_clock_now());
         }
@@ -160,6 +171,18 @@ class DeviceSession {
       batch_received_.reset();
     }
     co_return !ec;
+  }
+
+  // Refusals and the device's clock, as the protocol counted them, into the node's presence of
+  // the device (per frame: the protocol's counters are the session's, these the node's).
+  void sync_presence() {
+    if (!presence_) return;
+    const DeviceSessionStats& st = protocol_.stats();
+    const std::uint64_t rejected = st.reads_rejected - st.reads_malformed;
+    presence_->record_refused(rejected - rejected_synced_, st.reads_malformed - malformed_synced_);
+    rejected_synced_ = rejected;
+    malformed_synced_ = st.reads_malformed;
+    presence_->record_clock(st.clock_offset_ms);
   }
 
   // One line per session: who, from where, what it sent, and why it ended when we ended it.
@@ -192,6 +215,10 @@ class DeviceSession {
   std::string peer_;        // remote address
   std::string last_error_;  // the last Error the server sent ("CODE: text")
   std::chrono::steady_clock::time_point opened_;
+
+  DevicePresence* presence_ = nullptr;  // the node's statistics of that device, once Welcome
+  std::uint64_t rejected_synced_ = 0;   // the protocol's counts already in presence_
+  std::uint64_t malformed_synced_ = 0;
 };
 
 }  // namespace

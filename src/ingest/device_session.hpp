@@ -12,8 +12,10 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "core/connection_limiter.hpp"
+#include "ingest/device_presence.hpp"
 #include "ingest/device_protocol.hpp"
 #include "ingest/device_tokens.hpp"
 #include "ingest/read_batch_json.hpp"
@@ -28,7 +30,12 @@ namespace splitstream {
 struct DeviceIngest {
   DeviceIngest(const Event& e, const DeviceTokens& t, DeviceProtocolConfig p, ReadLog& log,
                std::size_t max_http_body = ReadBatchJsonLimits{}.max_body_bytes)
-      : event(e), tokens(t), protocol(p), read_log(log), max_http_body_bytes(max_http_body) {}
+      : event(e),
+        tokens(t),
+        protocol(p),
+        read_log(log),
+        max_http_body_bytes(max_http_body),
+        presence_(e.devices.size()) {}
 
   const Event& event;
   const DeviceTokens& tokens;
@@ -59,12 +66,20 @@ struct DeviceIngest {
   }
   // Sessions per device id past Welcome, on this node.
   const std::map<std::string, int>& online() const { return online_; }
+  // What this node knows of each device of the event (by its index in event.devices), for the
+  // presence publisher; null for an id that is no device of the event.
+  DevicePresence* presence(const std::string& device_id) {
+    const auto it = event.device_by_id.find(device_id);
+    return it == event.device_by_id.end() ? nullptr : &presence_[it->second];
+  }
+  const std::vector<DevicePresence>& presence() const { return presence_; }
   void http_push_started() { ++http_in_flight_; }
   void http_push_finished() { --http_in_flight_; }
 
  private:
   std::unordered_set<boost::asio::ip::tcp::socket*> sockets_;
   std::map<std::string, int> online_;
+  std::vector<DevicePresence> presence_;
   std::size_t http_in_flight_ = 0;
   bool draining_ = false;
 };

@@ -153,6 +153,7 @@ boost::asio::awaitable<HttpResponse> handle_http_ingest(HttpRequest request,
   }
   out = session.on_acked_seq_loaded(loaded.ingest.acked_seq, wall_clock_now());
   out = session.on_message(batch_message, wall_clock_now());
+  DevicePresence* presence = ingest->presence(device);
   if (out.persist) {
     PersistRequest persist = std::move(*out.persist);
     const ReadLogResult stored = co_await ingest->read_log.append(
@@ -162,7 +163,15 @@ boost::asio::awaitable<HttpResponse> handle_http_ingest(HttpRequest request,
       co_return error_response(request, http::status::service_unavailable, "unavailable",
                                "Redis: " + stored.detail + "; nothing was acknowledged, retry");
     }
+    if (presence)
+      presence->record_stored(stored.ingest.appended, stored.ingest.gaps, wall_clock_now());
     out = session.on_persisted(stored.ingest.acked_seq, stored.ingest.gaps, wall_clock_now());
+  }
+  if (presence) {
+    // A device that posts is present while it keeps posting (docs/api.md, GET /api/v1/devices).
+    const DeviceSessionStats& st = session.stats();
+    presence->http_post(wall_clock_now(), ingest->protocol.idle_timeout_ms);
+    presence->record_refused(st.reads_rejected - st.reads_malformed, st.reads_malformed);
   }
   if (const v1::Error* error = find_error(out)) co_return protocol_error(request, *error);
   for (const v1::ServerMessage& m : out.send) {

@@ -119,4 +119,17 @@ LivePipelineOptions live_pipeline_options(const ServerConfig& config) {
   return o;
 }
 
+std::string node_name(const ServerConfig& config, std::string_view host_name,
+                      std::uint16_t http_port) {
+  if (!config.node_name.empty()) return config.node_name;
+  return std::string(host_name.empty() ? "localhost" : host_name) + ":" + std::to_string(http_port);
+}
+
+PresenceOptions presence_options(const ServerConfig& config, std::string_view host_name,
+                                 std::uint16_t http_port) {
+  PresenceOptions o;
+  o.node = node_name(config, host_name, http_port);
+  return o;
+}
+
 }  // namespace splitstream

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "api/presence_publisher.hpp"
 #include "http/http_listener.hpp"
 #include "http/router.hpp"
 #include "ingest/device_protocol.hpp"
@@ -48,6 +49,13 @@ std::size_t http_connections_per_address(const ServerConfig& config);
 std::size_t device_connections_per_address(const ServerConfig& config);
 // On SIGTERM: the longest wait for batches in flight and state writes.
 std::chrono::seconds drain_timeout(const ServerConfig& config);
+
+// The presence publisher: --node-name, else `host_name:http_port` (the port the HTTP listener
+// got, which differs from the setting's when that is 0).
+std::string node_name(const ServerConfig& config, std::string_view host_name,
+                      std::uint16_t http_port);
+PresenceOptions presence_options(const ServerConfig& config, std::string_view host_name,
+                                 std::uint16_t http_port);
 
 // All of the above at once.
 struct ComponentOptions {

@@ -211,6 +211,14 @@ const std::vector<Setting>& settings() {
              &ServerConfig::ws_subscribe_rate, 1, 10'000),
       number("ws-subscribe-burst", "subscribe/unsubscribe messages a viewer may send at once",
              &ServerConfig::ws_subscribe_burst, 1, 10'000),
+      text("node-name",
+           "this node's name where it shows which node holds a device (GET /api/v1/devices) "
+           "[default: HOSTNAME:HTTP-PORT]",
+           &ServerConfig::node_name),
+      number("clock-warn-ms",
+             "milliseconds a device's clock may differ from the server's before the devices "
+             "list flags it (clock_warning)",
+             &ServerConfig::clock_warn_ms, 0, 86'400'000),
   };
   return all;
 }

@@ -73,6 +73,10 @@ struct ServerConfig {
   // Subscribe/unsubscribe messages per second per viewer, after a burst of ws_subscribe_burst.
   int ws_subscribe_rate = static_cast<int>(WebSocketOptions{}.subscribe_rate);
   int ws_subscribe_burst = static_cast<int>(WebSocketOptions{}.subscribe_burst);
+  // Device presence (GET /api/v1/devices): this node's name in what it publishes (empty:
+  // hostname:http-port), and the device clock offset beyond which a device is flagged.
+  std::string node_name;
+  int clock_warn_ms = 2000;
 };
 
 struct ConfigResult {

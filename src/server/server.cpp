@@ -3,6 +3,7 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/host_name.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -16,6 +17,7 @@
 
 #include "adapters/decoder_service.hpp"
 #include "api/officials.hpp"
+#include "api/presence_publisher.hpp"
 #include "api/routes.hpp"
 #include "engine/corrections.hpp"
 #include "http/http_listener.hpp"
@@ -205,6 +207,7 @@ int run_server(const ServerConfig& config, const Event& event,
     endpoints.ingest_redis = redis;
     endpoints.decoders = vendor_decoders.services();
     endpoints.keys = keys;
+    endpoints.clock_warn_ms = config.clock_warn_ms;
   }
   if (config.push_role) {
     endpoints.push = push;
@@ -230,6 +233,14 @@ int run_server(const ServerConfig& config, const Event& event,
                             config.tls_devices ? tls : nullptr),
         essential("device listener"));
     vendor_decoders.start(essential);
+    // Presence is for the crew's view only: a publisher that fails is logged, the node goes on.
+    boost::system::error_code no_host_name;
+    const std::string host_name = asio::ip::host_name(no_host_name);
+    asio::co_spawn(ingest_strand,
+                   run_presence_publisher(
+                       ingest, vendor_decoders.services(), redis, keys,
+                       presence_options(config, host_name, http_acceptor.local_endpoint().port())),
+                   LogAndDrop("presence"));
   }
   pipeline.start(essential);
 

@@ -20,6 +20,10 @@ std::string KeySchema::decoder_seen(std::string_view decoder_id) const {
   return decoder(decoder_id) + ":seen";
 }
 
+std::string KeySchema::presence(std::string_view device_id) const {
+  return tag_ + ":presence:" + std::string(device_id);
+}
+
 std::string KeySchema::runner(std::string_view bib) const {
   return tag_ + ":runner:" + std::string(bib);
 }

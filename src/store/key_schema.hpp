@@ -22,6 +22,9 @@ class KeySchema {
   std::string decoder(std::string_view decoder_id) const;
   // Set per vendor decoder: the identities (read seqs) of the reads it stored, for dedupe.
   std::string decoder_seen(std::string_view decoder_id) const;
+  // String per device or vendor decoder, with a TTL: what the node holding it knows of it (JSON,
+  // ingest/device_presence), written every 2 s by that node (api/presence_publisher).
+  std::string presence(std::string_view device_id) const;
   // Hash: gun markers the timing software sent, by identity.
   std::string gun_markers() const { return tag_ + ":gun_markers"; }
   // Hash per runner: the engine's materialised state of that runner.

@@ -4,6 +4,7 @@
 // sent, and nothing the hardware was told was stored is lost.
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -249,6 +250,18 @@ TEST_F(VendorAdaptersTest, TheCrewSeesEachDecoderAndItsCounters) {
   const double stored = metric(
       node_.http, "splitstream_decoder_reads_total{decoder=\"mylaps-1\",protocol=\"mylaps\"}");
   EXPECT_GT(stored, 0);
+  // Its presence, as this node (holding it) published it: the exporter has gone, the port
+  // listens; every read it stored counted, under this node's default name.
+  boost::json::value presence;
+  EXPECT_TRUE(wait_until([&] {
+    const boost::json::value body =
+        boost::json::parse(http_get(node_.http, "/api/v1/devices").body);
+    presence = body.at("decoders").at(0).at("presence");
+    return presence.is_object() && presence.at("state") == "listening" &&
+           presence.at("reads_total").to_number<double>() == stored;
+  })) << boost::json::serialize(presence);
+  EXPECT_TRUE(presence.at("node").as_string().ends_with(":" + std::to_string(node_.http)))
+      << boost::json::serialize(presence);
   // Impinj reads posted for a decoder that is no Impinj reader are refused, naming it.
   const auto refused = http_send(node_.http, "POST", "/api/v1/impinj/mylaps-1?token=x", "{}");
   EXPECT_EQ(refused.status, 404);

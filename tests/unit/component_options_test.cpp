@@ -76,6 +76,19 @@ TEST(ComponentOptions, ConnectionLimitsPushIntervalAndDrainTimeout) {
   EXPECT_EQ(drain_timeout(config), std::chrono::seconds(4));
 }
 
+TEST(ComponentOptions, PresenceNamesTheNodeByHostAndPortUnlessNamed) {
+  const ServerConfig unnamed = configured({});
+  EXPECT_EQ(unnamed.clock_warn_ms, 2000);
+  EXPECT_EQ(node_name(unnamed, "timing-1", 8081), "timing-1:8081");
+  EXPECT_EQ(node_name(unnamed, "", 8081), "localhost:8081");  // no host name to be had
+  const PresenceOptions o = presence_options(
+      configured({"--node-name", "finish tent", "--clock-warn-ms", "500"}), "timing-1", 8081);
+  EXPECT_EQ(o.node, "finish tent");
+  EXPECT_EQ(o.interval, std::chrono::milliseconds(2000));
+  EXPECT_EQ(o.ttl_ms, 10'000);
+  EXPECT_EQ(configured({"--clock-warn-ms", "500"}).clock_warn_ms, 500);
+}
+
 TEST(ComponentOptions, AllAtOnceAreTheSameAsOneByOne) {
   const ServerConfig config =
       configured({"--redis", "redis://10.1.2.3:6390", "--heartbeat", "3", "--max-body", "2097152",

@@ -236,7 +236,7 @@ TEST_F(DecoderIntakeTest, EstimateForgetsAfterAQuietSpell) {
 }
 
 TEST_F(DecoderIntakeTest, StatusCountsReadsPerMinuteAndLogsMalformedOncePerBurst) {
-  DecoderStatus status(configs_.at(0));
+  DecoderStatus status(configs_.at(0), kGun - 60'000);
   EXPECT_EQ(status.to_json(kGun).at("state").as_string(), "listening");
   status.connection_opened("10.0.0.9", kGun);
   status.record_stored(40, 2, 0, kGun - 500, kGun);
@@ -248,7 +248,7 @@ TEST_F(DecoderIntakeTest, StatusCountsReadsPerMinuteAndLogsMalformedOncePerBurst
   EXPECT_EQ(o.at("state").as_string(), "connected");
   EXPECT_EQ(o.at("peer").as_string(), "10.0.0.9");
   EXPECT_EQ(o.at("last_read_ms").as_int64(), kGun + 29'000);
-  status.connection_closed("the decoder closed the connection");
+  status.connection_closed("the decoder closed the connection", kGun + 35'000);
   EXPECT_EQ(status.to_json(kGun + 40'000).at("state").as_string(), "listening");
   EXPECT_EQ(status.to_json(kGun + 40'000).at("last_error").as_string(),
             "the decoder closed the connection");
