@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "engine/race_director.hpp"
 #include "ingest/device_presence.hpp"
 
 namespace splitstream {
@@ -94,7 +98,7 @@ boost::json::array gun_markers_json(const RedisReply& reply) {
 
 // The body of GET /api/v1/devices (outside the coroutine: GCC 12 and braced lists). `replies`:
 // device_status_commands()' answers.
-std::string device_status_json(const Event& event, const std::map<std::string, int>& online,
+boost::json::object device_status_json(const Event& event, const std::map<std::string, int>& online,
                                const DecoderServices* decoders,
                                const std::vector<RedisReply>& replies, TimeMs now,
                                DurationMs clock_warn_ms) {
@@ -128,7 +132,7 @@ std::string device_status_json(const Event& event, const std::map<std::string, i
                                    event.devices.size(), now, clock_warn_ms);
   body["gun_markers"] =
       gun_markers < replies.size() ? gun_markers_json(replies[gun_markers]) : boost::json::array();
-  return boost::json::serialize(body);
+  return body;
 }
 
 // HGETALL of each device, of each decoder, then of the gun markers; then one MGET of the
@@ -157,26 +161,89 @@ std::vector<std::vector<std::string>> device_status_commands(const Event& event,
 
 }  // namespace
 
+// The runners each timing point expects now, on the engine strand.
+boost::asio::awaitable<std::vector<std::size_t>> expected_here(
+    std::shared_ptr<const DeviceStatusContext> context, TimeMs now) {
+  co_return runners_expected_at(*context->engine, now);
+}
+
+}  // namespace
+
+void add_device_alerts(boost::json::object& body, const Event& event,
+                       const std::vector<DeviceTimingPoints>& timing_points,
+                       const std::vector<std::size_t>& expected, DurationMs silent_after_ms) {
+  std::map<std::string, const DeviceTimingPoints*, std::less<>> where;
+  for (const DeviceTimingPoints& d : timing_points)
+    where[d.id] = &d;
+  boost::json::array alerts;
+  for (const char* list : {"devices", "decoders"}) {
+    boost::json::value* entries = body.if_contains(list);
+    if (!entries || !entries->is_array()) continue;
+    for (boost::json::value& entry : entries->as_array()) {
+      boost::json::object& o = entry.as_object();
+      const auto found = where.find(std::string_view(o.at("id").as_string()));
+      const boost::json::value* presence = o.if_contains("presence");
+      const bool alert = found != where.end() && presence &&
+                         silent_alert(*presence, found->second->timing_points, expected,
+                                      silent_after_ms);
+      o["silent_alert"] = alert;
+      if (!alert) continue;
+      boost::json::array points;
+      std::size_t waiting = 0;
+      for (TimingPointIndex tp : found->second->timing_points) {
+        points.push_back(boost::json::string(event.timing_points[tp].id));
+        if (tp < expected.size()) waiting += expected[tp];
+      }
+      boost::json::object a;
+      a["id"] = o.at("id");
+      if (presence->is_object()) {
+        a["state"] = presence->as_object().at("state");
+        a["silent_ms"] = presence->as_object().at("silent_ms");
+      } else {
+        a["state"] = "offline";
+        a["silent_ms"] = nullptr;
+      }
+      a["timing_points"] = std::move(points);
+      a["expected"] = waiting;
+      alerts.push_back(std::move(a));
+    }
+  }
+  body["alerts"] = std::move(alerts);
+}
+
+boost::asio::awaitable<std::variant<std::string, std::string>> device_status_body(
+    std::shared_ptr<const DeviceStatusContext> context) {
+  const Event& event = context->ingest->event;
+  auto [ec, replies] = co_await context->redis->pipeline(
+      device_status_commands(event, context->decoders.get(), context->keys));
+  if (ec) co_return std::variant<std::string, std::string>(std::in_place_index<1>, "Redis: " + ec.message());
+  const TimeMs now = wall_clock_now();
+  boost::json::object body = device_status_json(event, context->ingest->online(),
+                                                context->decoders.get(), replies, now,
+                                                context->clock_warn_ms);
+  if (context->engine) {
+    const std::vector<std::size_t> expected = co_await boost::asio::co_spawn(
+        context->engine_strand, expected_here(context, now), boost::asio::use_awaitable);
+    add_device_alerts(body, event, context->timing_points, expected, context->silent_after_ms);
+  }
+  co_return std::variant<std::string, std::string>(std::in_place_index<0>,
+                                                   boost::json::serialize(body));
+}
+
 // GET /api/v1/devices, on the ingest strand: each device of the event with its counters from
-// Redis (shared by every node), whether it is connected to this node, and its presence.
-boost::asio::awaitable<HttpResponse> device_status(HttpRequest request,
-                                                   std::shared_ptr<DeviceIngest> ingest,
-                                                   std::shared_ptr<DecoderServices> decoders,
-                                                   std::shared_ptr<RedisConnection> redis,
-                                                   KeySchema keys, DurationMs clock_warn_ms) {
+// Redis (shared by every node), whether it is connected to this node, its presence and alert.
+boost::asio::awaitable<HttpResponse> device_status(
+    HttpRequest request, std::shared_ptr<const DeviceStatusContext> context) {
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
     co_return error_response(request, http::status::method_not_allowed, "method_not_allowed",
                              "/api/v1/devices is read-only: use GET");
   }
-  auto [ec, replies] =
-      co_await redis->pipeline(device_status_commands(ingest->event, decoders.get(), keys));
-  if (ec) {
+  auto body = co_await device_status_body(context);
+  if (body.index() == 1) {
     co_return error_response(request, http::status::service_unavailable, "unavailable",
-                             "Redis: " + ec.message());
+                             std::get<1>(body));
   }
-  co_return json_response(request, http::status::ok,
-                          device_status_json(ingest->event, ingest->online(), decoders.get(),
-                                             replies, wall_clock_now(), clock_warn_ms));
+  co_return json_response(request, http::status::ok, std::move(std::get<0>(body)));
 }
 
 }  // namespace splitstream

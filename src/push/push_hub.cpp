@@ -161,6 +161,12 @@ void PushHub::publish_console(v1::SubscriptionKind kind, std::string json, TimeM
   }
 }
 
+bool PushHub::has_subscribers(v1::SubscriptionKind kind) const {
+  return std::any_of(shapes_.begin(), shapes_.end(), [&](const auto& entry) {
+    return entry.second.shape.kind == kind && !entry.second.subscribers.empty();
+  });
+}
+
 v1::LiveMessage PushHub::snapshot_message(Shape& shape, std::uint32_t passings_snapshot) {
   const SubscriptionShape& s = shape.shape;
   v1::LiveMessage message;

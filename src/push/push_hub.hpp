@@ -79,6 +79,8 @@ class PushHub {
   // A console feed's new content (the JSON its REST endpoint answers): delivered as a snapshot
   // to its subscribers when it differs from the last, and kept for new ones.
   void publish_console(v1::SubscriptionKind kind, std::string json, TimeMs server_time_ms);
+  // Whether any viewer follows a subscription of this kind.
+  bool has_subscribers(v1::SubscriptionKind kind) const;
 
   // Adds the shapes for `subscriber` and sends each its snapshot (or, for passings resumed
   // from a version still kept, exactly the passings after it).

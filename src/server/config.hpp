@@ -77,6 +77,8 @@ struct ServerConfig {
   // hostname:http-port), and the device clock offset beyond which a device is flagged.
   std::string node_name;
   int clock_warn_ms = 2000;
+  // A device silent this long while its timing point expects runners is an alert.
+  int silent_after_s = 120;
 };
 
 struct ConfigResult {

@@ -4,11 +4,12 @@
 //
 //   node tests/browser/console.mjs --bin build/bin/splitstream [--sim-bin build/bin/splitstream-sim]
 //       [--web-root web/dist] [--artifacts DIR] [--chromium /usr/bin/chromium]
+//       [--readme-images docs/images]
 //
 // The officials (one official, one viewer) and their tokens come from the harness
 // (writeOfficials); the node gets them with --officials-file. Screenshots go to --artifacts
 // (default: tests/browser/artifacts/). Exit status 0 only when all passed.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -35,6 +36,7 @@ const { values: opts } = parseArgs({
     "web-root": { type: "string", default: join(root, "web", "dist") },
     artifacts: { type: "string", default: join(here, "artifacts") },
     chromium: { type: "string", default: "/usr/bin/chromium" },
+    "readme-images": { type: "string" },
   },
 });
 
@@ -163,8 +165,15 @@ async function confirm(p, reason) {
   await p.waitForSelector('[data-testid="confirm-dialog"]:not([open])', { state: "attached", timeout: 5000 });
 }
 
-async function screenshot(p, name) {
-  await p.screenshot({ path: join(opts.artifacts, `${name}.png`) });
+// Saves a screenshot among the artifacts; the README's one (`readme`: its file name) also goes to
+// --readme-images.
+async function screenshot(p, name, readme) {
+  const file = join(opts.artifacts, `${name}.png`);
+  await p.screenshot({ path: file });
+  if (readme && opts["readme-images"]) {
+    mkdirSync(opts["readme-images"], { recursive: true });
+    copyFileSync(file, join(opts["readme-images"], readme));
+  }
 }
 
 const asOfficial = (path, init = {}) => callApi(serve.base, path, { token: officials.official.token, ...init });
@@ -404,7 +413,7 @@ try {
     const runners = (await asOfficial(`/api/v1/console/sweep?race=marathon&split=${out.split}`)).body.runners.map((r) => r.bib);
     await waitFor("the sweep list to match REST", async () =>
       (await page.$$eval('[data-testid="sweep-runners"] tr[data-bib]', (rows) => rows.map((r) => r.dataset.bib))).join() === runners.join());
-    await screenshot(page, "console-director");
+    await screenshot(page, "console-director", "console.png");
   });
 
   await test("cut-offs: the runners projected to miss one, in the race director's panel and in the alerts", async () => {

@@ -10,6 +10,7 @@
 #include "support/redis_server.hpp"
 #include "support/serve_node.hpp"
 #include "support/wait_until.hpp"
+#include "support/ws_client.hpp"
 
 namespace splitstream::testing {
 using test_support::RedisServer;
@@ -210,6 +211,50 @@ TEST_F(Officials, AFaultyOfficialsFileStopsTheServerNamingTheLine) {
   EXPECT_NE(text.find(officials_.string() + ":2: unknown role \"referee\": viewer or official"),
             std::string::npos)
       << text;
+}
+
+TEST_F(Officials, TheConsoleFeedsAreForSignedInOfficialsOnly) {
+  ServeNode node = start_node({"--silent-after", "1"});
+  const std::string cookie_line = sign_in(node.http, kLeeToken);  // a viewer is enough
+  ASSERT_FALSE(cookie_line.empty());
+  const std::string cookie = cookie_line.substr(8, cookie_line.size() - 10);  // "Cookie: ...\r\n"
+  v1::ClientMessage devices;
+  devices.mutable_subscribe()->set_kind(v1::SUBSCRIPTION_KIND_DEVICES);
+
+  // A spectator's socket: refused, the connection stays.
+  WsClient spectator(node.http, "");
+  ASSERT_TRUE(spectator.open());
+  ASSERT_TRUE(spectator.send(devices));
+  auto refused = spectator.receive();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->error().code(), "forbidden");
+  // A page of another site with the crew's cookie: refused too.
+  WsClient elsewhere(node.http, "", "https://evil.example", 0, cookie);
+  ASSERT_TRUE(elsewhere.send(devices));
+  refused = elsewhere.receive();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->error().code(), "forbidden");
+
+  // The console's socket: subscribed, then the devices body with its alerts (nobody has started,
+  // so no timing point expects anyone yet: none) within a couple of feeds.
+  WsClient console(node.http, "", "", 0, cookie);
+  ASSERT_TRUE(console.send(devices));
+  auto subscribed = console.receive();
+  ASSERT_TRUE(subscribed);
+  ASSERT_EQ(subscribed->subscribed().subscriptions_size(), 1);
+  EXPECT_EQ(subscribed->subscribed().subscriptions(0), "console/devices");
+  std::string body;
+  const bool got = wait_until(
+      [&] {
+        auto m = console.receive();
+        if (!m || !m->has_console()) return false;
+        body = m->console().json();
+        return body.find("\"alerts\"") != std::string::npos;
+      },
+      15s);
+  ASSERT_TRUE(got) << body;
+  EXPECT_NE(body.find("\"id\":\"stadium-main\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"alerts\":[]"), std::string::npos) << body;
 }
 
 }  // namespace

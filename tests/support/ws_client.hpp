@@ -21,8 +21,9 @@ namespace splitstream::testing {
 class WsClient {
  public:
   // `subprotocol` empty: none offered (the server answers in JSON).
+  // `cookie`: a Cookie header's value for the upgrade (a signed-in official's session).
   WsClient(int port, const std::string& subprotocol, const std::string& origin = "",
-           int receive_buffer = 0)
+           int receive_buffer = 0, const std::string& cookie = "")
       : ws_(ioc_) {
     namespace websocket = boost::beast::websocket;
     auto& socket = ws_.next_layer();
@@ -37,6 +38,7 @@ class WsClient {
       if (!subprotocol.empty())
         req.set(boost::beast::http::field::sec_websocket_protocol, subprotocol);
       if (!origin.empty()) req.set(boost::beast::http::field::origin, origin);
+      if (!cookie.empty()) req.set(boost::beast::http::field::cookie, cookie);
     }));
     ws_.handshake(response_, "127.0.0.1", "/ws", error_);
     binary_ = subprotocol == "splitstream.v1.protobuf";

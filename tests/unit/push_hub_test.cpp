@@ -393,8 +393,11 @@ TEST(PushHub, ViewersOfOneSubscriptionShareOneFrameInTheFormatsTheyUse) {
 
 TEST(PushHub, ConsoleFeedsGoOutWholeWhenTheyChangeAndNewSubscribersGetTheLatest) {
   LiveRace race;
+  EXPECT_FALSE(race.hub().has_subscribers(v1::SUBSCRIPTION_KIND_DEVICES));
   auto early = viewer(LiveFormat::json);
   race.subscribe(early, R"({"kind":"SUBSCRIPTION_KIND_DEVICES"})");
+  EXPECT_TRUE(race.hub().has_subscribers(v1::SUBSCRIPTION_KIND_DEVICES));
+  EXPECT_FALSE(race.hub().has_subscribers(v1::SUBSCRIPTION_KIND_REVIEW));
   std::vector<v1::LiveMessage> got = early->take();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].subscription(), "console/devices");
