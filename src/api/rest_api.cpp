@@ -128,6 +128,12 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// A runner's status as the public sees it: not started while the live gate hides the race.
+RunnerStatus status_shown(const RestContext& c, RunnerIndex r) {
+  if (c.hub.race_gated(c.engine.event().participants[r].race)) return RunnerStatus::not_started;
+  return c.engine.status(r);
+}
+
 json::value participants_json(const RestContext& c, std::string_view query, std::size_t limit) {
   const Event& event = c.engine.event();
   const std::string q = lower(query);
@@ -144,7 +150,7 @@ json::value participants_json(const RestContext& c, std::string_view query, std:
                                  {"gender", std::string(to_string(p.gender))},
                                  {"category", p.category},
                                  {"race_id", event.races[p.race].id},
-                                 {"status", std::string(to_string(c.engine.status(r)))}});
+                                 {"status", std::string(to_string(status_shown(c, r)))}});
   }
   return json::object{{"participants", std::move(found)}};
 }
@@ -229,6 +235,10 @@ HttpResponse handle_rest(const HttpRequest& request, const RestContext& c) {
     if (!offset) return bad_request(error);
     const auto limit = query_number(q, "limit", 50, kMaxPage, error);
     if (!limit) return bad_request(error);
+    if (c.hub.race_gated(race->second)) {
+      return proto_json(request, make_standings_before_gun(c.engine, race->second, category,
+                                                           *offset, c.hub.version()));
+    }
     return proto_json(request, make_standings(c.engine, race->second, category, *offset, *limit,
                                               c.hub.version()));
   }
@@ -239,6 +249,11 @@ HttpResponse handle_rest(const HttpRequest& request, const RestContext& c) {
       return error_response(request, http::status::not_found, "unknown_race",
                             "no race \"" + race_id + "\"");
     }
+    if (c.hub.race_gated(race->second)) {
+      v1::PassingBatch none;
+      none.set_snapshot(true);
+      return proto_json(request, none);
+    }
     return proto_json(request, make_split_leaders(c.engine, race->second));
   }
   if (p.starts_with("/api/v1/runners/")) {
@@ -248,6 +263,8 @@ HttpResponse handle_rest(const HttpRequest& request, const RestContext& c) {
       return error_response(request, http::status::not_found, "unknown_bib",
                             "no runner with bib \"" + bib + "\"");
     }
+    if (c.hub.race_gated(event.participants[runner->second].race))
+      return proto_json(request, make_runner_detail_before_gun(c.engine, runner->second));
     return proto_json(request, make_runner_detail(c.engine, runner->second, c.hub.race_clock()));
   }
   if (p == "/api/v1/passings") {
@@ -279,6 +296,9 @@ HttpResponse handle_rest(const HttpRequest& request, const RestContext& c) {
     }
     if (auto it = q.find("category"); it != q.end() && !it->second.empty())
       options.category = it->second;
+    for (RaceIndex r = 0; r < event.races.size(); ++r) {
+      if (c.hub.race_gated(r)) options.left_out.push_back(event.races[r].id);
+    }
     HttpResponse res{http::status::ok, request.version()};
     res.set(http::field::server, "splitstream");
     res.set(http::field::content_type, "text/csv; charset=utf-8");

@@ -1,5 +1,6 @@
 #include "pipeline/live_pipeline.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "engine/corrections.hpp"
@@ -7,6 +8,12 @@
 #include "observe/server_metrics.hpp"
 
 namespace splitstream {
+namespace {
+
+// While a race is hidden, the gate is looked at this often at least (the wall clock may step).
+constexpr DurationMs kGateCheckAtMost = 1000;
+
+}  // namespace
 
 LivePipeline::LivePipeline(RaceEngine& engine, PushHub& hub, DerivedStateSink& state,
                            CorrectionLog& corrections, LivePipelineOptions options, Now now,
@@ -17,7 +24,9 @@ LivePipeline::LivePipeline(RaceEngine& engine, PushHub& hub, DerivedStateSink& s
       corrections_(corrections),
       options_(options),
       now_(std::move(now)),
-      wall_now_(std::move(wall_now)) {}
+      wall_now_(std::move(wall_now)) {
+  arm_gate_check();
+}
 
 void LivePipeline::apply_correction(const StreamEntry& entry, std::uint64_t& applied,
                                     std::uint64_t& skipped) {
@@ -94,14 +103,17 @@ void LivePipeline::apply(const std::vector<StreamEntry>& entries, bool caught_up
 }
 
 std::optional<LivePipeline::Clock::time_point> LivePipeline::publish_due() const {
-  return publish_due_;
+  if (publish_due_ && gate_check_) return std::min(*publish_due_, *gate_check_);
+  return publish_due_ ? publish_due_ : gate_check_;
 }
 
 void LivePipeline::publish_if_due() {
-  if (!publish_due_) return;
+  const auto due = publish_due();
+  if (!due) return;
   const auto now = now_();
-  if (now < *publish_due_) return;
+  if (now < *due) return;
   publish_due_.reset();
+  gate_check_.reset();
   last_publish_ = now;
   publish();
 }
@@ -113,6 +125,18 @@ void LivePipeline::publish() {
         static_cast<double>(wall_now_() - oldest_unpublished_ms_) / 1000.0);
   }
   oldest_unpublished_ms_ = 0;
+  arm_gate_check();
+}
+
+void LivePipeline::arm_gate_check() {
+  const std::optional<DurationMs> until = hub_.until_gate_opens();
+  if (!until) {
+    gate_check_.reset();
+    return;
+  }
+  if (gate_check_) return;  // one is due already: the timer waits for it
+  gate_check_ =
+      now_() + std::chrono::milliseconds(std::clamp<DurationMs>(*until, 0, kGateCheckAtMost));
 }
 
 PipelineProgress LivePipeline::progress() const {

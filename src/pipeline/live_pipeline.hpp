@@ -58,7 +58,9 @@ class LivePipeline {
   // is an interval old, else makes one due.
   void apply(const std::vector<StreamEntry>& entries, bool caught_up);
 
-  // When the next publish is due; nullopt when none is waiting.
+  // When the next publish is due; nullopt when none is waiting. While the hub's live gate hides
+  // a race, a publish is due at its gun and at least every second (the wall clock may be
+  // stepped), so that the race opens with no read coming in.
   std::optional<Clock::time_point> publish_due() const;
   // Publishes if one is due by now (the shell's timer fired).
   void publish_if_due();
@@ -71,6 +73,8 @@ class LivePipeline {
  private:
   void apply_correction(const StreamEntry& entry, std::uint64_t& applied, std::uint64_t& skipped);
   void publish();
+  // Makes gate_check_ due when the hub hides a race and none is due yet.
+  void arm_gate_check();
 
   RaceEngine& engine_;
   PushHub& hub_;
@@ -87,6 +91,7 @@ class LivePipeline {
   TimeMs oldest_unpublished_ms_ = 0;
   Clock::time_point last_publish_{};
   std::optional<Clock::time_point> publish_due_;
+  std::optional<Clock::time_point> gate_check_;  // a publish for the live gate
 
   mutable std::mutex progress_mutex_;
   PipelineProgress progress_;  // guarded by progress_mutex_

@@ -126,6 +126,18 @@ v1::StandingsSnapshot make_standings(const RaceEngine& engine, RaceIndex race,
   return page;
 }
 
+v1::StandingsSnapshot make_standings_before_gun(const RaceEngine& engine, RaceIndex race,
+                                                std::string_view category, std::uint32_t offset,
+                                                std::uint64_t version) {
+  v1::StandingsSnapshot page;
+  page.set_race_id(engine.event().races[race].id);
+  page.set_category_id(std::string(category));
+  page.set_version(version);
+  page.set_offset(offset);
+  page.set_total(0);
+  return page;
+}
+
 std::optional<v1::StandingsDelta> diff_standings(const v1::StandingsSnapshot& before,
                                                  const v1::StandingsSnapshot& after) {
   v1::StandingsDelta delta;
@@ -216,6 +228,24 @@ v1::RunnerDetail make_runner_detail(const RaceEngine& engine, RunnerIndex r, Tim
   d.set_gap_ms(engine.gap_to_leader(r).value_or(0));
   for (const Flag& flag : a.flags)
     d.add_flags(flag_label(race, flag));
+  return d;
+}
+
+v1::RunnerDetail make_runner_detail_before_gun(const RaceEngine& engine, RunnerIndex r) {
+  const Event& event = engine.event();
+  const Participant& p = event.participants[r];
+  v1::RunnerDetail d;
+  d.set_bib(p.bib);
+  d.set_name(p.display_name());
+  d.set_country(p.country);
+  d.set_gender(std::string(to_string(p.gender)));
+  d.set_category(p.category);
+  d.set_race_id(event.races[p.race].id);
+  d.set_status(v1::RUNNER_STATUS_NOT_STARTED);
+  v1::RunnerState* state = d.mutable_state();
+  state->set_bib(p.bib);
+  state->set_race_id(d.race_id());
+  state->set_status(v1::RUNNER_STATUS_NOT_STARTED);
   return d;
 }
 

@@ -23,6 +23,11 @@ v1::StandingsSnapshot make_standings(const RaceEngine& engine, RaceIndex race,
                                      std::string_view category, std::uint32_t offset,
                                      std::uint32_t limit, std::uint64_t version);
 
+// The page of a race the live gate hides (before its gun): no rows, total 0.
+v1::StandingsSnapshot make_standings_before_gun(const RaceEngine& engine, RaceIndex race,
+                                                std::string_view category, std::uint32_t offset,
+                                                std::uint64_t version);
+
 // What turns page `before` into page `after` (same race, category and offset): rows that are
 // new or differ, bibs that left the page. Nullopt when nothing changed, the total included.
 std::optional<v1::StandingsDelta> diff_standings(const v1::StandingsSnapshot& before,
@@ -37,5 +42,9 @@ v1::RunnerState make_runner_state(const RaceEngine& engine, RunnerIndex runner);
 v1::PassingBatch make_split_leaders(const RaceEngine& engine, RaceIndex race);
 
 v1::RunnerDetail make_runner_detail(const RaceEngine& engine, RunnerIndex runner, TimeMs now);
+
+// A runner of a race the live gate hides (before its gun): who they are, status not started, no
+// splits, ranks or state beyond that.
+v1::RunnerDetail make_runner_detail_before_gun(const RaceEngine& engine, RunnerIndex runner);
 
 }  // namespace splitstream

@@ -23,8 +23,60 @@ std::shared_ptr<const LiveFrame> make_frame(const v1::LiveMessage& message, Live
   return frame;
 }
 
-PushHub::PushHub(const RaceEngine& engine, PushHubOptions options)
-    : engine_(engine), options_(options), is_changed_(engine.event().participants.size(), false) {}
+PushHub::PushHub(const RaceEngine& engine, PushHubOptions options, WallClock wall_clock)
+    : engine_(engine),
+      options_(options),
+      gate_(engine.event(), options.live_gate),
+      wall_clock_(std::move(wall_clock)),
+      hidden_races_(engine.event().races.size(), false),
+      is_changed_(engine.event().participants.size(), false) {
+  look_at_gate();
+}
+
+std::vector<RaceIndex> PushHub::look_at_gate() {
+  std::vector<RaceIndex> flipped;
+  if (!gate_.enabled()) return flipped;
+  const TimeMs now = wall_clock_();
+  for (RaceIndex r = 0; r < hidden_races_.size(); ++r) {
+    const bool closed = gate_.closed(r, now);
+    if (closed != hidden_races_[r]) flipped.push_back(r);
+    hidden_races_[r] = closed;
+  }
+  return flipped;
+}
+
+std::optional<DurationMs> PushHub::until_gate_opens() const {
+  std::optional<TimeMs> first;
+  for (RaceIndex r = 0; r < hidden_races_.size(); ++r) {
+    if (hidden_races_[r] && (!first || gate_.opens_at(r) < *first)) first = gate_.opens_at(r);
+  }
+  if (!first) return std::nullopt;
+  return *first - wall_clock_();
+}
+
+bool PushHub::hidden(RunnerIndex runner) const {
+  return hidden_races_[engine_.event().participants[runner].race];
+}
+
+v1::StandingsSnapshot PushHub::page_of(const SubscriptionShape& s) const {
+  if (hidden_races_[s.race])
+    return make_standings_before_gun(engine_, s.race, s.category, s.offset, version_);
+  return make_standings(engine_, s.race, s.category, s.offset, s.limit, version_);
+}
+
+v1::RunnerDetail PushHub::runner_detail(RunnerIndex runner) const {
+  if (hidden(runner)) return make_runner_detail_before_gun(engine_, runner);
+  return make_runner_detail(engine_, runner, race_clock_);
+}
+
+void PushHub::add_started_runners(v1::RunnerStateBatch& batch, RaceIndex race) const {
+  const auto& participants = engine_.event().participants;
+  for (RunnerIndex r = 0; r < participants.size(); ++r) {
+    if (race != kNoIndex && participants[r].race != race) continue;
+    if (hidden(r) || engine_.status(r) == RunnerStatus::not_started) continue;
+    *batch.add_runners() = make_runner_state(engine_, r);
+  }
+}
 
 void PushHub::note_applied(const ApplyResult& result, std::uint64_t version, TimeMs time_ms) {
   version_ = version;
@@ -76,6 +128,20 @@ void PushHub::deliver(Shape& shape, const v1::LiveMessage& message, LiveFrame::K
 void PushHub::publish(TimeMs stored_ms) {
   published_version_ = version_;
   publishing_stored_ms_ = stored_ms;
+  // Races whose gun passed since the last publish (or, should the clock step back, that are
+  // hidden again): their pages and runners are sent afresh below.
+  const std::vector<RaceIndex> flipped = look_at_gate();
+  auto has_flipped = [&](RaceIndex race) {
+    return std::find(flipped.begin(), flipped.end(), race) != flipped.end();
+  };
+  // Passings of a race the gate hides are neither delivered nor kept.
+  if (std::find(hidden_races_.begin(), hidden_races_.end(), true) != hidden_races_.end()) {
+    const Event& event = engine_.event();
+    std::erase_if(new_passings_, [&](const v1::Passing& p) {
+      const auto race = event.race_by_id.find(p.race_id());
+      return race != event.race_by_id.end() && hidden_races_[race->second];
+    });
+  }
   // Passings kept for resume and REST.
   for (const v1::Passing& p : new_passings_)
     passings_.push_back(p);
@@ -103,7 +169,14 @@ void PushHub::publish(TimeMs stored_ms) {
     message.set_subscription(s.key);
     switch (s.kind) {
       case v1::SUBSCRIPTION_KIND_STANDINGS: {
-        if (!touched.contains({s.race, s.category})) break;
+        if (has_flipped(s.race)) {
+          shape.page = page_of(s);
+          *message.mutable_standings_snapshot() = shape.page;
+          deliver(shape, message, LiveFrame::Kind::snapshot);
+          break;
+        }
+        // A hidden race's page stays the empty page it was built as.
+        if (hidden_races_[s.race] || !touched.contains({s.race, s.category})) break;
         v1::StandingsSnapshot page =
             make_standings(engine_, s.race, s.category, s.offset, s.limit, version_);
         // An unchanged page keeps its version: the next delta must start where clients are.
@@ -123,16 +196,23 @@ void PushHub::publish(TimeMs stored_ms) {
         break;
       }
       case v1::SUBSCRIPTION_KIND_RUNNERS:
-        if (is_changed_[s.runner]) {
-          *message.mutable_runner() = make_runner_detail(engine_, s.runner, race_clock_);
+        if (has_flipped(engine_.event().participants[s.runner].race) ||
+            (is_changed_[s.runner] && !hidden(s.runner))) {
+          *message.mutable_runner() = runner_detail(s.runner);
           deliver(shape, message, LiveFrame::Kind::snapshot);
         }
         break;
       case v1::SUBSCRIPTION_KIND_MAP: {
         v1::RunnerStateBatch* batch = message.mutable_runner_states();
         for (RunnerIndex r : changed_) {
-          if (s.race == kNoIndex || engine_.event().participants[r].race == s.race)
+          const RaceIndex race = engine_.event().participants[r].race;
+          // A race that just opened comes whole, below.
+          if (hidden(r) || has_flipped(race)) continue;
+          if (s.race == kNoIndex || race == s.race)
             *batch->add_runners() = make_runner_state(engine_, r);
+        }
+        for (RaceIndex race : flipped) {
+          if (s.race == kNoIndex || race == s.race) add_started_runners(*batch, race);
         }
         batch->set_server_time_ms(race_clock_);
         if (batch->runners_size() > 0) deliver(shape, message, LiveFrame::Kind::append);
@@ -187,16 +267,11 @@ v1::LiveMessage PushHub::snapshot_message(Shape& shape, std::uint32_t passings_s
       break;
     }
     case v1::SUBSCRIPTION_KIND_RUNNERS:
-      *message.mutable_runner() = make_runner_detail(engine_, s.runner, race_clock_);
+      *message.mutable_runner() = runner_detail(s.runner);
       break;
     case v1::SUBSCRIPTION_KIND_MAP: {
       v1::RunnerStateBatch* batch = message.mutable_runner_states();
-      const auto& participants = engine_.event().participants;
-      for (RunnerIndex r = 0; r < participants.size(); ++r) {
-        if (s.race != kNoIndex && participants[r].race != s.race) continue;
-        if (engine_.status(r) == RunnerStatus::not_started) continue;
-        *batch->add_runners() = make_runner_state(engine_, r);
-      }
+      add_started_runners(*batch, s.race);
       batch->set_server_time_ms(race_clock_);
       break;
     }
@@ -225,10 +300,7 @@ void PushHub::subscribe(const std::shared_ptr<LiveSubscriber>& subscriber,
     Shape& shape = it->second;
     if (fresh) {
       shape.shape = wanted;
-      if (wanted.kind == v1::SUBSCRIPTION_KIND_STANDINGS) {
-        shape.page = make_standings(engine_, wanted.race, wanted.category, wanted.offset,
-                                    wanted.limit, version_);
-      }
+      if (wanted.kind == v1::SUBSCRIPTION_KIND_STANDINGS) shape.page = page_of(wanted);
     }
     const bool already = std::any_of(shape.subscribers.begin(), shape.subscribers.end(),
                                      [&](const Subscriber& s) { return s.id == subscriber.get(); });

@@ -6,14 +6,17 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/race_engine.hpp"
+#include "push/live_gate.hpp"
 #include "push/live_protocol.hpp"
 
 namespace splitstream {
@@ -53,6 +56,8 @@ class LiveSubscriber {
 
 struct PushHubOptions {
   std::size_t passings_kept = 10'000;  // for resume and GET /api/v1/passings
+  // The live gate (push/live_gate.hpp): a race shows nothing before its earliest gun.
+  bool live_gate = true;
 };
 
 struct PushHubStats {
@@ -64,8 +69,11 @@ struct PushHubStats {
 
 class PushHub {
  public:
-  // `engine` must outlive the hub.
-  explicit PushHub(const RaceEngine& engine, PushHubOptions options = {});
+  using WallClock = std::function<TimeMs()>;
+
+  // `engine` must outlive the hub. `wall_clock` is what the live gate compares the guns with.
+  explicit PushHub(const RaceEngine& engine, PushHubOptions options = {},
+                   WallClock wall_clock = wall_clock_now);
 
   // Right after engine.apply() of the stream entry numbered `version` (read time `time_ms`).
   void note_applied(const ApplyResult& result, std::uint64_t version, TimeMs time_ms);
@@ -74,6 +82,8 @@ class PushHub {
   void note_corrected(const std::vector<RunnerChange>& changes, std::uint64_t version);
   // After a batch of entries: builds and delivers every update. `stored_ms`: when the oldest
   // read in it was stored (0: unknown), carried by its frames for the latency metric.
+  // The live gate is looked at here: a race whose gun has passed since the last publish opens,
+  // and its subscribers get fresh snapshots (standings, runners) or its runners (map).
   void publish(TimeMs stored_ms = 0);
 
   // A console feed's new content (the JSON its REST endpoint answers): delivered as a snapshot
@@ -95,8 +105,15 @@ class PushHub {
   std::uint64_t version() const { return version_; }
   // The latest race time applied: the clock projections and ETAs use.
   TimeMs race_clock() const { return race_clock_; }
-  // Most recent passings first, at one timing point (kNoIndex: all).
+  // Most recent passings first, at one timing point (kNoIndex: all). Never a passing of a race
+  // the live gate hid when it was published.
   std::vector<v1::Passing> recent_passings(TimingPointIndex timing_point, std::size_t limit) const;
+  // Whether the live gate hides the race now, by the hub's wall clock (the REST API asks).
+  bool race_gated(RaceIndex race) const { return gate_.closed(race, wall_clock_()); }
+  // How long until the first race the live outputs still hide (as of the last publish) opens,
+  // by the wall clock: 0 or less when its gun has passed (the next publish opens it); nullopt
+  // when none is hidden. The pipeline publishes then, so a race opens with nothing else going on.
+  std::optional<DurationMs> until_gate_opens() const;
   PushHubStats stats() const;
 
  private:
@@ -112,6 +129,15 @@ class PushHub {
   };
 
   v1::LiveMessage snapshot_message(Shape& shape, std::uint32_t passings_snapshot);
+  // A standings page and a runner's detail as the live outputs show them (the gate applied).
+  v1::StandingsSnapshot page_of(const SubscriptionShape& shape) const;
+  v1::RunnerDetail runner_detail(RunnerIndex runner) const;
+  // Whether the runner's race is hidden (as of the last publish).
+  bool hidden(RunnerIndex runner) const;
+  // The runners of `race` (kNoIndex: all) who have started, but for hidden races.
+  void add_started_runners(v1::RunnerStateBatch& batch, RaceIndex race) const;
+  // Updates hidden_races_ from the clock; the races whose state changed (those that opened).
+  std::vector<RaceIndex> look_at_gate();
   void deliver(Shape& shape, const v1::LiveMessage& message, LiveFrame::Kind kind);
   bool passing_matches(const SubscriptionShape& shape, const v1::Passing& passing) const;
   void note_runner(RunnerIndex runner, std::span<const std::uint16_t> changed_splits,
@@ -119,6 +145,10 @@ class PushHub {
 
   const RaceEngine& engine_;
   PushHubOptions options_;
+  LiveGate gate_;
+  WallClock wall_clock_;
+  // By race: what the live outputs hide, as of the last publish (or construction).
+  std::vector<bool> hidden_races_;
   std::map<std::string, Shape, std::less<>> shapes_;
   std::uint64_t version_ = 0;            // stream entries applied
   std::uint64_t published_version_ = 0;  // version_ at the last publish()

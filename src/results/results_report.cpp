@@ -20,6 +20,15 @@ bool in_category(const Participant& p, std::string_view category) {
          category == p.category;
 }
 
+// The runners a report lists for a race: none for a race left out.
+std::vector<RunnerIndex> reported(const RaceEngine& engine, const ReportOptions& options,
+                                  RaceIndex race) {
+  const std::string& id = engine.event().races[race].id;
+  if (std::find(options.left_out.begin(), options.left_out.end(), id) != options.left_out.end())
+    return {};
+  return report_order(engine, race, options.category);
+}
+
 }  // namespace
 
 std::vector<RunnerIndex> report_order(const RaceEngine& engine, RaceIndex race,
@@ -85,7 +94,7 @@ json::value results_json(const RaceEngine& engine, const ReportOptions& options)
     jr["category"] = options.category;
     jr["rank_by"] = to_string(race.rank_by);
     json::array rows;
-    for (RunnerIndex r : report_order(engine, static_cast<RaceIndex>(ri), options.category)) {
+    for (RunnerIndex r : reported(engine, options, static_cast<RaceIndex>(ri))) {
       const Participant& p = event.participants[r];
       const int f = engine.splits(r).furthest;
       json::object row;
@@ -172,7 +181,7 @@ std::string results_csv(const RaceEngine& engine, const ReportOptions& options) 
   for (std::size_t ri = 0; ri < event.races.size(); ++ri) {
     const Race& race = event.races[ri];
     if (!options.race.empty() && options.race != race.id) continue;
-    for (RunnerIndex r : report_order(engine, static_cast<RaceIndex>(ri), options.category)) {
+    for (RunnerIndex r : reported(engine, options, static_cast<RaceIndex>(ri))) {
       const Participant& p = event.participants[r];
       const int f = engine.splits(r).furthest;
       const std::uint32_t rank = engine.rank(r, options.category);

@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/projection.hpp"
 #include "engine/race_engine.hpp"
@@ -13,6 +14,8 @@ namespace splitstream {
 struct ReportOptions {
   std::string race;                                          // empty: every race
   std::string category = std::string(RaceEngine::kOverall);  // rank and order by this category
+  // Races whose runners are left out (the live server's races before their gun).
+  std::vector<std::string> left_out;
 };
 
 // {"event":ID,"races":[{"id","name","category","standings":[row...]}],"unknown_chips":[...],

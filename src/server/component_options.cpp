@@ -77,8 +77,10 @@ WebSocketOptions websocket_options(const ServerConfig& config) {
   return o;
 }
 
-PushHubOptions push_hub_options(const ServerConfig&) {
-  return PushHubOptions{};
+PushHubOptions push_hub_options(const ServerConfig& config) {
+  PushHubOptions o;
+  o.live_gate = config.live_gate;
+  return o;
 }
 
 std::chrono::milliseconds push_interval(const ServerConfig& config) {

@@ -38,7 +38,7 @@ std::vector<PathBodyLimit> body_limits(const ServerConfig& config);
 HttpLimits http_limits(const ServerConfig& config);
 // WebSocket viewers (/ws), allowed_origins split from its comma-separated list.
 WebSocketOptions websocket_options(const ServerConfig& config);
-// The push hub (no setting of its own yet: the defaults).
+// The push hub: the live gate (--live-gate).
 PushHubOptions push_hub_options(const ServerConfig& config);
 // Live updates go out at most this often per subscription.
 std::chrono::milliseconds push_interval(const ServerConfig& config);

@@ -117,6 +117,16 @@ const std::vector<Setting>& settings() {
              &ServerConfig::ws_idle_timeout_s, 2, 3600),
       number("push-interval", "milliseconds between live updates (updates in between coalesce)",
              &ServerConfig::push_interval_ms, 0, 10'000),
+      {"live-gate",
+       "on or off: public pages (the REST API, /ws) show nothing of a race before its earliest "
+       "gun, so test reads at the mats never reach spectators; officials' endpoints see "
+       "everything",
+       [](const ServerConfig& c) { return std::string(c.live_gate ? "on" : "off"); },
+       [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+         if (v != "on" && v != "off") return "expected on or off, not \"" + std::string(v) + "\"";
+         c.live_gate = v == "on";
+         return std::nullopt;
+       }},
       number("max-viewers", "WebSocket connections this node accepts", &ServerConfig::max_viewers,
              1u, 1'000'000u),
       number("viewer-queue-bytes", "bytes queued for one viewer before it is closed as too slow",

@@ -16,6 +16,7 @@
 
 #include "ingest/device_protocol.hpp"
 #include "ingest/read_batch_json.hpp"
+#include "push/push_hub.hpp"
 #include "push/websocket_session.hpp"
 #include "store/redis_options.hpp"
 
@@ -48,6 +49,8 @@ struct ServerConfig {
   std::string allowed_origins;      // comma-separated; empty: any Origin on /ws
   int ws_idle_timeout_s = static_cast<int>(WebSocketOptions{}.idle_timeout.count());
   int push_interval_ms = 50;  // at most one update per subscription this often
+  // Public outputs show nothing of a race before its earliest gun (push/live_gate.hpp).
+  bool live_gate = PushHubOptions{}.live_gate;
   std::uint32_t max_viewers = static_cast<std::uint32_t>(WebSocketOptions{}.max_connections);
   // Bytes queued for a viewer; one further behind is closed.
   std::uint32_t viewer_queue_bytes = static_cast<std::uint32_t>(WebSocketOptions{}.max_queue_bytes);

@@ -89,6 +89,13 @@ TEST(ComponentOptions, PresenceNamesTheNodeByHostAndPortUnlessNamed) {
   EXPECT_EQ(configured({"--clock-warn-ms", "500"}).clock_warn_ms, 500);
 }
 
+TEST(ComponentOptions, ThePushHubTakesTheLiveGate) {
+  EXPECT_TRUE(push_hub_options(configured({})).live_gate);  // on unless told
+  EXPECT_FALSE(push_hub_options(configured({"--live-gate", "off"})).live_gate);
+  EXPECT_TRUE(push_hub_options(configured({"--live-gate", "on"})).live_gate);
+  EXPECT_FALSE(component_options(configured({"--live-gate", "off"})).push_hub.live_gate);
+}
+
 TEST(ComponentOptions, AllAtOnceAreTheSameAsOneByOne) {
   const ServerConfig config =
       configured({"--redis", "redis://10.1.2.3:6390", "--heartbeat", "3", "--max-body", "2097152",

@@ -235,6 +235,23 @@ TEST(ServerConfig, OperationsSettingsHaveDefaultsAndBounds) {
   EXPECT_NE(server_config_help().find("SPLITSTREAM_ADMIN_TOKEN."), std::string::npos);
 }
 
+TEST(ServerConfig, LiveGateIsOnOrOff) {
+  Sources s;
+  EXPECT_TRUE(s.parse({"--event", "e"}).config.live_gate);
+  s.env["SPLITSTREAM_LIVE_GATE"] = "off";
+  auto r = s.parse({"--event", "e"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_FALSE(r.config.live_gate);
+  r = s.parse({"--event", "e", "--live-gate", "on"});
+  EXPECT_TRUE(r.config.live_gate);  // the flag over the environment
+  r = s.parse({"--event", "e", "--live-gate", "no"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "--live-gate: live-gate: expected on or off, not \"no\"");
+  EXPECT_NE(server_config_help().find("  --live-gate  (SPLITSTREAM_LIVE_GATE)"), std::string::npos);
+  EXPECT_NE(server_config_help().find("officials' endpoints see everything [default: on]"),
+            std::string::npos);
+}
+
 TEST(ServerConfig, OfficialsFileAndSessionTtl) {
   Sources s;
   auto r = s.parse({"--event", "e"});
