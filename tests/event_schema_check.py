@@ -171,6 +171,10 @@ BAD = [
      "races[0].splits", "minItems"),
     ("distance as a string", mutated(_set(["races", 0, "distance_m"], "10000")),
      "races[0].distance_m", "type"),
+    ("cutoff with one-digit minutes", mutated(_set(["races", 0, "splits", 2, "cutoff"], "1:5:00")),
+     "races[0].splits[2].cutoff", "pattern"),
+    ("cutoff in minutes", mutated(_set(["races", 0, "splits", 2, "cutoff"], 90)),
+     "races[0].splits[2].cutoff", "type"),
 ]
 
 GOOD_VARIANTS = [
@@ -178,6 +182,8 @@ GOOD_VARIANTS = [
     ("UTC gun time with milliseconds", mutated(_set(["races", 0, "gun_time"], "2025-05-04T07:00:00.000Z"))),
     ("timezone Z", mutated(_set(["timezone"], "Z"))),
     ("negative offset", mutated(_set(["timezone"], "-05:00"))),
+    ("cut-offs", mutated(lambda d: (d["races"][0]["splits"][2].update({"cutoff": "0:50:00"}),
+                                    d["races"][0]["splits"][3].update({"cutoff": "1:10:00"})))),
     ("explicit optional fields", mutated(lambda d: d.update({
         "$schema": "../../docs/event.schema.json", "year": 2025, "max_speed_mps": 8.5,
         "age_groups": [0, 18, 40, 60], "landmarks": [{"name": "Old Mill", "lat": 48.0, "lon": 11.0}]}))),

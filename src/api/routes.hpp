@@ -13,6 +13,7 @@
 //   /api/v1/impinj/<decoder>          adapters/decoder_session    ingest role, ingest strand
 //   /ws (WebSocket upgrade)           push/websocket_session      push role
 //   /api/v1/config                    api/rest_api                push role
+//   /api/v1/console/*                 api/console_api             push role, engine strand
 //   /api/v1/* (the rest)              api/rest_api                push role, engine strand
 //   every other path                  http/static_files (the app) push role
 #pragma once
@@ -24,6 +25,7 @@
 
 #include "adapters/decoder_session.hpp"
 #include "api/admin_corrections.hpp"
+#include "api/console_api.hpp"
 #include "api/officials.hpp"
 #include "api/rest_api.hpp"
 #include "api/session_api.hpp"
@@ -56,7 +58,8 @@ struct Endpoints {
   DurationMs clock_warn_ms = 2000;  // /api/v1/devices: a presence's clock_warning beyond this
   // Push role.
   std::shared_ptr<PushContext> push;
-  std::shared_ptr<const RestContext> rest;  // on engine_strand
+  std::shared_ptr<const RestContext> rest;        // on engine_strand
+  std::shared_ptr<const ConsoleContext> console;  // on engine_strand
   boost::asio::any_io_executor engine_strand;
   ClientConfig client;
   std::shared_ptr<const StaticFiles> web_app;  // null: the app is not built

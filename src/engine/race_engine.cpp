@@ -400,6 +400,14 @@ std::optional<DurationMs> RaceEngine::gap_to_leader(RunnerIndex r,
   return *t - g->splits[fs].first().primary;
 }
 
+static_assert(sizeof(CreditedRead) == 16, "a credited read is 16 bytes (docs/architecture.md)");
+
+std::span<const ChipRead> RaceEngine::unknown_chip_reads(std::string_view chip) const {
+  const auto it = unknown_.find(chip);
+  if (it == unknown_.end()) return {};
+  return it->second;
+}
+
 std::vector<UnknownChipInfo> RaceEngine::unknown_chips() const {
   std::vector<UnknownChipInfo> out;
   for (const auto& [chip, reads] : unknown_) {

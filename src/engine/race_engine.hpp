@@ -81,6 +81,23 @@ struct CorrectionResult {
   std::vector<RunnerChange> changes;  // the runners it re-derived
 };
 
+// A read credited to a runner, kept so that corrections can derive the runner again.
+struct CreditedRead {
+  TimeMs time = 0;
+  TimingPointIndex timing_point = kNoIndex;
+  std::uint32_t chip = ChipIndex::kNobody;  // its ChipIndex id (chip_name()); kNobody: by hand
+
+  friend bool operator==(const CreditedRead&, const CreditedRead&) = default;
+};
+
+// A read of a chip nobody holds, kept until the chip is assigned.
+struct ChipRead {
+  TimingPointIndex timing_point = kNoIndex;
+  TimeMs time = 0;
+
+  friend bool operator==(const ChipRead&, const ChipRead&) = default;
+};
+
 struct UnknownChipInfo {
   std::string chip;
   std::uint64_t reads = 0;
@@ -133,6 +150,12 @@ class RaceEngine {
   std::span<const VoidWindow> voids(RunnerIndex r) const { return runners_[r].voids; }
   // Reads credited to the runner, voided ones included (by hand or from its chips).
   std::size_t read_count(RunnerIndex r) const { return runners_[r].reads.size(); }
+  // The same reads, in the order they were credited (duplicates included).
+  std::span<const CreditedRead> credited_reads(RunnerIndex r) const { return runners_[r].reads; }
+  // The chip of a CreditedRead::chip id.
+  const std::string& chip_name(std::uint32_t chip_id) const { return chips_.chip(chip_id); }
+  // The reads kept for a chip nobody holds, in arrival order; empty for any other chip.
+  std::span<const ChipRead> unknown_chip_reads(std::string_view chip) const;
   // The runner a chip belongs to now (after any move_chip), nullopt when nobody.
   std::optional<RunnerIndex> runner_of_chip(std::string_view chip) const {
     return chips_.find(chip);
@@ -177,12 +200,7 @@ class RaceEngine {
     Ranking standings;
     std::vector<Ranking> splits;
   };
-  // A read credited to a runner, kept so that corrections can derive the runner again.
-  struct RunnerRead {
-    TimeMs time = 0;
-    TimingPointIndex timing_point = kNoIndex;
-    std::uint32_t chip = ChipIndex::kNobody;  // its ChipIndex id; kNobody: entered by hand
-  };
+  using RunnerRead = CreditedRead;
   struct Runner {
     std::vector<RunnerRead> reads;
     std::vector<VoidWindow> voids;
@@ -202,10 +220,7 @@ class RaceEngine {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  struct StoredRead {
-    TimingPointIndex timing_point;
-    TimeMs time;
-  };
+  using StoredRead = ChipRead;
 
   ApplyResult apply_to_runner(RunnerIndex r, TimingPointIndex tp, TimeMs time);
   // Why a read of the runner does not count (applied: it does).

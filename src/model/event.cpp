@@ -126,6 +126,28 @@ std::optional<Line> parse_line(std::string_view s) {
   return std::nullopt;
 }
 
+std::optional<DurationMs> parse_cutoff(std::string_view s) {
+  // Hours: one to three digits; then ":MM:SS".
+  const auto colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 3 || s.size() != colon + 6 ||
+      s[colon + 3] != ':') {
+    return std::nullopt;
+  }
+  auto digits = [&](std::size_t from, std::size_t count) -> std::optional<int> {
+    int v = 0;
+    for (std::size_t i = from; i < from + count; ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  const auto h = digits(0, colon);
+  const auto m = digits(colon + 1, 2);
+  const auto sec = digits(colon + 4, 2);
+  if (!h || !m || !sec || *m > 59 || *sec > 59) return std::nullopt;
+  return ((static_cast<DurationMs>(*h) * 60 + *m) * 60 + *sec) * 1000;
+}
+
 std::vector<int> default_age_group_bounds() {
   return {0, 20, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80};
 }

@@ -41,6 +41,8 @@ struct Split {
   TimingPointIndex timing_point = kNoIndex;
   double distance_m = 0;
   ReadRule read_rule = ReadRule::first;  // resolved: split override, timing point, then default
+  // The cut-off: a runner must pass this split by this long after their wave's gun.
+  std::optional<DurationMs> cutoff;
 };
 
 struct Wave {
@@ -121,6 +123,8 @@ std::optional<ReadRule> parse_read_rule(std::string_view s);
 std::optional<RankBy> parse_rank_by(std::string_view s);
 std::optional<Gender> parse_gender(std::string_view s);
 std::optional<Line> parse_line(std::string_view s);
+// A cut-off "H:MM:SS" (hours unpadded, minutes and seconds two digits below 60) as a duration.
+std::optional<DurationMs> parse_cutoff(std::string_view s);
 
 // The default age-group lower bounds: under 20, 20-34, then five-year masters bands to 80+.
 std::vector<int> default_age_group_bounds();

@@ -22,6 +22,12 @@ constexpr double kCourseTolerance = 0.01;       // course length vs race distanc
 constexpr double kTimingPointToleranceM = 150;  // course point at a split vs its mat
 constexpr double kLapClosureToleranceM = 50;    // end of a lap line vs its start
 
+// "4:30:00", as event.json writes a cut-off.
+std::string format_cutoff(DurationMs d) {
+  const std::string text = format_duration(d);  // "4:30:00.000"
+  return text.substr(0, text.find('.'));
+}
+
 void parse_timing_points(const ObjectReader& root, const JsonLocator& loc, Event& event,
                          Diagnostics& out) {
   const json::array* tps = root.array("timing_points", true);
@@ -212,7 +218,7 @@ void parse_races(const ObjectReader& root, const JsonLocator& loc, const FileRea
         splits_ok = false;
         continue;
       }
-      sr.reject_unknown({"id", "timing_point", "distance_m", "read_rule"});
+      sr.reject_unknown({"id", "timing_point", "distance_m", "read_rule", "cutoff"});
       Split split;
       auto sid = sr.id("id");
       auto tp_id = sr.string("timing_point", true);
@@ -221,6 +227,16 @@ void parse_races(const ObjectReader& root, const JsonLocator& loc, const FileRea
       if (auto rr = sr.string("read_rule", false)) {
         rule = parse_read_rule(*rr);
         if (!rule) sr.problem("read_rule", "must be \"first\" or \"last\", not " + in_quotes(*rr));
+      }
+      std::optional<DurationMs> cutoff;
+      if (auto text = sr.string("cutoff", false)) {
+        cutoff = parse_cutoff(*text);
+        if (!cutoff || *cutoff <= 0) {
+          sr.problem("cutoff", "bad cut-off " + in_quotes(*text) +
+                                   " (H:MM:SS after the runner's wave gun, e.g. \"4:30:00\")");
+          cutoff.reset();
+          splits_ok = false;
+        }
       }
       if (!sid || !tp_id || !dist) {
         splits_ok = false;
@@ -250,6 +266,20 @@ void parse_races(const ObjectReader& root, const JsonLocator& loc, const FileRea
                        in_quotes(race.splits.back().id) + " at " +
                        std::to_string(static_cast<long>(race.splits.back().distance_m)) + " m");
         splits_ok = false;
+      }
+      split.cutoff = cutoff;
+      if (cutoff) {
+        // A later split cannot close before an earlier one.
+        for (const Split& before : race.splits) {
+          if (before.cutoff && *before.cutoff > *cutoff) {
+            sr.problem("cutoff", "cut-off " + format_cutoff(*cutoff) + " at " +
+                                     in_quotes(split.id) + " is before the cut-off " +
+                                     format_cutoff(*before.cutoff) + " of the earlier split " +
+                                     in_quotes(before.id));
+            splits_ok = false;
+            break;
+          }
+        }
       }
       const TimingPoint& point = event.timing_points[split.timing_point];
       split.read_rule = rule              ? *rule

@@ -212,6 +212,8 @@ int run_server(const ServerConfig& config, const Event& event,
   if (config.push_role) {
     endpoints.push = push;
     endpoints.rest = std::make_shared<const RestContext>(RestContext{engine, hub, catalog});
+    endpoints.console = std::make_shared<const ConsoleContext>(
+        ConsoleContext{engine, event, event.utc_offset_minutes, wall_clock_now, {}});
     endpoints.engine_strand = engine_strand;
     endpoints.client = ClientConfig{config.map_tiles, config.map_attribution};
     endpoints.web_app = web_app;

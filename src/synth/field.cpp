@@ -342,7 +342,8 @@ Event make_city_marathon(const CityMarathonOptions& options) {
     tp.name = first ? "Start" : last ? "Finish" : half ? "Half way" : std::string(km) + " km";
     tp.position = race.course.point_at(at[i]);
     const auto tpi = static_cast<TimingPointIndex>(event.timing_points.size());
-    race.splits.push_back({tp.id, tpi, at[i], first ? ReadRule::last : ReadRule::first});
+    race.splits.push_back(
+        {tp.id, tpi, at[i], first ? ReadRule::last : ReadRule::first, std::nullopt});
     event.devices.push_back({tp.id + "-main", tpi, Line::main});
     event.devices.push_back({tp.id + "-backup", tpi, Line::backup});
     event.timing_points.push_back(std::move(tp));

@@ -179,7 +179,7 @@ Event make_synthetic_event(std::size_t runners, std::size_t splits, double dista
     race.splits.push_back({s == 0            ? "start"
                            : s + 1 == splits ? "finish"
                                              : "s" + std::to_string(s),
-                           tpi, d, s == 0 ? ReadRule::last : ReadRule::first});
+                           tpi, d, s == 0 ? ReadRule::last : ReadRule::first, std::nullopt});
     event.devices.push_back({tp.id + "-main", tpi, Line::main});
     event.devices.push_back({tp.id + "-backup", tpi, Line::backup});
   }

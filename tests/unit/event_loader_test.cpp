@@ -275,6 +275,49 @@ TEST(EventLoader, FirstSplitNotAtZero) {
               "must be at distance 0");
 }
 
+TEST(EventLoader, CutoffsAreDurationsAfterTheGun) {
+  std::string json = edit_line(kEventJson, 19, "1113}", "1113, \"cutoff\": \"0:20:00\"}");
+  json = edit_line(json, 20, "2226}", "2226, \"cutoff\": \"1:05:30\"}");
+  const LoadedEvent loaded = parse_json(json);
+  ASSERT_TRUE(loaded.ok()) << describe(loaded.problems);
+  const Race& race = loaded.event.races[0];
+  EXPECT_EQ(race.splits[0].cutoff, std::nullopt);
+  EXPECT_EQ(race.splits[1].cutoff, 20 * kMinute);
+  EXPECT_EQ(race.splits[2].cutoff, 65 * kMinute + 30'000);
+}
+
+TEST(EventLoader, BadCutoffs) {
+  for (const char* bad : {"20:00", "0:00:00", "1:5:00", "1:60:00", "1:00:60", "1:00:00.5",
+                          "-1:00:00", "1234:00:00", "h:00:00"}) {
+    const std::string json =
+        edit_line(kEventJson, 19, "1113}", std::string("1113, \"cutoff\": \"") + bad + "\"}");
+    expect_only(parse_json(json), "event.json", 19, "races[0].splits[1].cutoff",
+                std::string("bad cut-off \"") + bad +
+                    "\" (H:MM:SS after the runner's wave gun, e.g. \"4:30:00\")");
+  }
+  expect_only(parse_json(edit_line(kEventJson, 19, "1113}", "1113, \"cutoff\": 1200}")),
+              "event.json", 19, "races[0].splits[1].cutoff", "expected a string");
+}
+
+TEST(EventLoader, ALaterSplitCannotCloseBeforeAnEarlierOne) {
+  std::string json = edit_line(kEventJson, 19, "1113}", "1113, \"cutoff\": \"0:30:00\"}");
+  json = edit_line(json, 20, "2226}", "2226, \"cutoff\": \"0:20:00\"}");
+  expect_only(parse_json(json), "event.json", 20, "races[0].splits[2].cutoff",
+              "cut-off 0:20:00 at \"finish\" is before the cut-off 0:30:00 of the earlier split "
+              "\"mid\"");
+}
+
+TEST(EventLoader, ParseCutoff) {
+  EXPECT_EQ(parse_cutoff("4:30:00"), 16'200'000);
+  EXPECT_EQ(parse_cutoff("0:00:01"), 1000);
+  EXPECT_EQ(parse_cutoff("04:30:00"), 16'200'000);
+  EXPECT_EQ(parse_cutoff("100:00:00"), 360'000'000);
+  for (const char* bad : {"", "4:30", ":30:00", "4:30:0", "4:3:00", "4:30:00 ", "1000:00:00",
+                          "4-30-00", "4:30:60", "+4:30:00"}) {
+    EXPECT_EQ(parse_cutoff(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(EventLoader, CourseLengthOffTheDistance) {
   // 2226.39 m of course for a 2300 m race: 3.2% off.
   const std::string json = edit_line(kEventJson, 14, "2226", "2300");
@@ -564,6 +607,7 @@ TEST(EventLoader, LoadsTheDemoEvent) {
   EXPECT_EQ(marathon->course.laps(), 4);
   EXPECT_NEAR(marathon->course.length_m(), 42195, 0.01 * 42195);
   EXPECT_EQ(marathon->distance_m, 42195);
+  EXPECT_EQ(marathon->finish().cutoff, 6 * 60 * kMinute);
   EXPECT_FALSE(e.participants.empty());
 }
 
