@@ -40,19 +40,20 @@ std::string console_review_body(const ConsoleContext& console) {
 }
 
 asio::awaitable<void> run_console_feeds(std::shared_ptr<const DeviceStatusContext> devices,
-                                        std::shared_ptr<const ConsoleContext> console,
-                                        PushHub& hub, asio::any_io_executor engine_strand,
-                                        const std::atomic<bool>& stopping, ConsoleFeedsOptions options) {
+                                        std::shared_ptr<const ConsoleContext> console, PushHub& hub,
+                                        asio::any_io_executor engine_strand,
+                                        const std::atomic<bool>& stopping,
+                                        ConsoleFeedsOptions options) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!stopping) {
     if (devices) {
       auto body = co_await device_status_body(devices);
       // A Redis failure skips this round's devices: the feed keeps its last content.
       if (body.index() == 0) {
-        co_await asio::co_spawn(engine_strand,
-                                publish_here(hub, v1::SUBSCRIPTION_KIND_DEVICES,
-                                             std::move(std::get<0>(body))),
-                                asio::use_awaitable);
+        co_await asio::co_spawn(
+            engine_strand,
+            publish_here(hub, v1::SUBSCRIPTION_KIND_DEVICES, std::move(std::get<0>(body))),
+            asio::use_awaitable);
       }
     }
     co_await asio::co_spawn(engine_strand, publish_review_here(hub, console), asio::use_awaitable);

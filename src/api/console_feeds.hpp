@@ -5,9 +5,9 @@
 // answers and the feeds, so a page that polls and a page that listens see the same thing.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -28,7 +28,8 @@ boost::asio::awaitable<void> run_console_feeds(std::shared_ptr<const DeviceStatu
                                                std::shared_ptr<const ConsoleContext> console,
                                                PushHub& hub,
                                                boost::asio::any_io_executor engine_strand,
-                                               const std::atomic<bool>& stopping, ConsoleFeedsOptions options);
+                                               const std::atomic<bool>& stopping,
+                                               ConsoleFeedsOptions options);
 
 // The review queue's body as GET /api/v1/console/review answers it (on the engine strand).
 std::string console_review_body(const ConsoleContext& console);

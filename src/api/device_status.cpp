@@ -1,15 +1,14 @@
 #include "api/device_status.hpp"
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "engine/race_director.hpp"
 #include "ingest/device_presence.hpp"
@@ -99,9 +98,9 @@ boost::json::array gun_markers_json(const RedisReply& reply) {
 // The body of GET /api/v1/devices (outside the coroutine: GCC 12 and braced lists). `replies`:
 // device_status_commands()' answers.
 boost::json::object device_status_json(const Event& event, const std::map<std::string, int>& online,
-                               const DecoderServices* decoders,
-                               const std::vector<RedisReply>& replies, TimeMs now,
-                               DurationMs clock_warn_ms) {
+                                       const DecoderServices* decoders,
+                                       const std::vector<RedisReply>& replies, TimeMs now,
+                                       DurationMs clock_warn_ms) {
   const std::size_t decoder_count = decoders ? decoders->fleet.all().size() : 0;
   const std::size_t gun_markers = event.devices.size() + decoder_count;
   const RedisReply none;
@@ -159,8 +158,6 @@ std::vector<std::vector<std::string>> device_status_commands(const Event& event,
   return commands;
 }
 
-}  // namespace
-
 // The runners each timing point expects now, on the engine strand.
 boost::asio::awaitable<std::vector<std::size_t>> expected_here(
     std::shared_ptr<const DeviceStatusContext> context, TimeMs now) {
@@ -183,9 +180,9 @@ void add_device_alerts(boost::json::object& body, const Event& event,
       boost::json::object& o = entry.as_object();
       const auto found = where.find(std::string_view(o.at("id").as_string()));
       const boost::json::value* presence = o.if_contains("presence");
-      const bool alert = found != where.end() && presence &&
-                         silent_alert(*presence, found->second->timing_points, expected,
-                                      silent_after_ms);
+      const bool alert =
+          found != where.end() && presence &&
+          silent_alert(*presence, found->second->timing_points, expected, silent_after_ms);
       o["silent_alert"] = alert;
       if (!alert) continue;
       boost::json::array points;
@@ -216,11 +213,13 @@ boost::asio::awaitable<std::variant<std::string, std::string>> device_status_bod
   const Event& event = context->ingest->event;
   auto [ec, replies] = co_await context->redis->pipeline(
       device_status_commands(event, context->decoders.get(), context->keys));
-  if (ec) co_return std::variant<std::string, std::string>(std::in_place_index<1>, "Redis: " + ec.message());
+  if (ec)
+    co_return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                     "Redis: " + ec.message());
   const TimeMs now = wall_clock_now();
-  boost::json::object body = device_status_json(event, context->ingest->online(),
-                                                context->decoders.get(), replies, now,
-                                                context->clock_warn_ms);
+  boost::json::object body =
+      device_status_json(event, context->ingest->online(), context->decoders.get(), replies, now,
+                         context->clock_warn_ms);
   if (context->engine) {
     const std::vector<std::size_t> expected = co_await boost::asio::co_spawn(
         context->engine_strand, expected_here(context, now), boost::asio::use_awaitable);

@@ -5,8 +5,8 @@
 // (api/presence_publisher), whichever node that is, or null.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <memory>
 #include <string>
@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "adapters/decoder_session.hpp"
-#include "http/http_message.hpp"
 #include "engine/race_engine.hpp"
+#include "http/http_message.hpp"
 #include "ingest/device_session.hpp"
 #include "model/device_timing_points.hpp"
 #include "store/key_schema.hpp"
@@ -44,8 +44,8 @@ boost::asio::awaitable<std::variant<std::string, std::string>> device_status_bod
     std::shared_ptr<const DeviceStatusContext> context);
 
 // On the ingest strand (the connection `redis` runs there).
-boost::asio::awaitable<HttpResponse> device_status(HttpRequest request,
-                                                   std::shared_ptr<const DeviceStatusContext> context);
+boost::asio::awaitable<HttpResponse> device_status(
+    HttpRequest request, std::shared_ptr<const DeviceStatusContext> context);
 
 // Marks each device and decoder of a devices body (its "presence" as presence_view() made it)
 // with "silent_alert", and lists the alerts in "alerts": [{"id","state","silent_ms",

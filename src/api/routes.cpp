@@ -41,14 +41,10 @@ void add_ingest_routes(Router& router, const Endpoints& e) {
                      return asio::co_spawn(strand, handle_http_ingest(std::move(request), ingest),
                                            asio::use_awaitable);
                    });
-  router.add_async(
-      "/api/v1/devices",
-      [ingest = e.ingest, decoders = e.decoders, strand = e.ingest_strand, redis = e.ingest_redis,
-       keys = e.keys, clock_warn_ms = e.clock_warn_ms](HttpRequest request) {
-        return asio::co_spawn(
-            strand, device_status(std::move(request), ingest, decoders, redis, keys, clock_warn_ms),
-            asio::use_awaitable);
-      });
+  router.add_async("/api/v1/devices", [context = e.device_status,
+                                       strand = e.ingest_strand](HttpRequest request) {
+    return asio::co_spawn(strand, device_status(std::move(request), context), asio::use_awaitable);
+  });
   // Impinj readers post to a path of their own, on the same strand (a prefix before the REST
   // API's /api/v1/).
   router.add_async_prefix(std::string(kImpinjPathPrefix),
@@ -61,14 +57,15 @@ void add_ingest_routes(Router& router, const Endpoints& e) {
 
 void add_push_routes(Router& router, const Endpoints& e) {
   router.add_upgrade("/ws", websocket_upgrade(e.push));
-  // The race-day console reads the engine, on its strand; before /api/v1/, which would take it.
-  // No officials' check yet.
-  router.add_async_prefix(std::string(kConsolePathPrefix),
-                          [console = e.console, strand = e.engine_strand](HttpRequest request) {
-                            return asio::co_spawn(strand,
-                                                  answer_console(std::move(request), console),
-                                                  asio::use_awaitable);
-                          });
+  // The race-day console reads the engine, on its strand, for officials (a viewer at least);
+  // before /api/v1/, which would take it.
+  router.add_async_prefix(
+      std::string(kConsolePathPrefix),
+      officials_only(e.officials, OfficialRole::viewer,
+                     [console = e.console, strand = e.engine_strand](HttpRequest request) {
+                       return asio::co_spawn(strand, answer_console(std::move(request), console),
+                                             asio::use_awaitable);
+                     }));
   // The REST API reads the engine and the hub, on their strand.
   router.add_async_prefix(
       "/api/v1/", [rest = e.rest, strand = e.engine_strand](HttpRequest request) {

@@ -26,6 +26,7 @@
 #include "adapters/decoder_session.hpp"
 #include "api/admin_corrections.hpp"
 #include "api/console_api.hpp"
+#include "api/device_status.hpp"
 #include "api/officials.hpp"
 #include "api/rest_api.hpp"
 #include "api/session_api.hpp"
@@ -55,7 +56,7 @@ struct Endpoints {
   std::shared_ptr<RedisConnection> ingest_redis;  // on ingest_strand
   std::shared_ptr<DecoderServices> decoders;      // on ingest_strand; Impinj posts, status
   KeySchema keys{""};
-  DurationMs clock_warn_ms = 2000;  // /api/v1/devices: a presence's clock_warning beyond this
+  std::shared_ptr<const DeviceStatusContext> device_status;  // /api/v1/devices, ingest strand
   // Push role.
   std::shared_ptr<PushContext> push;
   std::shared_ptr<const RestContext> rest;        // on engine_strand

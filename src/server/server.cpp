@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "adapters/decoder_service.hpp"
+#include "api/console_feeds.hpp"
 #include "api/officials.hpp"
 #include "api/presence_publisher.hpp"
 #include "api/routes.hpp"
@@ -207,7 +208,17 @@ int run_server(const ServerConfig& config, const Event& event,
     endpoints.ingest_redis = redis;
     endpoints.decoders = vendor_decoders.services();
     endpoints.keys = keys;
-    endpoints.clock_warn_ms = config.clock_warn_ms;
+    auto status = std::make_shared<DeviceStatusContext>();
+    status->ingest = ingest;
+    status->decoders = vendor_decoders.services();
+    status->redis = redis;
+    status->keys = keys;
+    status->clock_warn_ms = config.clock_warn_ms;
+    status->silent_after_ms = static_cast<DurationMs>(config.silent_after_s) * 1000;
+    status->timing_points = device_timing_points(event, decoders);
+    status->engine = &engine;
+    status->engine_strand = engine_strand;
+    endpoints.device_status = std::move(status);
   }
   if (config.push_role) {
     endpoints.push = push;
@@ -245,6 +256,16 @@ int run_server(const ServerConfig& config, const Event& event,
                    LogAndDrop("presence"));
   }
   pipeline.start(essential);
+  if (config.push_role) {
+    // The console's live feeds are for the crew's view only: a failure is logged, the node goes
+    // on. On the ingest strand where there is one (the devices' Redis connection lives there).
+    asio::any_io_executor feeds_strand = engine_strand;
+    if (config.ingest_role) feeds_strand = ingest_strand;
+    asio::co_spawn(feeds_strand,
+                   run_console_feeds(endpoints.device_status, endpoints.console, hub, engine_strand,
+                                     stopping, ConsoleFeedsOptions{}),
+                   LogAndDrop("console feeds"));
+  }
 
   // Stop: no new connections, batches in flight stored and acked, the engine's state written
   // out (each within --drain-timeout), then close everything. Devices resend what was not acked.

@@ -94,8 +94,10 @@ class ConsoleApiIntegration : public ::testing::Test {
               std::string::npos);
   }
 
+  // As an official: the console is for them only.
   json::value get(const std::string& path) {
-    const HttpResult r = http_get(node_.http, path);
+    const HttpResult r =
+        http_send(node_.http, "GET", path, "", "Authorization: Bearer " + kAdminToken + "\r\n");
     EXPECT_EQ(r.status, 200) << path << ": " << r.body;
     return r.status == 200 ? json::parse(r.body) : json::value();
   }
@@ -250,11 +252,16 @@ TEST_F(ConsoleApiIntegration, AfterTheReplayTheConsoleAgreesWithTheResults) {
   EXPECT_TRUE(one.at("splits").at(1).at("time_ms").is_null()) << one.at("splits").at(1);
 
   // A bad parameter is named; an unknown console path is a JSON 404.
-  const HttpResult bad = http_get(node_.http, "/api/v1/console/sweep?race=ultra");
+  const std::string auth = "Authorization: Bearer " + kAdminToken + "\r\n";
+  const HttpResult bad = http_send(node_.http, "GET", "/api/v1/console/sweep?race=ultra", "", auth);
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("race: the event has no race \\\"ultra\\\""), std::string::npos)
       << bad.body;
-  EXPECT_EQ(http_get(node_.http, "/api/v1/console/nothing").status, 404);
+  EXPECT_EQ(http_send(node_.http, "GET", "/api/v1/console/nothing", "", auth).status, 404);
+
+  // Spectators are refused: the console is for signed-in officials.
+  const HttpResult anonymous = http_get(node_.http, "/api/v1/console/overview");
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body;
 }
 
 }  // namespace
