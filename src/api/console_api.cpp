@@ -342,4 +342,10 @@ HttpResponse handle_console(const HttpRequest& request, const ConsoleContext& c)
                             "expecting; see docs/api.md)");
 }
 
+TimeMs console_now(ConsoleClock mode, TimeMs wall, TimeMs race) {
+  if (mode == ConsoleClock::race && race > 0) return race;
+  if (mode == ConsoleClock::automatic && race > 0 && wall - race > kReplayLag) return race;
+  return wall;
+}
+
 }  // namespace splitstream

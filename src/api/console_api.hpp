@@ -4,6 +4,7 @@
 // the engine's strand, with the clock that gives `now`.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string_view>
 
@@ -22,6 +23,12 @@ struct ConsoleContext {
   std::function<TimeMs()> clock;  // now: DNS, overdue, ETAs
   DirectorOptions options;
 };
+
+// The console's now. A live race: the wall clock. A replay of a past race (a rehearsal, the
+// demo): the race clock, the latest read's time, or every runner would be a year overdue.
+enum class ConsoleClock : std::uint8_t { automatic, wall, race };
+inline constexpr DurationMs kReplayLag = 6 * 3'600'000;  // automatic: race when this far behind
+TimeMs console_now(ConsoleClock mode, TimeMs wall, TimeMs race);
 
 // GET (or HEAD) of a path under /api/v1/console/. 400 invalid_parameter naming a bad query
 // parameter, 404 not_found for an unknown path, 405 for other methods.

@@ -113,6 +113,7 @@ std::string corrections_json(const CorrectionLog& log, const CorrectionFilter& f
     json::object o{{"id", r->id},
                    {"recorded_ms", r->recorded_ms},
                    {"recorded_at", format_iso8601(r->recorded_ms, utc_offset_minutes)},
+                   {"by", r->correction.by},
                    {"applied", !r->error.has_value()},
                    {"correction", correction_object(r->correction, utc_offset_minutes)}};
     if (r->error) o["error"] = *r->error;

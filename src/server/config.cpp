@@ -127,6 +127,17 @@ const std::vector<Setting>& settings() {
          c.live_gate = v == "on";
          return std::nullopt;
        }},
+      {"console-clock",
+       "the race-day console's now (overdue runners, DNS, the sweep's and cut-offs' ETAs): wall "
+       "(this machine's clock), race (the latest read's time: a replay of a past race), or auto "
+       "(race when the latest read is more than 6 hours behind the wall clock, else wall)",
+       [](const ServerConfig& c) { return c.console_clock; },
+       [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+         if (v != "auto" && v != "wall" && v != "race")
+           return "expected auto, wall or race, not \"" + std::string(v) + "\"";
+         c.console_clock = std::string(v);
+         return std::nullopt;
+       }},
       number("max-viewers", "WebSocket connections this node accepts", &ServerConfig::max_viewers,
              1u, 1'000'000u),
       number("viewer-queue-bytes", "bytes queued for one viewer before it is closed as too slow",

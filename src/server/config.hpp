@@ -51,6 +51,8 @@ struct ServerConfig {
   int push_interval_ms = 50;  // at most one update per subscription this often
   // Public outputs show nothing of a race before its earliest gun (push/live_gate.hpp).
   bool live_gate = PushHubOptions{}.live_gate;
+  // The console's clock: auto, wall or race (api/console_api.hpp, console_now()).
+  std::string console_clock = "auto";
   std::uint32_t max_viewers = static_cast<std::uint32_t>(WebSocketOptions{}.max_connections);
   // Bytes queued for a viewer; one further behind is closed.
   std::uint32_t viewer_queue_bytes = static_cast<std::uint32_t>(WebSocketOptions{}.max_queue_bytes);

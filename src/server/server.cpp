@@ -9,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -124,6 +125,14 @@ void register_node_gauges(const PipelineService& pipeline,
       });
 }
 
+// The console's now (--console-clock); called on the engine strand, where the hub lives.
+std::function<TimeMs()> console_clock(const ServerConfig& config, const PushHub& hub) {
+  ConsoleClock mode = ConsoleClock::automatic;
+  if (config.console_clock == "wall") mode = ConsoleClock::wall;
+  if (config.console_clock == "race") mode = ConsoleClock::race;
+  return [mode, &hub] { return console_now(mode, wall_clock_now(), hub.race_clock()); };
+}
+
 // "officials: 3 (1 viewer, 2 official)", or "admin endpoints off", for the start-up line.
 std::string describe_officials(const Officials& officials) {
   if (officials.empty()) return "admin endpoints off";
@@ -224,7 +233,7 @@ int run_server(const ServerConfig& config, const Event& event,
     endpoints.push = push;
     endpoints.rest = std::make_shared<const RestContext>(RestContext{engine, hub, catalog});
     endpoints.console = std::make_shared<const ConsoleContext>(
-        ConsoleContext{engine, event, event.utc_offset_minutes, wall_clock_now, {}});
+        ConsoleContext{engine, event, event.utc_offset_minutes, console_clock(config, hub), {}});
     endpoints.engine_strand = engine_strand;
     endpoints.client = ClientConfig{config.map_tiles, config.map_attribution};
     endpoints.web_app = web_app;

@@ -213,5 +213,20 @@ TEST_F(ConsoleApiTest, UnknownPathsMethodsAndTimesAreRefused) {
             std::string::npos);
 }
 
+TEST(ConsoleClock, TheRaceClockForAReplayOfAPastRaceTheWallClockLive) {
+  constexpr TimeMs kHour = 3'600'000;
+  const TimeMs wall = 1'796'352'000'000;
+  // Live: the latest read a minute old, or none yet: the wall clock.
+  EXPECT_EQ(console_now(ConsoleClock::automatic, wall, wall - 60'000), wall);
+  EXPECT_EQ(console_now(ConsoleClock::automatic, wall, 0), wall);
+  EXPECT_EQ(console_now(ConsoleClock::automatic, wall, wall - 6 * kHour), wall);
+  // A replay of last year's race: its reads' time.
+  EXPECT_EQ(console_now(ConsoleClock::automatic, wall, wall - 6 * kHour - 1), wall - 6 * kHour - 1);
+  // Forced either way.
+  EXPECT_EQ(console_now(ConsoleClock::wall, wall, wall - 400 * 24 * kHour), wall);
+  EXPECT_EQ(console_now(ConsoleClock::race, wall, wall - 60'000), wall - 60'000);
+  EXPECT_EQ(console_now(ConsoleClock::race, wall, 0), wall);  // no read yet
+}
+
 }  // namespace
 }  // namespace splitstream::testing

@@ -168,7 +168,7 @@ TEST_F(CorrectionListingTest, FiltersAndFormats) {
   EXPECT_EQ(by_kim.limit, 1u);
   EXPECT_EQ(corrections_json(log_, by_kim, kPyongyang),
             R"({"corrections":[{"id":"1743895700000-0","recorded_ms":1743895700000,)"
-            R"("recorded_at":"2025-04-06T08:28:20.000+09:00","applied":false,)"
+            R"("recorded_at":"2025-04-06T08:28:20.000+09:00","by":"Kim","applied":false,)"
             R"("correction":{"kind":"set_status","bib":"99","status":"dnf","reason":"medical",)"
             R"("by":"Kim"},"error":"unknown bib \"99\"","effect":{"runners":[]},)"
             R"("undone_by":null,"undo_of":null}],"total":3,"matched":1})");
