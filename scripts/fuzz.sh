@@ -39,10 +39,11 @@ done
 # Target, then its -max_len: a few dozen frames; a body of a few dozen reads (the JSON targets'
 # body limit is 3000 bytes, so some inputs are over it); a vendor session of a few dozen lines.
 declare -A MAX_LEN=([frame_decoder_fuzz]=8192 [read_batch_json_fuzz]=4096 [impinj_reads_fuzz]=4096
-  [ctp01_fsm_fuzz]=4096 [mylaps_fsm_fuzz]=4096 [raceresult_fsm_fuzz]=4096)
+  [ctp01_fsm_fuzz]=4096 [mylaps_fsm_fuzz]=4096 [raceresult_fsm_fuzz]=4096
+  [session_cookie_fuzz]=1024)
 if ((${#TARGETS[@]} == 0)); then
   TARGETS=(frame_decoder_fuzz read_batch_json_fuzz impinj_reads_fuzz ctp01_fsm_fuzz mylaps_fsm_fuzz
-    raceresult_fsm_fuzz)
+    raceresult_fsm_fuzz session_cookie_fuzz)
 fi
 for target in "${TARGETS[@]}"; do
   [[ -n "${MAX_LEN[$target]:-}" ]] || { echo "fuzz.sh: unknown target '$target'" >&2; exit 2; }
