@@ -13,7 +13,6 @@
 #include <utility>
 
 #include "core/text.hpp"
-#include "ingest/device_tokens.hpp"
 
 namespace splitstream {
 namespace {

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <utility>
 
+#include "core/text.hpp"
+
 namespace splitstream {
 
 namespace {
@@ -16,7 +18,7 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v';
 }
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_space(std::string_view s) {
   while (!s.empty() && is_space(s.front()))
     s.remove_prefix(1);
   while (!s.empty() && is_space(s.back()))
@@ -44,21 +46,6 @@ std::string quoted(std::string_view s) {
 
 }  // namespace
 
-bool constant_time_equals(std::string_view expected, std::string_view presented) {
-  // A length mismatch makes the result false, but every byte of `presented` is still compared
-  // so that the time taken says nothing about how long a prefix matched.
-  unsigned diff = expected.size() == presented.size() ? 0u : 1u;
-  if (expected.empty()) return diff == 0;  // never a configured token; keeps indexing valid
-  const std::size_t last = expected.size() - 1;
-  for (std::size_t i = 0; i < presented.size(); ++i) {
-    // Clamp rather than branch on the expected length (already accounted for in `diff`).
-    const std::size_t j = std::min(i, last);
-    diff |= static_cast<unsigned>(static_cast<unsigned char>(expected[j]) ^
-                                  static_cast<unsigned char>(presented[i]));
-  }
-  return diff == 0;
-}
-
 std::string DeviceTokens::add(std::string_view device_id, std::string_view token,
                               std::string origin) {
   if (device_id.empty()) return "empty device id";
@@ -81,7 +68,7 @@ Diagnostics DeviceTokens::add_from_text(std::string_view text, std::string_view 
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     ++line_number;
 
-    const std::string_view line = trim(raw);
+    const std::string_view line = trim_space(raw);
     if (line.empty() || line.front() == '#') continue;
     const std::vector<std::string_view> fields = split_fields(line);
     const auto report = [&](std::string field, std::string message) {
@@ -125,7 +112,7 @@ Diagnostics DeviceTokens::add_from_env_value(std::string_view value) {
   std::size_t entry_number = 0;
   while (!value.empty()) {
     const std::size_t end = value.find(',');
-    const std::string_view entry = trim(value.substr(0, end));
+    const std::string_view entry = trim_space(value.substr(0, end));
     value.remove_prefix(end == std::string_view::npos ? value.size() : end + 1);
     ++entry_number;
     if (entry.empty()) continue;  // tolerate "a=1,,b=2" and a trailing comma
@@ -137,8 +124,8 @@ Diagnostics DeviceTokens::add_from_env_value(std::string_view value) {
       diagnostics.push_back({source, 0, field, "expected device-id=token"});
       continue;
     }
-    const std::string_view device_id = trim(entry.substr(0, equals));
-    const std::string_view token = trim(entry.substr(equals + 1));
+    const std::string_view device_id = trim_space(entry.substr(0, equals));
+    const std::string_view token = trim_space(entry.substr(equals + 1));
     if (std::any_of(token.begin(), token.end(), is_space)) {
       diagnostics.push_back(
           {source, 0, field, "token of device " + quoted(device_id) + " contains whitespace"});

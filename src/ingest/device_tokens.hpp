@@ -25,11 +25,6 @@ namespace splitstream {
 
 inline constexpr std::string_view kDeviceTokensEnvVar = "SPLITSTREAM_DEVICE_TOKENS";
 
-// True when the two strings are equal. The running time depends only on the length of
-// `presented`, never on the content of `expected` or on where the first difference lies: every
-// byte is compared and the differences are OR-ed together, with no early exit.
-bool constant_time_equals(std::string_view expected, std::string_view presented);
-
 enum class TokenCheck : std::uint8_t {
   ok,        // the presented token is the device's token
   no_token,  // no token is configured for the device: it cannot connect

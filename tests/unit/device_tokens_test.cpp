@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/text.hpp"
 #include "support/engine_harness.hpp"
 
 namespace splitstream {
