@@ -196,17 +196,29 @@ v1::PassingBatch make_split_leaders(const RaceEngine& engine, RaceIndex race) {
   return batch;
 }
 
-v1::RunnerDetail make_runner_detail(const RaceEngine& engine, RunnerIndex r, TimeMs now) {
+namespace {
+
+// Who the runner is, as every runner card starts.
+v1::RunnerDetail runner_identity(const RaceEngine& engine, RunnerIndex r) {
   const Event& event = engine.event();
   const Participant& p = event.participants[r];
-  const Race& race = event.races[p.race];
   v1::RunnerDetail d;
   d.set_bib(p.bib);
   d.set_name(p.display_name());
   d.set_country(p.country);
   d.set_gender(std::string(to_string(p.gender)));
   d.set_category(p.category);
-  d.set_race_id(race.id);
+  d.set_race_id(event.races[p.race].id);
+  return d;
+}
+
+}  // namespace
+
+v1::RunnerDetail make_runner_detail(const RaceEngine& engine, RunnerIndex r, TimeMs now) {
+  const Event& event = engine.event();
+  const Participant& p = event.participants[r];
+  const Race& race = event.races[p.race];
+  v1::RunnerDetail d = runner_identity(engine, r);
   d.set_status(to_proto(engine.status(r)));
   d.set_rank(engine.rank(r));
   d.set_gender_rank(engine.rank(r, to_string(p.gender)));
@@ -232,18 +244,10 @@ v1::RunnerDetail make_runner_detail(const RaceEngine& engine, RunnerIndex r, Tim
 }
 
 v1::RunnerDetail make_runner_detail_before_gun(const RaceEngine& engine, RunnerIndex r) {
-  const Event& event = engine.event();
-  const Participant& p = event.participants[r];
-  v1::RunnerDetail d;
-  d.set_bib(p.bib);
-  d.set_name(p.display_name());
-  d.set_country(p.country);
-  d.set_gender(std::string(to_string(p.gender)));
-  d.set_category(p.category);
-  d.set_race_id(event.races[p.race].id);
+  v1::RunnerDetail d = runner_identity(engine, r);
   d.set_status(v1::RUNNER_STATUS_NOT_STARTED);
   v1::RunnerState* state = d.mutable_state();
-  state->set_bib(p.bib);
+  state->set_bib(d.bib());
   state->set_race_id(d.race_id());
   state->set_status(v1::RUNNER_STATUS_NOT_STARTED);
   return d;

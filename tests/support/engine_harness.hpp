@@ -128,6 +128,49 @@ inline EventBuilder two_laps() {
   return b;
 }
 
+// Corrections as officials make them, by name.
+inline Correction void_at(const std::string& bib, const std::string& tp, TimeMs from, TimeMs to) {
+  Correction c;
+  c.kind = CorrectionKind::void_reads;
+  c.bib = bib;
+  c.timing_point = tp;
+  c.from = from;
+  c.to = to;
+  return c;
+}
+
+inline Correction restore_at(const std::string& bib, const std::string& tp, TimeMs from,
+                             TimeMs to) {
+  Correction c = void_at(bib, tp, from, to);
+  c.kind = CorrectionKind::restore_reads;
+  return c;
+}
+
+inline Correction manual(const std::string& bib, const std::string& tp, TimeMs t) {
+  Correction c;
+  c.kind = CorrectionKind::add_read;
+  c.bib = bib;
+  c.timing_point = tp;
+  c.time = t;
+  return c;
+}
+
+inline Correction move(const std::string& chip, const std::string& bib) {
+  Correction c;
+  c.kind = CorrectionKind::move_chip;
+  c.chip = chip;
+  c.bib = bib;
+  return c;
+}
+
+inline Correction status(const std::string& bib, OfficialStatus s) {
+  Correction c;
+  c.kind = CorrectionKind::set_status;
+  c.bib = bib;
+  c.status = s;
+  return c;
+}
+
 // An engine over an event of its own (at a fixed address: the engine refers to it), driven by
 // timing point names and bibs.
 class EngineHarness {

@@ -14,47 +14,6 @@
 namespace splitstream::testing {
 namespace {
 
-Correction void_at(const std::string& bib, const std::string& tp, TimeMs from, TimeMs to) {
-  Correction c;
-  c.kind = CorrectionKind::void_reads;
-  c.bib = bib;
-  c.timing_point = tp;
-  c.from = from;
-  c.to = to;
-  return c;
-}
-
-Correction restore_at(const std::string& bib, const std::string& tp, TimeMs from, TimeMs to) {
-  Correction c = void_at(bib, tp, from, to);
-  c.kind = CorrectionKind::restore_reads;
-  return c;
-}
-
-Correction manual(const std::string& bib, const std::string& tp, TimeMs t) {
-  Correction c;
-  c.kind = CorrectionKind::add_read;
-  c.bib = bib;
-  c.timing_point = tp;
-  c.time = t;
-  return c;
-}
-
-Correction move(const std::string& chip, const std::string& bib) {
-  Correction c;
-  c.kind = CorrectionKind::move_chip;
-  c.chip = chip;
-  c.bib = bib;
-  return c;
-}
-
-Correction status(const std::string& bib, OfficialStatus s) {
-  Correction c;
-  c.kind = CorrectionKind::set_status;
-  c.bib = bib;
-  c.status = s;
-  return c;
-}
-
 Event two_runners() {
   return ten_k().runner("1", "c1", "10k").runner("2", "c2", "10k").build();
 }

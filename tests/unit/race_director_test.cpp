@@ -20,33 +20,6 @@ namespace {
 
 constexpr int kPyongyang = 9 * 60;  // UTC+09:00: kGun is 08:00:00 local
 
-Correction status(const std::string& bib, OfficialStatus s) {
-  Correction c;
-  c.kind = CorrectionKind::set_status;
-  c.bib = bib;
-  c.status = s;
-  return c;
-}
-
-Correction manual(const std::string& bib, const std::string& tp, TimeMs t) {
-  Correction c;
-  c.kind = CorrectionKind::add_read;
-  c.bib = bib;
-  c.timing_point = tp;
-  c.time = t;
-  return c;
-}
-
-Correction void_at(const std::string& bib, const std::string& tp, TimeMs from, TimeMs to) {
-  Correction c;
-  c.kind = CorrectionKind::void_reads;
-  c.bib = bib;
-  c.timing_point = tp;
-  c.from = from;
-  c.to = to;
-  return c;
-}
-
 // The 10 km race (start, 5k, finish) in two waves, 10 minutes apart, and one runner without a
 // wave.
 std::unique_ptr<EngineHarness> waves_race() {
