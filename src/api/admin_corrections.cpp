@@ -123,7 +123,9 @@ std::string correction_reply(const std::string& id, const Correction& c, bool ap
   boost::json::object o{{"id", id},
                         {"applied", applied},
                         {"correction", boost::json::parse(correction_json(c, offset))}};
-  if (error) o["error"] = *error;
+  // The error shape of every refusal, so a client reads error.message alike; the id stays, since
+  // the correction is in the stream all the same.
+  if (error) o["error"] = {{"code", "invalid_correction"}, {"message", *error}};
   return boost::json::serialize(o);
 }
 

@@ -57,8 +57,14 @@ CorrectionRecord apply_and_record(RaceEngine& engine, const std::string& id, con
 
 void CorrectionLog::add(CorrectionRecord record) {
   if (!record.error && !record.correction.undo_of.empty()) {
-    if (CorrectionRecord* undone = find_mutable(record.correction.undo_of))
+    if (CorrectionRecord* undone = find_mutable(record.correction.undo_of)) {
       undone->undone_by = record.id;
+      // Undoing an undo puts the correction it took back in force again: undoable once more.
+      if (!undone->correction.undo_of.empty()) {
+        CorrectionRecord* restored = find_mutable(undone->correction.undo_of);
+        if (restored && restored->undone_by == undone->id) restored->undone_by.clear();
+      }
+    }
   }
   records_.push_back(std::move(record));
   ++total_;

@@ -53,7 +53,8 @@ CorrectionRecord apply_and_record(RaceEngine& engine, const std::string& id, con
 class CorrectionLog {
  public:
   explicit CorrectionLog(std::size_t kept = 10'000) : kept_(kept) {}
-  // Keeps the record; an applied undo marks the record it takes back.
+  // Keeps the record; an applied undo marks the record it takes back (and an undo of an undo
+  // clears the mark on the record the first one took back: it is in force again).
   void add(CorrectionRecord record);
   // The record of stream entry `id`, if kept.
   const CorrectionRecord* find(std::string_view id) const;

@@ -241,8 +241,9 @@ const std::vector<Setting>& settings() {
              "list flags it (clock_warning)",
              &ServerConfig::clock_warn_ms, 0, 86'400'000),
       number("silent-after",
-             "seconds without a read after which a device whose timing point still expects "
-             "runners is raised as an alert (silent_alert in GET /api/v1/devices)",
+             "seconds without a read (or offline) after which a device whose timing point still "
+             "expects runners is raised as an alert (silent_alert and alerts in GET "
+             "/api/v1/devices)",
              &ServerConfig::silent_after_s, 1, 86'400),
   };
   return all;

@@ -104,6 +104,18 @@ TEST_F(CorrectionListingTest, UndoIsTheInverseOfEachKind) {
   undo = undo_correction(*log_.find("1-0"));
   ASSERT_TRUE(std::holds_alternative<UndoRefused>(undo));
   EXPECT_EQ(std::get<UndoRefused>(undo).message, "correction 1-0 was undone already by 2-0");
+  // The undo undone: 1-0 is in force again, and may be undone again.
+  undo = undo_correction(*log_.find("2-0"));
+  ASSERT_TRUE(std::holds_alternative<Correction>(undo));
+  EXPECT_EQ(std::get<Correction>(undo).status, OfficialStatus::dnf);
+  apply("2-1", std::get<Correction>(undo));
+  EXPECT_EQ(harness_.engine().status(1), RunnerStatus::dnf);
+  EXPECT_EQ(log_.find("2-0")->undone_by, "2-1");
+  EXPECT_EQ(log_.find("1-0")->undone_by, "");
+  EXPECT_TRUE(std::holds_alternative<Correction>(undo_correction(*log_.find("1-0"))));
+  back = std::get<Correction>(undo_correction(*log_.find("2-1")));
+  apply("2-2", back);
+  EXPECT_EQ(harness_.engine().status(1), RunnerStatus::running);
 
   // void_reads <-> restore_reads of the same window.
   Correction v;
