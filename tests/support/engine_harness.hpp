@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -236,6 +237,29 @@ inline std::vector<FileRead> shuffled_with_duplicates(std::vector<FileRead> read
   for (std::size_t i = reads.size(); i > 1; --i)
     std::swap(reads[i - 1], reads[rng.below(i)]);
   return reads;
+}
+
+// A read or an official's correction, in the order an engine meets them.
+struct Step {
+  std::optional<FileRead> read;
+  std::optional<Correction> correction;
+};
+
+// The reads shuffled with about `duplicate_share` of them twice, and the corrections in their own
+// order (the stream's), each at a random place after the one before it.
+inline std::vector<Step> interleave(const std::vector<FileRead>& reads,
+                                    const std::vector<Correction>& fixes, double duplicate_share,
+                                    SplitMix64& rng) {
+  std::vector<Step> steps;
+  for (FileRead& r : shuffled_with_duplicates(reads, duplicate_share, rng))
+    steps.push_back({std::move(r), std::nullopt});
+  std::size_t at = 0;
+  for (const Correction& c : fixes) {
+    at += rng.below(steps.size() - at + 1);
+    steps.insert(steps.begin() + static_cast<std::ptrdiff_t>(at), Step{std::nullopt, c});
+    ++at;
+  }
+  return steps;
 }
 
 }  // namespace splitstream::testing

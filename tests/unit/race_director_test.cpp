@@ -402,11 +402,6 @@ TEST(RaceDirector, TheDemoReplayHasLateRunnersAndRunnersProjectedToMissACutoff) 
 
 // Property: the same reads in any order, some twice, around the same corrections, give the same
 // review queue, overview, unknown chips and cut-off report.
-struct Step {
-  std::optional<FileRead> read;
-  std::optional<Correction> correction;
-};
-
 struct DirectorView {
   std::vector<ReviewEntry> review;
   std::vector<RaceOverview> overview;
@@ -464,16 +459,7 @@ TEST(RaceDirectorProperty, ReadsInAnyOrderAndDuplicatedGiveTheSameReviewQueueAnd
   ASSERT_GT(expected.overview[0].counts.on_course, 0u);
   for (int seed = 1; seed <= 5; ++seed) {
     SplitMix64 rng(static_cast<std::uint64_t>(seed));
-    std::vector<Step> steps;
-    for (FileRead& r : shuffled_with_duplicates(reads, 0.3, rng))
-      steps.push_back({std::move(r), std::nullopt});
-    // Each correction at a random place, after the one before it.
-    std::size_t at = 0;
-    for (const Correction& c : fixes) {
-      at += rng.below(steps.size() - at + 1);
-      steps.insert(steps.begin() + static_cast<std::ptrdiff_t>(at), Step{std::nullopt, c});
-      ++at;
-    }
+    const std::vector<Step> steps = interleave(reads, fixes, 0.3, rng);
     EXPECT_TRUE(view_after(event, steps, now) == expected) << "seed " << seed;
   }
 }
