@@ -18,8 +18,8 @@ struct RedisAddress {
 // `ca_file` or the system's trust store, and its name against `server_name` (or the host).
 struct RedisTlsOptions {
   bool enabled = false;
-  std::string ca_file;      // PEM; empty: the system's trust store
-  std::string cert_file;    // client certificate (PEM), with key_file; empty: none
+  std::string ca_file;    // PEM; empty: the system's trust store
+  std::string cert_file;  // client certificate (PEM), with key_file; empty: none
   std::string key_file;
   std::string server_name;  // SNI and the name checked; empty: the host connected to
 };

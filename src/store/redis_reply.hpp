@@ -1,5 +1,4 @@
-// An owned, copyable Redis reply. hiredis frees its `redisReply` as soon as the reply callback
-// returns, so every reply is copied into this value type before it leaves the callback.
+// An owned, copyable Redis reply, as store/resp_reader builds it from the bytes Redis sent.
 #pragma once
 
 #include <cstdint>
@@ -8,13 +7,11 @@
 #include <utility>
 #include <vector>
 
-struct redisReply;  // hiredis; kept out of this header so users need no hiredis include
-
 namespace splitstream {
 
 class RedisReply {
  public:
-  // The RESP2 reply kinds hiredis 0.14 produces (it has no RESP3 double, map or set).
+  // The RESP2 reply kinds (the connection never asks for RESP3).
   enum class Kind { nil, status, error, integer, string, array };
 
   RedisReply() = default;  // nil
@@ -56,9 +53,5 @@ class RedisReply {
   std::string text_;
   std::vector<RedisReply> elements_;
 };
-
-// Copies a hiredis reply tree (as built by hiredis's reader, sync or async) into a RedisReply.
-// Pure: does not free or modify `reply`. Strings are copied by length, so they are binary-safe.
-RedisReply convert_hiredis_reply(const redisReply& reply);
 
 }  // namespace splitstream

@@ -229,6 +229,7 @@ class RedisConnectionTest : public ::testing::Test {
       body_returned = true;
       connection->stop();
     });
+    ioc_.restart();  // a test may run more than one connection in turn
     ioc_.run_for(60s);
     EXPECT_TRUE(body_returned) << "the test body hung";
     EXPECT_TRUE(run_returned) << "run() did not return after stop()";
@@ -641,6 +642,64 @@ TEST_F(RedisConnectionTest, CallersOnOtherThreadsHopOntoTheConnectionStrand) {
   second.join();
   EXPECT_EQ(redis_->command({"GET", "shared"}),
             RedisReply::string(std::to_string(kCallers * kCommandsEach)));
+}
+
+}  // namespace
+}  // namespace splitstream
+
+namespace splitstream {
+namespace {
+
+// The handshake against a Redis that wants a password: the default user's password, an ACL
+// user with its own, a database; a wrong or missing password fails each attempt with a problem
+// that says so and never shows the password.
+class RedisAuthTest : public RedisConnectionTest {
+ protected:
+  void SetUp() override {
+    redis_->command({"ACL", "SETUSER", "timing", "on", ">pw-two", "~*", "&*", "+@all"});
+    redis_->command({"CONFIG", "SET", "requirepass", "pw-one"});
+  }
+};
+
+TEST_F(RedisAuthTest, PasswordUserAndDatabase) {
+  RedisOptions o = options();
+  o.password = "pw-one";
+  run_with(o, [](auto connection) -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await connection->wait_connected(5s)) << connection->last_problem();
+    auto [ec, reply] = co_await connection->command("PING");
+    EXPECT_TRUE(is_pong(reply)) << reply.debug_string();
+    EXPECT_EQ(connection->last_problem(), "");
+  });
+  o.username = "timing";
+  o.password = "pw-two";
+  o.database = 2;
+  run_with(o, [](auto connection) -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await connection->wait_connected(5s)) << connection->last_problem();
+    auto [ec, reply] = co_await connection->command("CLIENT", "INFO");
+    EXPECT_FALSE(ec);
+    EXPECT_NE(reply.as_string().find(" db=2 "), std::string::npos) << reply.as_string();
+    EXPECT_NE(reply.as_string().find(" user=timing "), std::string::npos) << reply.as_string();
+  });
+}
+
+TEST_F(RedisAuthTest, WrongOrMissingPasswordFailsEachAttemptAndSaysWhy) {
+  RedisOptions o = options();
+  o.password = "not-the-pw";
+  run_with(o, [this](auto connection) -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await co_wait_until([this] { return count_events(Kind::connect_failed) >= 2; }));
+    EXPECT_FALSE(connection->connected());
+    const std::string problem = connection->last_problem();
+    EXPECT_NE(problem.find("refused the password: WRONGPASS"), std::string::npos) << problem;
+    EXPECT_EQ(problem.find("not-the-pw"), std::string::npos) << problem;
+  });
+  for (const auto& event : events_)
+    EXPECT_EQ(event.detail.find("not-the-pw"), std::string::npos);
+  events_.clear();
+  run_with(options(), [this](auto connection) -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await co_wait_until([this] { return count_events(Kind::connect_failed) >= 1; }));
+    EXPECT_NE(connection->last_problem().find("wants a password"), std::string::npos)
+        << connection->last_problem();
+  });
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "store/redis_reply.hpp"
+#include "support/hiredis_reply.hpp"
 #include "support/wait_until.hpp"
 
 #ifndef SPLITSTREAM_REDIS_SERVER

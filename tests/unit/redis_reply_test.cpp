@@ -1,6 +1,7 @@
 // The RESP glue without I/O: synthetic RESP bytes through hiredis's own reader (the parser the
 // async connection uses), converted into RedisReply values.
 #include "store/redis_reply.hpp"
+#include "support/hiredis_reply.hpp"
 
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
