@@ -30,10 +30,10 @@ boost::asio::awaitable<void> follow_stream(std::shared_ptr<RedisConnection> redi
   std::vector<StreamEntry> entries;
   boost::asio::steady_timer retry(co_await boost::asio::this_coro::executor);
   for (;;) {
-    const RedisConnection::CommandResult result =
-        co_await redis->command(xread_command(stream_key, last_id, caught_up));
+    // The reply's bytes, read straight into entries: no reply tree for the stream every node
+    // reads whole (docs/benchmarks.md, "Stream follower: reply parsing").
+    const auto result = co_await redis->command_raw(xread_command(stream_key, last_id, caught_up));
     const boost::system::error_code& error = std::get<0>(result);
-    const RedisReply& reply = std::get<1>(result);
     if (error == make_error_code(RedisErrc::stopped)) co_return;
     if (error) {
       // Redis is away: wait for the connection, then read on from last_id. After stop() this
@@ -41,22 +41,13 @@ boost::asio::awaitable<void> follow_stream(std::shared_ptr<RedisConnection> redi
       co_await redis->wait_connected(std::chrono::seconds(1));
       continue;
     }
-    if (reply.is_error()) {  // e.g. the key holds something else: do not hammer Redis
+    entries.clear();
+    std::size_t received = 0;
+    if (!parse_xread_reply(std::get<1>(result), entries, last_id, received)) {
+      // An error reply (e.g. the key holds something else): do not hammer Redis.
       retry.expires_after(std::chrono::seconds(1));
       co_await retry.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
       continue;
-    }
-    entries.clear();
-    std::size_t received = 0;
-    if (reply.is_array()) {
-      for (const RedisReply& stream : reply.elements()) {
-        if (stream.elements().size() != 2) continue;
-        for (const RedisReply& raw : stream.elements()[1].elements()) {
-          ++received;
-          if (raw.elements().size() == 2) last_id = raw.elements()[0].as_string();
-          if (auto entry = parse_stream_entry(raw)) entries.push_back(std::move(*entry));
-        }
-      }
     }
     const bool newly_caught_up = !caught_up && received < kBatch;
     caught_up = caught_up || newly_caught_up;
