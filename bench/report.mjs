@@ -1,5 +1,5 @@
 // The Markdown summary of a benchmark run: node bench/report.mjs DIR > DIR/summary.md
-// Reads DIR/{machine,engine,ingest,push,race,adapters}.json as scripts/bench.sh writes them; a missing
+// Reads DIR/{machine,engine,ingest,push,race,adapters,follower}.json as scripts/bench.sh writes them; a missing
 // file is reported as not run.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ const ingest = load('ingest');
 const push = load('push');
 const race = load('race');
 const adapters = load('adapters');
+const follower = load('follower');
 
 const fixed = (v, digits = 1) => (v === undefined || v === null ? 'n/a' : Number(v).toFixed(digits));
 const thousands = (v) => (v === undefined || v === null ? 'n/a' : Math.round(v).toLocaleString('en-US'));
@@ -126,6 +127,17 @@ if (adapters) {
         `${fixed(r.seconds, 2)} | **${thousands(r.reads_per_s)}** | ${fixed(r.ratio_to_native, 2)} | ` +
         `${thousands(r.reads_per_s_after_first)}, ${fixed(r.ratio_to_native_after_first, 2)} | ${fixed(r.server_cpu_s)} |`);
   }
+  out();
+} else {
+  out('Not run.');
+  out();
+}
+out('## Stream follower (reply parsing)');
+out();
+if (follower) {
+  out(`\`follow_stream\` from "0" over ${thousands(follower.entries)} stream entries until caught up${ok(follower)}: ` +
+      `**${thousands(follower.entries_per_s)} entries/s** (${fixed(follower.wall_s, 2)} s), follower CPU ` +
+      `${fixed(follower.follower_cpu_s, 2)} s (${fixed(follower.follower_cpu_us_per_entry, 2)} µs per entry), Redis CPU ${fixed(follower.redis_cpu_s, 2)} s.`);
   out();
 } else {
   out('Not run.');

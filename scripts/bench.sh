@@ -10,10 +10,11 @@
 # 60,000-runner, 12-timing-point marathon played as fast as possible by splitstream-sim with raw
 # duplicates while viewers watch (race_bench), and the vendor adapters against the native device
 # protocol: one race played as each vendor's hardware (bench/adapters_bench.py, 5,000 runners,
-# --adapter-runners). Writes OUT/{machine,engine,ingest,push,race,adapters}.json and
-# OUT/summary.md (default OUT: bench/results). Each tool starts its own redis-server and
-# `splitstream serve` on free loopback ports. --quick: smaller runs (a smoke test, not figures).
-# --only: a comma list of engine,ingest,push,race,adapters. Exit status 0 when every run said OK.
+# --adapter-runners), and the stream follower alone (follower_bench: 1,000,000 entries from "0").
+# Writes OUT/{machine,engine,ingest,push,race,adapters,follower}.json and OUT/summary.md (default
+# OUT: bench/results). Each tool starts its own redis-server (and `splitstream serve`) on free
+# loopback ports. --quick: smaller runs (a smoke test, not figures). --only: a comma list of
+# engine,ingest,push,race,adapters,follower. Exit status 0 when every run said OK.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,7 +32,7 @@ RUNNERS=60000
 VIEWERS=1000
 PUSH_VIEWERS=5000
 ADAPTER_RUNNERS=5000
-ONLY="engine,ingest,push,race,adapters"
+ONLY="engine,ingest,push,race,adapters,follower"
 while (($# > 0)); do
   case "$1" in
     --no-setup) SETUP=0 ;;
@@ -74,7 +75,7 @@ if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" -DSPLITSTREAM_WERROR=ON >/dev/null
 fi
 TARGETS=(splitstream splitstream-sim)
-for tool in engine ingest push race; do
+for tool in engine ingest push race follower; do
   if wants "$tool"; then TARGETS+=("${tool}_bench"); fi
 done
 ninja -C "$BUILD" "${TARGETS[@]}"
@@ -135,6 +136,12 @@ fi
 if wants adapters; then
   run adapters python3 "$ROOT/bench/adapters_bench.py" --bin "$BIN" --runners "$ADAPTER_RUNNERS" \
     --json "$OUT/adapters.json"
+fi
+
+if wants follower; then
+  FOLLOWER_ENTRIES=1000000
+  if ((QUICK)); then FOLLOWER_ENTRIES=20000; fi
+  run follower "$BIN/follower_bench" --entries "$FOLLOWER_ENTRIES" --json "$OUT/follower.json"
 fi
 
 echo

@@ -3,8 +3,9 @@
 #
 #   scripts/fuzz.sh [--seconds N] [--build-only] [TARGET...]
 #
-# Targets (default: all): frame_decoder_fuzz, read_batch_json_fuzz and one per vendor decoder
-# parser (impinj_reads_fuzz, ctp01_fsm_fuzz, ...; the TARGETS list below). Each runs for N
+# Targets (default: all): frame_decoder_fuzz, read_batch_json_fuzz, one per vendor decoder
+# parser (impinj_reads_fuzz, ctp01_fsm_fuzz, ...), session_cookie_fuzz and resp_reader_fuzz (Redis
+# replies); the TARGETS list below. Each runs for N
 # seconds (default 20) from tests/fuzz/corpus/<target without _fuzz>/, with ASan and UBSan.
 # Inputs that find new coverage go to build-fuzz/corpus/<target>/ (the committed seeds are only
 # read); a crashing input is saved as build-fuzz/artifacts/<target>-crash-<sha1> and fails the run.
@@ -37,13 +38,14 @@ while (($# > 0)); do
 done
 
 # Target, then its -max_len: a few dozen frames; a body of a few dozen reads (the JSON targets'
-# body limit is 3000 bytes, so some inputs are over it); a vendor session of a few dozen lines.
+# body limit is 3000 bytes, so some inputs are over it); a vendor session of a few dozen lines; an
+# XREAD reply of a few dozen entries.
 declare -A MAX_LEN=([frame_decoder_fuzz]=8192 [read_batch_json_fuzz]=4096 [impinj_reads_fuzz]=4096
   [ctp01_fsm_fuzz]=4096 [mylaps_fsm_fuzz]=4096 [raceresult_fsm_fuzz]=4096
-  [session_cookie_fuzz]=1024)
+  [session_cookie_fuzz]=1024 [resp_reader_fuzz]=4096)
 if ((${#TARGETS[@]} == 0)); then
   TARGETS=(frame_decoder_fuzz read_batch_json_fuzz impinj_reads_fuzz ctp01_fsm_fuzz mylaps_fsm_fuzz
-    raceresult_fsm_fuzz session_cookie_fuzz)
+    raceresult_fsm_fuzz session_cookie_fuzz resp_reader_fuzz)
 fi
 for target in "${TARGETS[@]}"; do
   [[ -n "${MAX_LEN[$target]:-}" ]] || { echo "fuzz.sh: unknown target '$target'" >&2; exit 2; }

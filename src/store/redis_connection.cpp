@@ -527,6 +527,7 @@ asio::awaitable<void> RedisConnection::read_replies(std::shared_ptr<Stream> stre
                                                     std::uint64_t epoch) {
   std::string buffer;
   std::size_t start = 0;  // the first byte not yet handed over
+  RespScanner scanner;    // goes on where it stopped while a long reply arrives in pieces
   while (epoch == epoch_ && !stopping_) {
     const std::size_t used = buffer.size();
     buffer.resize(used + kReadChunk);
@@ -544,7 +545,7 @@ asio::awaitable<void> RedisConnection::read_replies(std::shared_ptr<Stream> stre
     }
     for (;;) {
       const std::string_view rest = std::string_view(buffer).substr(start);
-      const RespScanResult scan = scan_resp_reply(rest);
+      const RespScanResult scan = scanner.scan(rest);
       if (scan.status == RespScan::incomplete) break;
       if (scan.status == RespScan::malformed) {
         drop(RedisErrc::protocol_error, "Redis sent a reply that is not RESP: " + scan.error);
@@ -559,7 +560,7 @@ asio::awaitable<void> RedisConnection::read_replies(std::shared_ptr<Stream> stre
       drop(RedisErrc::disconnected, std::move(why));
       co_return;
     }
-    // Keep the unread tail at the front; a long reply is scanned again as its bytes come.
+    // Keep the unread tail at the front (the scanner's offsets are relative to it).
     buffer.erase(0, start);
     start = 0;
   }
