@@ -119,7 +119,9 @@ std::optional<DecoderStoreResult> parse_decoder_ingest_reply(const RedisReply& r
 }
 
 DecoderReadLog::DecoderReadLog(std::shared_ptr<RedisConnection> redis, KeySchema keys)
-    : redis_(std::move(redis)), keys_(std::move(keys)) {}
+    : redis_(std::move(redis)),
+      confirmer_(ReplicaConfirmer::create(redis_)),
+      keys_(std::move(keys)) {}
 
 boost::asio::awaitable<DecoderStoreResult> DecoderReadLog::append(std::string decoder_id,
                                                                   std::int64_t now_ms,
@@ -140,7 +142,7 @@ boost::asio::awaitable<DecoderStoreResult> DecoderReadLog::append(std::string de
     m.reads_duplicate.inc(parsed->duplicates);
     out = std::move(*parsed);
     // Replicated durability: no acknowledgement before the replicas hold the batch.
-    ReplicaConfirmation confirmed = co_await confirm_on_replicas(*redis_);
+    ReplicaConfirmation confirmed = co_await confirmer_->confirm();
     if (confirmed.error) {
       out.error = confirmed.error;
       out.detail = std::move(confirmed.detail);
@@ -173,7 +175,7 @@ DecoderReadLog::load(std::string decoder_id) {
     for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
       fields.emplace(e[i].as_string(), e[i + 1].as_string());
     }
-    ReplicaConfirmation confirmed = co_await confirm_on_replicas(*redis_);
+    ReplicaConfirmation confirmed = co_await confirmer_->confirm();
     if (confirmed.error) {
       ec = confirmed.error;
       fields.clear();

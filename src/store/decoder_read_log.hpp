@@ -27,6 +27,7 @@ class Read;
 }
 
 class RedisConnection;
+class ReplicaConfirmer;
 
 // A gun marker in the terms the crew sees it.
 struct StoredGunMarker {
@@ -80,6 +81,7 @@ class DecoderReadLog {
 
  private:
   std::shared_ptr<RedisConnection> redis_;
+  std::shared_ptr<ReplicaConfirmer> confirmer_;  // --durability replicated: the WAITs
   KeySchema keys_;
   RedisScript script_{decoder_ingest_script()};
   RedisScript load_script_{decoder_load_script()};

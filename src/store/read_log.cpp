@@ -57,7 +57,9 @@ std::optional<IngestResult> parse_ingest_reply(const RedisReply& reply) {
 }
 
 ReadLog::ReadLog(std::shared_ptr<RedisConnection> redis, KeySchema keys)
-    : redis_(std::move(redis)), keys_(std::move(keys)) {}
+    : redis_(std::move(redis)),
+      confirmer_(ReplicaConfirmer::create(redis_)),
+      keys_(std::move(keys)) {}
 
 boost::asio::awaitable<ReadLogResult> ReadLog::append(std::string device_id, std::int64_t now_ms,
                                                       std::vector<v1::Read> accepted,
@@ -79,7 +81,7 @@ boost::asio::awaitable<ReadLogResult> ReadLog::append(std::string device_id, std
     out.ingest = std::move(*parsed);
     // Replicated durability: no Ack before the replicas hold the batch (its reads stay in the
     // stream either way; the device's resend is a duplicate).
-    ReplicaConfirmation confirmed = co_await confirm_on_replicas(*redis_);
+    ReplicaConfirmation confirmed = co_await confirmer_->confirm();
     if (confirmed.error) {
       out.error = confirmed.error;
       out.detail = std::move(confirmed.detail);
@@ -117,7 +119,7 @@ boost::asio::awaitable<ReadLogResult> ReadLog::acked_seq(std::string device_id) 
     out.detail = "HGET acked: " + reply.debug_string();
   }
   if (!out.error) {
-    ReplicaConfirmation confirmed = co_await confirm_on_replicas(*redis_);
+    ReplicaConfirmation confirmed = co_await confirmer_->confirm();
     if (confirmed.error) {
       out.error = confirmed.error;
       out.detail = std::move(confirmed.detail);

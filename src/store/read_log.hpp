@@ -19,6 +19,7 @@
 namespace splitstream {
 
 class RedisConnection;
+class ReplicaConfirmer;
 
 // KEYS[1] a device hash: its `acked` (nil for a device never seen), written back unchanged so
 // that a WAIT after it covers the write that stored it.
@@ -46,6 +47,7 @@ class ReadLog {
 
  private:
   std::shared_ptr<RedisConnection> redis_;
+  std::shared_ptr<ReplicaConfirmer> confirmer_;  // --durability replicated: the WAITs
   KeySchema keys_;
   RedisScript script_{ingest_script()};
   RedisScript acked_script_{acked_seq_script()};

@@ -304,6 +304,39 @@ TEST_F(ReplicatedDurability, WithTheReplicaDeadNothingIsAckedAndTheResendIsOnceI
   }
 }
 
+TEST_F(ReplicatedDurability, WithTheReplicaDeadManyDevicesAreRefusedTogetherNotInTurn) {
+  start_node(1000);
+  const std::vector<std::string> ids = {"stadium-main", "stadium-backup", "arch-main",
+                                        "arch-backup",  "square-main",    "square-backup",
+                                        "mirae-main",   "mirae-backup"};
+  std::vector<std::unique_ptr<DeviceClient>> devices;
+  for (const std::string& id : ids) {
+    devices.push_back(std::make_unique<DeviceClient>(node_.devices));
+    ASSERT_EQ(open(*devices.back(), id), 0u) << id;
+  }
+  replica_.kill();
+  ASSERT_TRUE(wait_until([&] { return replicas_connected(primary_, 0); }));
+  const double waits_before = metric(node_.http, "splitstream_redis_wait_seconds_count");
+  // Every device sends a batch at once. A WAIT holds the connection: one per batch in turn would
+  // take 8 timeouts (and outlast the command timeout, dropping the connection); the batches
+  // that queue behind one WAIT share the next.
+  const auto sent = Clock::now();
+  for (const auto& device : devices)
+    ASSERT_TRUE(device->send(batch(1, 5)));
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    auto reply = devices[i]->receive_reply();
+    ASSERT_TRUE(reply && reply->has_error())
+        << ids[i] << ": " << (reply ? reply->DebugString() : "closed");
+    EXPECT_NE(reply->error().text().find("replicas confirmed the write"), std::string::npos);
+  }
+  const auto took = Clock::now() - sent;
+  EXPECT_LT(took, 5s) << std::chrono::duration<double>(took).count() << " s";
+  EXPECT_LE(metric(node_.http, "splitstream_redis_wait_seconds_count") - waits_before, 4);
+  EXPECT_GE(metric(node_.http, "splitstream_redis_wait_unconfirmed_total"), 8);
+  EXPECT_EQ(http_get(node_.http, "/readyz").status, 200) << "the connection stayed up";
+  EXPECT_EQ(xlen(primary_), 8 * 5);  // stored on the primary, acknowledged to no device
+}
+
 // --- fsync: the probe (the lead's transport runs it after connecting) --------------------------
 
 TEST(FsyncDurability, ANodeAgainstRedisWithEverysecIsNotReadyAndSaysWhy) {
