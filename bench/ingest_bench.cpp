@@ -2,12 +2,14 @@
 // into Redis, with Redis's own XADD rate and XRANGE rate (redis-benchmark) as the reference.
 //
 //   ingest_bench [--reads M] [--batch B] [--inflight W] [--devices N] [--event DIR]
-//                [--splitstream PATH] [--redis-requests R] [--json FILE]
+//                [--splitstream PATH] [--redis-requests R] [--durability MODE] [--json FILE]
 //
 // It starts its own redis-server (appendonly yes, appendfsync everysec) on a free loopback port
 // and `splitstream serve` on free ports against the demo event, streams M reads per device from N
 // device threads (one per device of the event), checks that the stream holds every read exactly
-// once, and stops everything it started. See docs/benchmarks.md.
+// once, and stops everything it started. --durability (default local) is passed to the server:
+// fsync starts Redis with appendfsync always, replicated also starts a replica of it (and checks
+// that the replica holds every read too). See docs/benchmarks.md.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -62,13 +64,15 @@ struct Options {
   std::uint64_t redis_requests = 200'000;
   std::string event = SPLITSTREAM_SOURCE_DIR "/events/pyongyang-2025";
   std::string splitstream;
+  std::string durability = "local";
   std::string json;
 };
 
 [[noreturn]] void usage(const std::string& error) {
   std::cerr << "ingest_bench: " << error
             << "\nusage: ingest_bench [--reads M] [--batch B] [--inflight W] [--devices N]"
-               " [--event DIR] [--splitstream PATH] [--redis-requests R] [--json FILE]\n";
+               " [--event DIR] [--splitstream PATH] [--redis-requests R]"
+               " [--durability local|fsync|replicated] [--json FILE]\n";
   std::exit(2);
 }
 
@@ -110,6 +114,8 @@ Options parse(int argc, char** argv) {
       o.splitstream = text(i);
     else if (arg == "--json")
       o.json = text(i);
+    else if (arg == "--durability")
+      o.durability = text(i);
     else if (arg.rfind("--", 0) != 0)
       o.splitstream = arg;
     else
@@ -117,6 +123,8 @@ Options parse(int argc, char** argv) {
   }
   if (o.batch > 10'000) usage("--batch is at most 10000 (the protocol's limit)");
   if (o.devices > 2 * kTimingPoints.size()) usage("the demo event has 10 devices");
+  if (o.durability != "local" && o.durability != "fsync" && o.durability != "replicated")
+    usage("--durability is local, fsync or replicated, not " + o.durability);
   return o;
 }
 
@@ -234,6 +242,35 @@ double redis_benchmark(int port, std::uint64_t requests, const std::string& comm
   return std::strtod(out.c_str() + colon + 2, nullptr);
 }
 
+// Waits until the primary streams to a replica that acknowledged a write made after its sync
+// began: until then a WAIT would count it out (the first ACK after a full sync can come a second
+// late).
+bool replica_following(const RedisServer& primary, std::chrono::seconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  auto replication = [&] { return primary.command({"INFO", "replication"}).as_string(); };
+  while (replication().find("state=online") == std::string::npos) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  primary.command({"INCR", "bench:probe"});
+  const double written = info_field(replication(), "master_repl_offset");
+  for (;;) {
+    const std::string text = replication();
+    const auto slave = text.find("slave0:");
+    if (slave != std::string::npos && info_field(text.substr(slave), ",offset") >= written)
+      return true;
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+// A histogram's _sum or _count on the server's /metrics, or 0.
+double metric_value(int http_port, const std::string& series) {
+  const std::string text = http_get(http_port, "/metrics").body;
+  const auto at = text.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::strtod(text.c_str() + at + series.size() + 2, nullptr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -242,8 +279,21 @@ int main(int argc, char** argv) {
 
   RedisServer::Options redis_options;
   redis_options.append_only = true;
-  redis_options.extra_args = {"--appendfsync", "everysec"};
+  redis_options.extra_args = {"--appendfsync", o.durability == "fsync" ? "always" : "everysec",
+                              "--repl-diskless-sync-delay", "0"};
   RedisServer redis(redis_options);
+  // --durability replicated: one replica, as persistent as the primary.
+  std::optional<RedisServer> replica;
+  if (o.durability == "replicated") {
+    RedisServer::Options replica_options;
+    replica_options.extra_args = {"--appendfsync", "everysec", "--replicaof", "127.0.0.1",
+                                  std::to_string(redis.port())};
+    replica.emplace(replica_options);
+    if (!replica_following(redis, 30s)) {
+      std::cerr << "ingest_bench: the replica did not start following the primary\n";
+      return 1;
+    }
+  }
 
   // Tokens for every device of the demo event, in Redis's temp dir (removed with it).
   std::vector<std::pair<std::string, std::string>> devices;
@@ -277,7 +327,8 @@ int main(int argc, char** argv) {
                  "127.0.0.1:" + std::to_string(device_port), "--device-tokens-file",
                  tokens.string(), "--log-level", "error",
                  // Every load client is on 127.0.0.1, like clients behind a balancer.
-                 "--http-connections-per-address", "0", "--device-connections-per-address", "0"});
+                 "--http-connections-per-address", "0", "--device-connections-per-address", "0",
+                 "--durability", o.durability});
   {
     const bool ready = wait_ready(server, http_port, 30s);
     if (!ready) {
@@ -295,6 +346,8 @@ int main(int argc, char** argv) {
                          std::cref(o), std::ref(start), std::ref(results[i]));
   }
   const std::string info_before = redis.command({"INFO", "cpu"}).as_string();
+  const std::string replica_info_before =
+      replica ? replica->command({"INFO", "cpu"}).as_string() : std::string();
   const double server_cpu_before = process_cpu_seconds(server.pid());
   const double self_cpu_before = self_cpu_seconds();
   start.arrive_and_wait();
@@ -305,6 +358,12 @@ int main(int argc, char** argv) {
   const double server_cpu_s = process_cpu_seconds(server.pid()) - server_cpu_before;
   const double self_cpu_s = self_cpu_seconds() - self_cpu_before;
   const std::string info_after = redis.command({"INFO", "cpu"}).as_string();
+  const std::string replica_info_after =
+      replica ? replica->command({"INFO", "cpu"}).as_string() : std::string();
+  const double replica_cpu_s = info_field(replica_info_after, "used_cpu_sys") +
+                               info_field(replica_info_after, "used_cpu_user") -
+                               info_field(replica_info_before, "used_cpu_sys") -
+                               info_field(replica_info_before, "used_cpu_user");
   const double redis_cpu_s =
       info_field(info_after, "used_cpu_sys") + info_field(info_after, "used_cpu_user") -
       info_field(info_before, "used_cpu_sys") - info_field(info_before, "used_cpu_user");
@@ -318,6 +377,14 @@ int main(int argc, char** argv) {
   const std::string xread = xread_at == std::string::npos ? "" : commandstats.substr(xread_at, 200);
   const double xread_calls = info_field(xread, "calls");
   const double xread_usec = info_field(xread, ",usec");
+  // --durability replicated: the WAITs the server sent and how long they took, from its metrics.
+  const double wait_count = metric_value(http_port, "splitstream_redis_wait_seconds_count");
+  const double wait_mean_ms =
+      wait_count > 0
+          ? 1000 * metric_value(http_port, "splitstream_redis_wait_seconds_sum") / wait_count
+          : 0.0;
+  const double wait_unconfirmed =
+      metric_value(http_port, "splitstream_redis_wait_unconfirmed_total");
 
   // Results and correctness.
   bool ok = true;
@@ -343,6 +410,15 @@ int main(int argc, char** argv) {
               << "\n";
     ok = false;
   }
+  std::int64_t replica_length = -1;
+  if (replica) {
+    replica_length = replica->command({"XLEN", kReadsKey}).as_integer();
+    if (replica_length != static_cast<std::int64_t>(stream_length)) {
+      std::cerr << "ingest_bench: the replica's XLEN is " << replica_length << ", the primary's "
+                << stream_length << "\n";
+      ok = false;
+    }
+  }
   std::sort(latencies.begin(), latencies.end());
   const double p50 = percentile(latencies, 0.50);
   const double p99 = percentile(latencies, 0.99);
@@ -364,46 +440,55 @@ int main(int argc, char** argv) {
                                 ? 1.0 / (1.0 / xadd_per_s + 1.0 / xrange_entries_per_s)
                                 : 0;
   const double ratio = xadd_per_s > 0 ? reads_per_s / xadd_per_s : 0;
+  if (replica) replica->stop();
   redis.stop();
 
   std::printf(
-      "ingest_bench: %zu devices x %llu reads, batches of %llu, %zu in flight\n"
+      "ingest_bench: %zu devices x %llu reads, batches of %llu, %zu in flight, durability %s\n"
       "  reads acked        %llu (stream holds %llu, sent %llu)\n"
       "  wall time          %.3f s\n"
       "  acked reads/s      %.0f\n"
       "  ack latency ms     p50 %.2f  p99 %.2f  max %.2f  (%zu batches)\n"
-      "  cpu s during run   splitstream %.2f  redis %.2f  bench clients %.2f\n"
+      "  cpu s during run   splitstream %.2f  redis %.2f  replica %.2f  bench clients %.2f\n"
       "  redis EVALSHA      %.0f calls, %.1f us per call (%.2f us per read)\n"
       "  redis XREAD        %.0f calls, %.2f us per read followed\n"
       "  redis-benchmark    XADD %.0f/s  XRANGE 1000 %.0f/s (%.0f entries/s)  both %.0f/s\n"
       "  ratio              %.3f of XADD, %.3f of XADD + reading it back\n"
+      "  WAIT (replicated)  %.0f calls, %.3f ms mean, %.0f not confirmed; replica XLEN %lld\n"
       "  server exit        %d\n"
       "  result             %s\n",
       devices.size(), static_cast<unsigned long long>(o.reads),
-      static_cast<unsigned long long>(o.batch), o.inflight, static_cast<unsigned long long>(acked),
-      static_cast<unsigned long long>(stream_length), static_cast<unsigned long long>(sent), wall_s,
-      reads_per_s, p50, p99, max, latencies.size(), server_cpu_s, redis_cpu_s, self_cpu_s,
-      evalsha_calls, evalsha_calls > 0 ? evalsha_usec / evalsha_calls : 0.0,
+      static_cast<unsigned long long>(o.batch), o.inflight, o.durability.c_str(),
+      static_cast<unsigned long long>(acked), static_cast<unsigned long long>(stream_length),
+      static_cast<unsigned long long>(sent), wall_s, reads_per_s, p50, p99, max, latencies.size(),
+      server_cpu_s, redis_cpu_s, replica_cpu_s, self_cpu_s, evalsha_calls,
+      evalsha_calls > 0 ? evalsha_usec / evalsha_calls : 0.0,
       stream_length > 0 ? evalsha_usec / static_cast<double>(stream_length) : 0.0, xread_calls,
       stream_length > 0 ? xread_usec / static_cast<double>(stream_length) : 0.0, xadd_per_s,
       xrange_per_s, xrange_entries_per_s, both_per_s, ratio,
-      both_per_s > 0 ? reads_per_s / both_per_s : 0.0, server_exit, ok ? "OK" : "FAILED");
+      both_per_s > 0 ? reads_per_s / both_per_s : 0.0, wait_count, wait_mean_ms, wait_unconfirmed,
+      static_cast<long long>(replica_length), server_exit, ok ? "OK" : "FAILED");
 
   if (!o.json.empty()) {
     std::ofstream out(o.json);
-    out << "{\"devices\": " << devices.size() << ", \"reads_per_device\": " << o.reads
-        << ", \"batch\": " << o.batch << ", \"inflight\": " << o.inflight
-        << ", \"reads_acked\": " << acked << ", \"stream_length\": " << stream_length
-        << ", \"wall_s\": " << wall_s << ", \"acked_reads_per_s\": " << reads_per_s
-        << ", \"ack_latency_ms\": {\"p50\": " << p50 << ", \"p99\": " << p99 << ", \"max\": " << max
+    out << "{\"durability\": \"" << o.durability << "\", \"devices\": " << devices.size()
+        << ", \"reads_per_device\": " << o.reads << ", \"batch\": " << o.batch
+        << ", \"inflight\": " << o.inflight << ", \"reads_acked\": " << acked
+        << ", \"stream_length\": " << stream_length << ", \"wall_s\": " << wall_s
+        << ", \"acked_reads_per_s\": " << reads_per_s << ", \"ack_latency_ms\": {\"p50\": " << p50
+        << ", \"p99\": " << p99 << ", \"max\": " << max
         << "}, \"cpu_s\": {\"splitstream\": " << server_cpu_s << ", \"redis\": " << redis_cpu_s
-        << ", \"bench\": " << self_cpu_s << "}, \"redis_evalsha_calls\": " << evalsha_calls
+        << ", \"redis_replica\": " << replica_cpu_s << ", \"bench\": " << self_cpu_s
+        << "}, \"redis_evalsha_calls\": " << evalsha_calls
         << ", \"redis_evalsha_usec\": " << evalsha_usec << ", \"redis_xadd_per_s\": " << xadd_per_s
         << ", \"redis_xread_calls\": " << xread_calls << ", \"redis_xread_usec\": " << xread_usec
         << ", \"redis_xrange_1000_per_s\": " << xrange_per_s
         << ", \"redis_xadd_and_read_back_per_s\": " << both_per_s
         << ", \"ratio_to_xadd\": " << ratio << ", \"ratio_to_xadd_and_read_back\": "
         << (both_per_s > 0 ? reads_per_s / both_per_s : 0.0)
+        << ", \"redis_wait_calls\": " << wait_count << ", \"redis_wait_mean_ms\": " << wait_mean_ms
+        << ", \"redis_wait_unconfirmed\": " << wait_unconfirmed
+        << ", \"replica_stream_length\": " << replica_length
         << ", \"ok\": " << (ok ? "true" : "false") << "}\n";
     if (!out) {
       std::cerr << "ingest_bench: cannot write " << o.json << "\n";

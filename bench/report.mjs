@@ -1,6 +1,6 @@
 // The Markdown summary of a benchmark run: node bench/report.mjs DIR > DIR/summary.md
-// Reads DIR/{machine,engine,ingest,push,race,adapters,follower}.json as scripts/bench.sh writes them; a missing
-// file is reported as not run.
+// Reads DIR/{machine,engine,ingest,ingest-fsync,ingest-replicated,push,race,adapters,follower}.json
+// as scripts/bench.sh writes them; a missing file is reported as not run.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -16,6 +16,7 @@ const load = (name) => {
 const machine = load('machine');
 const engine = load('engine');
 const ingest = load('ingest');
+const ingestByMode = { local: ingest, fsync: load('ingest-fsync'), replicated: load('ingest-replicated') };
 const push = load('push');
 const race = load('race');
 const adapters = load('adapters');
@@ -92,6 +93,27 @@ if (ingest) {
   out(`| **ratio to the reference** | **${fixed(ingest.ratio_to_xadd, 2)}** (to \`XADD\` + reading it back: ${fixed(ingest.ratio_to_xadd_and_read_back, 2)}) |`);
   out(`| ack latency p50 / p99 | ${fixed(ingest.ack_latency_ms.p50, 0)} / ${fixed(ingest.ack_latency_ms.p99, 0)} ms |`);
   out(`| CPU s: server / Redis | ${fixed(ingest.cpu_s.splitstream)} / ${fixed(ingest.cpu_s.redis)} |`);
+  out();
+} else {
+  out('Not run.');
+  out();
+}
+
+out('## Durability modes (ingest_bench --durability)');
+out();
+if (Object.values(ingestByMode).some(Boolean)) {
+  out('| mode | acked reads/s | ack latency p50 / p99 | WAIT mean (calls) | CPU s: server / Redis |');
+  out('|---|---|---|---|---|');
+  for (const [mode, run] of Object.entries(ingestByMode)) {
+    if (!run) {
+      out(`| ${mode} | not run | | | |`);
+      continue;
+    }
+    const wait = mode === 'replicated' ? `${fixed(run.redis_wait_mean_ms, 2)} ms (${thousands(run.redis_wait_calls)})` : '-';
+    out(`| ${mode} | ${thousands(run.acked_reads_per_s)}${ok(run)} | ${fixed(run.ack_latency_ms.p50, 0)} / ` +
+        `${fixed(run.ack_latency_ms.p99, 0)} ms | ${wait} | ${fixed(run.cpu_s.splitstream)} / ${fixed(run.cpu_s.redis)}` +
+        `${mode === 'replicated' ? ` + replica ${fixed(run.cpu_s.redis_replica)}` : ''} |`);
+  }
   out();
 } else {
   out('Not run.');

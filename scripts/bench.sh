@@ -6,15 +6,16 @@
 #                    [--only LIST]
 #
 # Runs the engine benchmark (engine_bench), the ingest benchmark with Redis's own rates as its
-# reference (ingest_bench), the push benchmark (push_bench) and the whole race: a generated
+# reference (ingest_bench), once in each durability mode (local, fsync, replicated), the push benchmark (push_bench) and the whole race: a generated
 # 60,000-runner, 12-timing-point marathon played as fast as possible by splitstream-sim with raw
 # duplicates while viewers watch (race_bench), and the vendor adapters against the native device
 # protocol: one race played as each vendor's hardware (bench/adapters_bench.py, 5,000 runners,
 # --adapter-runners), and the stream follower alone (follower_bench: 1,000,000 entries from "0").
-# Writes OUT/{machine,engine,ingest,push,race,adapters,follower}.json and OUT/summary.md (default
-# OUT: bench/results). Each tool starts its own redis-server (and `splitstream serve`) on free
-# loopback ports. --quick: smaller runs (a smoke test, not figures). --only: a comma list of
-# engine,ingest,push,race,adapters,follower. Exit status 0 when every run said OK.
+# Writes OUT/{machine,engine,ingest,ingest-fsync,ingest-replicated,push,race,adapters,follower}.json
+# and OUT/summary.md (default OUT: bench/results). Each tool starts its own redis-server (and
+# `splitstream serve`) on free loopback ports. --quick: smaller runs (a smoke test, not figures).
+# --only: a comma list of engine,ingest,push,race,adapters,follower. Exit status 0 when every run
+# said OK.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -120,11 +121,14 @@ if wants engine; then
     --benchmark_out="$OUT/engine.json" --benchmark_out_format=json
 fi
 if wants ingest; then
-  if ((QUICK)); then
-    run ingest "$BIN/ingest_bench" --reads 5000 --json "$OUT/ingest.json"
-  else
-    run ingest "$BIN/ingest_bench" --json "$OUT/ingest.json"
-  fi
+  INGEST_SIZE=()
+  if ((QUICK)); then INGEST_SIZE=(--reads 5000); fi
+  # One run per durability mode (docs/redis.md, "Durability"): local is ingest.json.
+  run ingest "$BIN/ingest_bench" "${INGEST_SIZE[@]}" --durability local --json "$OUT/ingest.json"
+  for mode in fsync replicated; do
+    run "ingest-$mode" "$BIN/ingest_bench" "${INGEST_SIZE[@]}" --durability "$mode" \
+      --json "$OUT/ingest-$mode.json"
+  done
 fi
 if wants push; then
   run push "$BIN/push_bench" --viewers "$PUSH_VIEWERS" --rate "$PUSH_RATE" --json "$OUT/push.json"

@@ -19,6 +19,7 @@
 #include "engine/corrections.hpp"
 #include "observe/log.hpp"
 #include "store/correction_entry.hpp"
+#include "store/replica_confirm.hpp"
 #include "store/stream_follower.hpp"
 
 // GCC 12 reports a mismatched new/delete on admin_corrections's coroutine frame, which Asio
@@ -71,9 +72,25 @@ asio::awaitable<std::optional<std::string>> check_here(std::shared_ptr<AdminCont
   co_return check_correction(admin->engine, c);
 }
 
-asio::awaitable<RedisConnection::CommandResult> append_here(std::shared_ptr<AdminContext> admin,
-                                                            std::vector<std::string> command) {
-  co_return co_await admin->redis->command(std::move(command));
+// The XADD's outcome and, with --durability replicated, why the replicas did not confirm it.
+struct Appended {
+  boost::system::error_code error;
+  RedisReply reply;
+  std::optional<std::string> unconfirmed;
+};
+
+asio::awaitable<Appended> append_here(std::shared_ptr<AdminContext> admin,
+                                      std::vector<std::string> command) {
+  Appended out;
+  auto [error, reply] = co_await admin->redis->command(std::move(command));
+  out.error = error;
+  out.reply = std::move(reply);
+  if (!out.error && out.reply.is_string()) {
+    // On the same connection as the XADD: WAIT covers it.
+    ReplicaConfirmation confirmed = co_await confirm_on_replicas(*admin->redis);
+    if (confirmed.error) out.unconfirmed = std::move(confirmed.detail);
+  }
+  co_return out;
 }
 
 asio::awaitable<std::optional<CorrectionRecord>> record_here(std::shared_ptr<AdminContext> admin,
@@ -95,6 +112,16 @@ asio::awaitable<std::variant<Correction, UndoRefused>> undo_here(
   known = r != nullptr;
   if (!r) co_return not_in_log(id);
   co_return undo_correction(*r);
+}
+
+std::string redis_problem(const Appended& appended) {
+  return appended.error ? appended.error.message() : appended.reply.as_string();
+}
+
+std::string unconfirmed_message(const std::string& id, const std::string& problem) {
+  return "the correction is in the stream as " + id + " but not confirmed (" + problem +
+         "): it could be lost if the Redis primary fails now; send it again once the replicas "
+         "are back (a correction is idempotent)";
 }
 
 // The engine's record of stream entry `id` once it has applied it (up to `wait`), else null.
@@ -140,15 +167,19 @@ asio::awaitable<HttpResponse> record_correction(HttpRequest request,
     co_return error_response(request, http::status::unprocessable_entity, "invalid_correction",
                              *problem);
   }
-  auto [ec, reply] = co_await asio::co_spawn(
+  const Appended appended = co_await asio::co_spawn(
       admin->ingest_strand, append_here(admin, correction_xadd_command(admin->stream, correction)),
       asio::use_awaitable);
-  if (ec || !reply.is_string()) {
+  if (appended.error || !appended.reply.is_string()) {
     co_return error_response(
         request, http::status::service_unavailable, "unavailable",
-        "Redis: " + (ec ? ec.message() : reply.as_string()) + "; nothing was recorded, try again");
+        "Redis: " + redis_problem(appended) + "; nothing was recorded, try again");
   }
-  const std::string id = reply.as_string();
+  const std::string id = appended.reply.as_string();
+  if (appended.unconfirmed) {
+    co_return error_response(request, http::status::service_unavailable, "unavailable",
+                             unconfirmed_message(id, *appended.unconfirmed));
+  }
   log::info("corrections", "recorded",
             {{"id", id},
              {"kind", std::string(to_string(correction.kind))},

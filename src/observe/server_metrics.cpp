@@ -19,6 +19,13 @@ std::vector<double> delay_bounds() {
   return {0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
 }
 
+// A WAIT on a healthy network takes a replica's round trip (sub-millisecond on one site); one
+// that falls short takes --durability-timeout.
+std::vector<double> wait_bounds() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+          0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30,    60};
+}
+
 // Fields of /proc/self/stat after the command name: [0] is the state (field 3).
 std::vector<std::string> proc_stat_fields() {
   std::ifstream in("/proc/self/stat");
@@ -67,6 +74,14 @@ ServerMetrics& server() {
                        "Redis commands that failed in transport (disconnected, timed out)."),
       global().counter("splitstream_redis_error_replies_total",
                        "Redis commands answered with an error reply."),
+      global().histogram("splitstream_redis_wait_seconds",
+                         "--durability replicated: one WAIT for replicas after a write, from "
+                         "sent to its reply (the timeout when replicas are missing).",
+                         wait_bounds()),
+      global().counter("splitstream_redis_wait_unconfirmed_total",
+                       "--durability replicated: writes (batches, Hellos' acked sequences, "
+                       "corrections) that too few replicas confirmed in time, so not "
+                       "acknowledged."),
       global().counter("splitstream_ws_messages_sent_total",
                        "WebSocket messages written to viewers."),
       global().counter("splitstream_ws_messages_dropped_total",

@@ -20,9 +20,11 @@ struct ServerMetrics {
   Histogram& ack_latency;    // device batch received -> its Ack written (TCP)
   Histogram& read_delay;     // a read's own time (device clock) -> received here
   // Redis.
-  Histogram& redis_command;      // one Redis command, submitted -> reply
-  Counter& redis_errors;         // transport errors (disconnected, timeout)
-  Counter& redis_error_replies;  // error replies (-ERR ...)
+  Histogram& redis_command;         // one Redis command, submitted -> reply
+  Counter& redis_errors;            // transport errors (disconnected, timeout)
+  Counter& redis_error_replies;     // error replies (-ERR ...)
+  Histogram& redis_wait;            // --durability replicated: WAIT sent -> its reply
+  Counter& redis_wait_unconfirmed;  // writes WAIT did not confirm in time: not acknowledged
   // Live push.
   Counter& messages_sent;        // WebSocket messages written to viewers
   Counter& messages_coalesced;   // deltas not sent to a viewer behind; a snapshot follows

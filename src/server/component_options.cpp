@@ -36,6 +36,13 @@ RedisOptions redis_options(const ServerConfig& config) {
   RedisOptions o;
   o.host = config.redis_host;
   o.port = config.redis_port;
+  o.durability.mode = config.durability;
+  o.durability.replicas = config.durability_replicas;
+  o.durability.wait_timeout = std::chrono::milliseconds(config.durability_timeout_ms);
+  // A WAIT blocks its connection up to the timeout, and commands queued behind it wait as long:
+  // the command timeout (which drops the connection) must leave room for it.
+  if (config.durability == DurabilityMode::replicated)
+    o.command_timeout += o.durability.wait_timeout;
   return o;
 }
 

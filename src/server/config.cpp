@@ -75,6 +75,28 @@ const std::vector<Setting>& settings() {
          c.redis_port = e->port;
          return std::nullopt;
        }},
+      {"durability",
+       "what a device's Ack promises: local (Redis's own persistence), fsync (Redis must run "
+       "with appendonly yes and appendfsync always), or replicated (WAIT until "
+       "--durability-replicas replicas hold each batch)",
+       [](const ServerConfig& c) { return std::string(durability_mode_name(c.durability)); },
+       [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+         if (v == "local") {
+           c.durability = DurabilityMode::local;
+         } else if (v == "fsync") {
+           c.durability = DurabilityMode::fsync;
+         } else if (v == "replicated") {
+           c.durability = DurabilityMode::replicated;
+         } else {
+           return "expected local, fsync or replicated, not \"" + std::string(v) + "\"";
+         }
+         return std::nullopt;
+       }},
+      number("durability-replicas", "replicas that must hold a batch (--durability replicated)",
+             &ServerConfig::durability_replicas, 1, 16),
+      number("durability-timeout",
+             "milliseconds to wait for them; a batch not confirmed by then is not acknowledged",
+             &ServerConfig::durability_timeout_ms, 10, 60'000),
       endpoint("http", "HTTP listen address (REST, health, WebSocket)", &ServerConfig::http),
       endpoint("devices", "device listen address (TCP, Protobuf frames)", &ServerConfig::devices),
       text("device-tokens-file", "file of `device-id token` lines",

@@ -31,6 +31,10 @@ struct ServerConfig {
   std::string event_dir;
   std::string redis_host = RedisOptions{}.host;
   std::uint16_t redis_port = RedisOptions{}.port;
+  // What a device's Ack promises (store/redis_options.hpp, docs/redis.md "Durability").
+  DurabilityMode durability = DurabilityOptions{}.mode;
+  int durability_replicas = DurabilityOptions{}.replicas;
+  int durability_timeout_ms = static_cast<int>(DurabilityOptions{}.wait_timeout.count());
   Endpoint http{"0.0.0.0", 8080};
   Endpoint devices{"0.0.0.0", 7070};
   std::string device_tokens_file;  // lines "device-id token"; SPLITSTREAM_DEVICE_TOKENS too

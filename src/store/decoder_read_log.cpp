@@ -4,6 +4,7 @@
 #include "splitstream/v1/read.pb.h"
 #include "store/ingest_script.hpp"
 #include "store/redis_connection.hpp"
+#include "store/replica_confirm.hpp"
 
 namespace splitstream {
 namespace {
@@ -13,7 +14,23 @@ std::vector<std::string> hgetall_command(const KeySchema& keys, const std::strin
   return {"HGETALL", keys.decoder(decoder_id)};
 }
 
+void append_decoder_hash_key(std::vector<std::string>& args, const KeySchema& keys,
+                             const std::string& decoder_id) {
+  args.push_back("1");
+  args.push_back(keys.decoder(decoder_id));
+}
+
 }  // namespace
+
+std::string_view decoder_load_script() {
+  // KEYS: decoder hash. One field written back with its own value: a write after everything
+  // the hash holds, so a WAIT after it covers the cursors returned, whoever stored them.
+  return R"lua(
+local all = redis.call('HGETALL', KEYS[1])
+if #all > 0 then redis.call('HSET', KEYS[1], all[1], all[2]) end
+return all
+)lua";
+}
 
 std::string_view decoder_ingest_script() {
   // KEYS: stream, decoder hash, decoder seen set, gun markers hash.
@@ -102,7 +119,9 @@ std::optional<DecoderStoreResult> parse_decoder_ingest_reply(const RedisReply& r
 }
 
 DecoderReadLog::DecoderReadLog(std::shared_ptr<RedisConnection> redis, KeySchema keys)
-    : redis_(std::move(redis)), keys_(std::move(keys)) {}
+    : redis_(std::move(redis)),
+      confirmer_(ReplicaConfirmer::create(redis_)),
+      keys_(std::move(keys)) {}
 
 boost::asio::awaitable<DecoderStoreResult> DecoderReadLog::append(std::string decoder_id,
                                                                   std::int64_t now_ms,
@@ -122,6 +141,12 @@ boost::asio::awaitable<DecoderStoreResult> DecoderReadLog::append(std::string de
     m.reads_stored.inc(parsed->appended);
     m.reads_duplicate.inc(parsed->duplicates);
     out = std::move(*parsed);
+    // Replicated durability: no acknowledgement before the replicas hold the batch.
+    ReplicaConfirmation confirmed = co_await confirmer_->confirm();
+    if (confirmed.error) {
+      out.error = confirmed.error;
+      out.detail = std::move(confirmed.detail);
+    }
   } else {
     out.error = make_error_code(boost::system::errc::io_error);
     out.detail = "decoder ingest script: " + reply.debug_string();
@@ -132,11 +157,28 @@ boost::asio::awaitable<DecoderStoreResult> DecoderReadLog::append(std::string de
 boost::asio::awaitable<std::pair<boost::system::error_code, std::map<std::string, std::string>>>
 DecoderReadLog::load(std::string decoder_id) {
   std::map<std::string, std::string> fields;
-  auto [ec, reply] = co_await redis_->command(hgetall_command(keys_, decoder_id));
+  RedisConnection::CommandResult result;
+  const bool replicated = redis_->options().durability.mode == DurabilityMode::replicated;
+  if (replicated) {
+    // RACE RESULT resumes after the cursors: in the replicated mode only cursors the replicas
+    // hold (a batch whose WAIT fell short raised them already).
+    result = co_await load_script_.call(*redis_, [&](std::vector<std::string>& command) {
+      append_decoder_hash_key(command, keys_, decoder_id);
+    });
+  } else {
+    result = co_await redis_->command(hgetall_command(keys_, decoder_id));
+  }
+  boost::system::error_code ec = std::get<0>(result);
+  const RedisReply& reply = std::get<1>(result);
   if (!ec && reply.is_array()) {
     const auto& e = reply.elements();
     for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
       fields.emplace(e[i].as_string(), e[i + 1].as_string());
+    }
+    ReplicaConfirmation confirmed = co_await confirmer_->confirm();
+    if (confirmed.error) {
+      ec = confirmed.error;
+      fields.clear();
     }
   } else if (!ec) {
     ec = make_error_code(boost::system::errc::io_error);

@@ -27,6 +27,7 @@ class Read;
 }
 
 class RedisConnection;
+class ReplicaConfirmer;
 
 // A gun marker in the terms the crew sees it.
 struct StoredGunMarker {
@@ -55,6 +56,9 @@ struct DecoderStoreResult {
 
 // The script's source (for SCRIPT LOAD), and its arguments after the SHA.
 std::string_view decoder_ingest_script();
+// KEYS[1] a decoder hash: HGETALL, with one field written back unchanged so that a WAIT after it
+// covers whatever the hash holds (--durability replicated).
+std::string_view decoder_load_script();
 void append_decoder_ingest_args(std::vector<std::string>& args, const KeySchema& keys,
                                 std::string_view decoder_id, std::int64_t now_ms,
                                 const DecoderBatchToStore& batch);
@@ -68,7 +72,8 @@ class DecoderReadLog {
   boost::asio::awaitable<DecoderStoreResult> append(std::string decoder_id, std::int64_t now_ms,
                                                     DecoderBatchToStore batch);
   // The decoder's hash (cursors and counters); empty for a decoder never seen. `error` set on
-  // failure.
+  // failure, or with --durability replicated when the replicas do not confirm the hash
+  // (DurabilityErrc::unconfirmed).
   boost::asio::awaitable<std::pair<boost::system::error_code, std::map<std::string, std::string>>>
   load(std::string decoder_id);
 
@@ -76,8 +81,10 @@ class DecoderReadLog {
 
  private:
   std::shared_ptr<RedisConnection> redis_;
+  std::shared_ptr<ReplicaConfirmer> confirmer_;  // --durability replicated: the WAITs
   KeySchema keys_;
   RedisScript script_{decoder_ingest_script()};
+  RedisScript load_script_{decoder_load_script()};
 };
 
 }  // namespace splitstream

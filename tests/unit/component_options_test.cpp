@@ -27,6 +27,40 @@ TEST(ComponentOptions, RedisTakesTheConfiguredServer) {
   EXPECT_EQ(o.port, 6390);
 }
 
+TEST(ComponentOptions, RedisTakesTheDurabilitySettings) {
+  RedisOptions o = redis_options(configured({}));
+  EXPECT_EQ(o.durability.mode, DurabilityMode::local);
+  EXPECT_EQ(o.durability.replicas, 1);
+  EXPECT_EQ(o.durability.wait_timeout, std::chrono::milliseconds(1000));
+  EXPECT_EQ(o.command_timeout, RedisOptions{}.command_timeout);
+  o = redis_options(configured({"--durability", "fsync"}));
+  EXPECT_EQ(o.durability.mode, DurabilityMode::fsync);
+  o = redis_options(configured(
+      {"--durability", "replicated", "--durability-replicas", "2", "--durability-timeout", "250"}));
+  EXPECT_EQ(o.durability.mode, DurabilityMode::replicated);
+  EXPECT_EQ(o.durability.replicas, 2);
+  EXPECT_EQ(o.durability.wait_timeout, std::chrono::milliseconds(250));
+  // A WAIT holds its connection up to the timeout: commands behind it get that much longer.
+  EXPECT_EQ(o.command_timeout, RedisOptions{}.command_timeout + std::chrono::milliseconds(250));
+}
+
+TEST(ComponentOptions, DurabilitySettingsOutOfRangeAreRefused) {
+  ConfigResult r = parse_server_config(
+      {"--event", "e", "--durability", "paranoid", "--durability-replicas", "0",
+       "--durability-timeout", "60001"},
+      [](const std::string&) -> std::optional<std::string> { return std::nullopt; },
+      [](const std::string&) -> std::optional<std::string> { return std::nullopt; });
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0],
+            "--durability: durability: expected local, fsync or replicated, not \"paranoid\"");
+  EXPECT_EQ(r.errors[1],
+            "--durability-replicas: durability-replicas: expected a whole number from 1 to 16, "
+            "not \"0\"");
+  EXPECT_EQ(r.errors[2],
+            "--durability-timeout: durability-timeout: expected a whole number from 10 to 60000, "
+            "not \"60001\"");
+}
+
 TEST(ComponentOptions, DeviceProtocolTakesTheDeviceSettingsInMilliseconds) {
   const DeviceProtocolConfig o =
       device_protocol_config(configured({"--max-clock-skew", "7", "--heartbeat", "3",
