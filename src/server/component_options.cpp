@@ -34,8 +34,18 @@ std::vector<std::string> split_list(std::string_view list) {
 
 RedisOptions redis_options(const ServerConfig& config) {
   RedisOptions o;
-  o.host = config.redis_host;
-  o.port = config.redis_port;
+  o.host = config.redis_url.host;
+  o.port = config.redis_url.port;
+  o.username = config.redis_url.username;
+  o.password = config.redis_url.password;  // the password file's when given (config.cpp)
+  o.database = config.redis_url.database;
+  o.tls.enabled = config.redis_url.tls.enabled;
+  o.tls.ca_file = config.redis_tls_ca;
+  o.tls.cert_file = config.redis_tls_cert;
+  o.tls.key_file = config.redis_tls_key;
+  o.tls.server_name = config.redis_tls_server_name;
+  o.sentinels = config.redis_sentinels;
+  o.primary_name = config.redis_primary_name;
   o.durability.mode = config.durability;
   o.durability.replicas = config.durability_replicas;
   o.durability.wait_timeout = std::chrono::milliseconds(config.durability_timeout_ms);

@@ -23,7 +23,8 @@
 
 namespace splitstream {
 
-// Every Redis connection of the node (ingest, follower, materializer).
+// Every Redis connection of the node (ingest, follower, materializer): where (--redis, or the
+// sentinels), as whom, TLS, and the durability mode.
 RedisOptions redis_options(const ServerConfig& config);
 // The device session protocol, on TCP and for POST /api/v1/reads.
 DeviceProtocolConfig device_protocol_config(const ServerConfig& config);

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/csv.hpp"
+#include "store/redis_url.hpp"
 
 namespace splitstream {
 namespace {
@@ -60,42 +61,102 @@ Setting endpoint(const char* name, const char* help, Endpoint ServerConfig::*fie
           }};
 }
 
+// "10.0.0.1:26379,[::1]:26380": the sentinels, each HOST:PORT; empty: none.
+std::optional<std::vector<RedisAddress>> parse_sentinels(std::string_view list) {
+  std::vector<RedisAddress> sentinels;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    const std::string_view item = trim(list.substr(0, comma));
+    const auto at = parse_endpoint(item);
+    if (!at || at->port == 0) return std::nullopt;
+    sentinels.push_back({at->host, at->port});
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return sentinels;
+}
+
+std::string show_sentinels(const std::vector<RedisAddress>& sentinels) {
+  std::string out;
+  for (const RedisAddress& s : sentinels) {
+    if (!out.empty()) out += ",";
+    const bool ipv6 = s.host.find(':') != std::string::npos;
+    out += (ipv6 ? "[" + s.host + "]" : s.host) + ":" + std::to_string(s.port);
+  }
+  return out;
+}
+
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> all = {
       text("event", "event directory (event.json, participants.csv, courses)",
            &ServerConfig::event_dir),
-      {"redis", "Redis server, redis://HOST:PORT",
-       [](const ServerConfig& c) {
-         return "redis://" + c.redis_host + ":" + std::to_string(c.redis_port);
-       },
+      {"redis",
+       "the Redis server: redis://[USER[:PASSWORD]@]HOST[:PORT][/DB], or rediss://... for TLS; "
+       "an IPv6 address in brackets; in the user or password write @ as %40, : as %3A and % as "
+       "%25. The password is never shown (logs, /readyz, errors, this help)",
+       [](const ServerConfig& c) { return describe_redis(c.redis_url); },
        [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
-         auto e = parse_redis_url(v);
-         if (!e) return "expected redis://HOST:PORT, not \"" + std::string(v) + "\"";
-         c.redis_host = e->host;
-         c.redis_port = e->port;
+         // The value is echoed with its password masked, whatever is wrong with it.
+         if (auto error = parse_redis_url(v, c.redis_url))
+           return "\"" + redact_redis_url(v) + "\": " + *error;
          return std::nullopt;
        }},
+      text("redis-password-file",
+           "file whose first line is the Redis password (AUTH); over a password in --redis",
+           &ServerConfig::redis_password_file),
+      text("redis-tls-ca",
+           "CA certificates (PEM file) Redis's certificate must chain to, with rediss:// "
+           "[default: the system's trust store]",
+           &ServerConfig::redis_tls_ca),
+      text("redis-tls-cert",
+           "client certificate (PEM file) presented to Redis, with --redis-tls-key and rediss://",
+           &ServerConfig::redis_tls_cert),
+      text("redis-tls-key", "private key (PEM file) of --redis-tls-cert",
+           &ServerConfig::redis_tls_key),
+      text("redis-tls-server-name",
+           "the name Redis's certificate must carry, also sent as SNI, with rediss:// [default: "
+           "the host of --redis]",
+           &ServerConfig::redis_tls_server_name),
+      {"redis-sentinels",
+       "Sentinel addresses HOST:PORT,HOST:PORT,...: the Redis primary is whichever they name "
+       "--redis-primary-name (asked again after a failover), and the host and port of --redis "
+       "are unused (its user, password, database and scheme apply). Sentinels are reached over "
+       "plain TCP without AUTH",
+       [](const ServerConfig& c) { return show_sentinels(c.redis_sentinels); },
+       [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
+         auto sentinels = parse_sentinels(v);
+         if (!sentinels) {
+           return "expected HOST:PORT,HOST:PORT,... (e.g. 10.0.0.1:26379,10.0.0.2:26379), not \"" +
+                  std::string(v) + "\"";
+         }
+         c.redis_sentinels = std::move(*sentinels);
+         return std::nullopt;
+       }},
+      text("redis-primary-name", "the primary's name at the sentinels (with --redis-sentinels)",
+           &ServerConfig::redis_primary_name),
       {"durability",
-       "what a device's Ack promises: local (Redis's own persistence), fsync (Redis must run "
-       "with appendonly yes and appendfsync always), or replicated (WAIT until "
-       "--durability-replicas replicas hold each batch)",
+       "when a device's batch counts as stored (and is acknowledged): local (Redis's own "
+       "persistence; with appendfsync everysec a crash may lose the last second), fsync (Redis "
+       "must run with appendonly yes and appendfsync always, checked at connect), or replicated "
+       "(after each batch, WAIT until --durability-replicas replicas hold it, at most "
+       "--durability-timeout; a batch not confirmed in time is not acknowledged and the device "
+       "resends it)",
        [](const ServerConfig& c) { return std::string(durability_mode_name(c.durability)); },
        [](ServerConfig& c, std::string_view v) -> std::optional<std::string> {
-         if (v == "local") {
-           c.durability = DurabilityMode::local;
-         } else if (v == "fsync") {
-           c.durability = DurabilityMode::fsync;
-         } else if (v == "replicated") {
-           c.durability = DurabilityMode::replicated;
-         } else {
-           return "expected local, fsync or replicated, not \"" + std::string(v) + "\"";
+         for (const DurabilityMode mode :
+              {DurabilityMode::local, DurabilityMode::fsync, DurabilityMode::replicated}) {
+           if (v == durability_mode_name(mode)) {
+             c.durability = mode;
+             return std::nullopt;
+           }
          }
-         return std::nullopt;
+         return "expected local, fsync or replicated, not \"" + std::string(v) + "\"";
        }},
-      number("durability-replicas", "replicas that must hold a batch (--durability replicated)",
+      number("durability-replicas",
+             "replicas that must hold a batch before it is acknowledged (--durability replicated)",
              &ServerConfig::durability_replicas, 1, 16),
       number("durability-timeout",
-             "milliseconds to wait for them; a batch not confirmed by then is not acknowledged",
+             "milliseconds a batch waits for its replicas (--durability replicated)",
              &ServerConfig::durability_timeout_ms, 10, 60'000),
       endpoint("http", "HTTP listen address (REST, health, WebSocket)", &ServerConfig::http),
       endpoint("devices", "device listen address (TCP, Protobuf frames)", &ServerConfig::devices),
@@ -285,6 +346,57 @@ std::string env_name(std::string_view name) {
   return out;
 }
 
+// The Redis settings that only make sense together; the password file read (its error names
+// the file, never what it holds).
+void redis_cross_checks(
+    ConfigResult& result,
+    const std::function<std::optional<std::string>(const std::string&)>& read_file) {
+  ServerConfig& c = result.config;
+  if (!c.redis_password_file.empty() && !result.help) {
+    const auto content = read_file(c.redis_password_file);
+    std::string_view first_line;
+    if (content) first_line = std::string_view(*content).substr(0, content->find('\n'));
+    if (!first_line.empty() && first_line.back() == '\r') first_line.remove_suffix(1);
+    if (!content) {
+      result.errors.push_back("redis-password-file: cannot read " + c.redis_password_file);
+    } else if (first_line.empty()) {
+      result.errors.push_back("redis-password-file: the first line of " + c.redis_password_file +
+                              " is empty: it should hold the password");
+    } else {
+      c.redis_url.password = std::string(first_line);
+    }
+  }
+  if (!c.redis_url.username.empty() && c.redis_url.password.empty() &&
+      c.redis_password_file.empty()) {
+    result.errors.push_back(
+        "redis: --redis names a user but no password: write redis://USER:PASSWORD@HOST or give "
+        "--redis-password-file");
+  }
+  if (!c.redis_url.tls.enabled) {
+    for (const auto& [name, value] :
+         {std::pair{"--redis-tls-ca", &c.redis_tls_ca},
+          std::pair{"--redis-tls-cert", &c.redis_tls_cert},
+          std::pair{"--redis-tls-key", &c.redis_tls_key},
+          std::pair{"--redis-tls-server-name", &c.redis_tls_server_name}}) {
+      if (!value->empty()) {
+        result.errors.push_back(std::string(name) +
+                                " is for TLS to Redis: --redis needs a rediss:// URL");
+      }
+    }
+  }
+  if (c.redis_tls_cert.empty() != c.redis_tls_key.empty()) {
+    result.errors.push_back(
+        "--redis-tls-cert and --redis-tls-key go together: set both or neither");
+  }
+  if (!c.redis_sentinels.empty() && c.redis_primary_name.empty()) {
+    result.errors.push_back(
+        "--redis-sentinels needs --redis-primary-name (the name the sentinels know the primary "
+        "by)");
+  } else if (c.redis_sentinels.empty() && !c.redis_primary_name.empty()) {
+    result.errors.push_back("--redis-primary-name needs --redis-sentinels (HOST:PORT,...)");
+  }
+}
+
 }  // namespace
 
 std::optional<std::filesystem::path> resolve_web_root(const std::string& configured,
@@ -358,12 +470,6 @@ std::optional<Endpoint> parse_endpoint(std::string_view text) {
   auto p = parse_number<std::uint16_t>(port, 0, 65535);
   if (host.empty() || !p) return std::nullopt;
   return Endpoint{std::string(host), *p};
-}
-
-std::optional<Endpoint> parse_redis_url(std::string_view text) {
-  if (text.starts_with("redis://")) text.remove_prefix(8);
-  if (!text.empty() && text.back() == '/') text.remove_suffix(1);
-  return parse_endpoint(text);
 }
 
 ConfigResult parse_server_config(
@@ -451,6 +557,7 @@ ConfigResult parse_server_config(
   } else if (c.tls_cert.empty() != c.tls_key.empty()) {
     result.errors.push_back("--tls-cert and --tls-key go together: set both or neither");
   }
+  redis_cross_checks(result, read_file);
   if (!result.help && result.config.event_dir.empty()) {
     result.errors.push_back(
         "--event DIR is required (or SPLITSTREAM_EVENT, or event = DIR in --config)");

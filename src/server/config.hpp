@@ -29,8 +29,19 @@ struct Endpoint {
 
 struct ServerConfig {
   std::string event_dir;
-  std::string redis_host = RedisOptions{}.host;
-  std::uint16_t redis_port = RedisOptions{}.port;
+  // What --redis says (store/redis_url.hpp): host, port, username, password, database and
+  // tls.enabled; the password is the first line of --redis-password-file when that is given.
+  // Shown only through describe_redis(), which leaves the password out.
+  RedisOptions redis_url;
+  std::string redis_password_file;
+  // TLS to Redis (a rediss:// URL): PEM files, and the name its certificate must carry.
+  std::string redis_tls_ca;
+  std::string redis_tls_cert;
+  std::string redis_tls_key;
+  std::string redis_tls_server_name;
+  // Sentinel: the primary is whichever these name redis_primary_name (both or neither).
+  std::vector<RedisAddress> redis_sentinels;
+  std::string redis_primary_name;
   // What a device's Ack promises (store/redis_options.hpp, docs/redis.md "Durability").
   DurabilityMode durability = DurabilityOptions{}.mode;
   int durability_replicas = DurabilityOptions{}.replicas;
@@ -97,7 +108,8 @@ struct ConfigResult {
 };
 
 // `args` are the flags after `serve`; `env` looks up an environment variable; `read_file`
-// returns the text of the --config file (nullopt when unreadable).
+// returns the text of a file, the --config file's and --redis-password-file's (nullopt when
+// unreadable).
 ConfigResult parse_server_config(
     const std::vector<std::string>& args,
     const std::function<std::optional<std::string>(const std::string&)>& env,
@@ -122,7 +134,5 @@ std::optional<std::string> tile_url_problem(std::string_view url);
 std::optional<int> parse_session_ttl(std::string_view text);
 
 std::optional<Endpoint> parse_endpoint(std::string_view text);
-// redis://host:port (or host:port).
-std::optional<Endpoint> parse_redis_url(std::string_view text);
 
 }  // namespace splitstream

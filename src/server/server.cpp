@@ -30,6 +30,7 @@
 #include "pipeline/pipeline_service.hpp"
 #include "server/component_options.hpp"
 #include "server/graceful_stop.hpp"
+#include "server/redis_status.hpp"
 #include "server/secrets.hpp"
 #include "server/tls_context.hpp"
 #include "server/web_app.hpp"
@@ -58,9 +59,9 @@ tcp::acceptor open_acceptor(asio::io_context& ioc, const Endpoint& at, const cha
   return acceptor;
 }
 
-RedisConnection::EventHandler log_redis_events(const ServerConfig& config) {
-  return [where = config.redis_host + ":" +
-                  std::to_string(config.redis_port)](const RedisConnectionEvent& e) {
+// Each line names the Redis as describe_redis() does (never the password).
+RedisConnection::EventHandler log_redis_events(const RedisOptions& options) {
+  return [where = describe_redis(options)](const RedisConnectionEvent& e) {
     if (e.kind == RedisConnectionEvent::Kind::connected) {
       log::info("redis", "connected", {{"redis", where}});
     } else {
@@ -73,7 +74,7 @@ RedisConnection::EventHandler log_redis_events(const ServerConfig& config) {
 }
 
 // What /readyz asks: the event is loaded, Redis is connected, the engine has replayed the stream.
-std::vector<ReadinessCheck> readiness_checks(const ServerConfig& config, const Event& event,
+std::vector<ReadinessCheck> readiness_checks(const RedisOptions& redis_options, const Event& event,
                                              std::shared_ptr<RedisConnection> redis,
                                              const LivePipeline& pipeline) {
   std::vector<ReadinessCheck> checks;
@@ -82,10 +83,9 @@ std::vector<ReadinessCheck> readiness_checks(const ServerConfig& config, const E
                                " participants";
                       return true;
                     }});
-  checks.push_back({"redis", [&config, redis](std::string& detail) {
+  checks.push_back({"redis", [redis_options, redis](std::string& detail) {
                       const bool up = redis->connected();
-                      detail = config.redis_host + ":" + std::to_string(config.redis_port) +
-                               (up ? " connected" : " not connected");
+                      detail = redis_readiness_detail(redis_options, up, {});
                       return up;
                     }});
   checks.push_back({"engine", [&pipeline](std::string& detail) {
@@ -178,7 +178,7 @@ int run_server(const ServerConfig& config, const Event& event,
   const auto ingest_strand = asio::make_strand(ioc);
   const KeySchema keys(event.id);
   auto redis = RedisConnection::create(ingest_strand, options.redis);
-  redis->set_event_handler(log_redis_events(config));
+  redis->set_event_handler(log_redis_events(options.redis));
   ReadLog read_log(redis, keys);
   auto ingest = std::make_shared<DeviceIngest>(event, tokens, options.device_protocol, read_log,
                                                options.http_ingest_body_limit);
@@ -204,7 +204,7 @@ int run_server(const ServerConfig& config, const Event& event,
   register_node_gauges(pipeline, redis, push);
 
   Endpoints endpoints;
-  endpoints.readiness = readiness_checks(config, event, redis, pipeline.pipeline());
+  endpoints.readiness = readiness_checks(options.redis, event, redis, pipeline.pipeline());
   endpoints.body_limits = options.body_limits;
   endpoints.admin = std::make_shared<AdminContext>(
       AdminContext{officials, event.utc_offset_minutes, engine, corrections, pipeline.pipeline(),
@@ -320,6 +320,9 @@ int run_server(const ServerConfig& config, const Event& event,
                           (config.ingest_role && config.tls_devices ? " (TLS)" : "") + "; " +
                           std::to_string(tokens.size()) + " device tokens; " +
                           describe_officials(*officials));
+  log::info("redis", "durability " + describe_durability(options.redis.durability),
+            {{"redis", describe_redis(options.redis)},
+             {"durability", durability_mode_name(options.redis.durability.mode)}});
   if (const std::string described = vendor_decoders.describe(); !described.empty())
     log::info("server", "vendor decoders: " + described);
 

@@ -11,12 +11,16 @@
 namespace splitstream {
 namespace {
 
-// The configuration `splitstream serve --event e <args>` makes, with no environment or file.
+// The configuration `splitstream serve --event e <args>` makes, with no environment and only
+// the file "redis-password" (holding "S3cr3t-pw").
 ServerConfig configured(std::vector<std::string> args) {
   args.insert(args.begin(), {"--event", "e"});
   ConfigResult r = parse_server_config(
       args, [](const std::string&) -> std::optional<std::string> { return std::nullopt; },
-      [](const std::string&) -> std::optional<std::string> { return std::nullopt; });
+      [](const std::string& path) -> std::optional<std::string> {
+        if (path == "redis-password") return "S3cr3t-pw\n";
+        return std::nullopt;
+      });
   EXPECT_TRUE(r.errors.empty()) << r.errors.front();
   return r.config;
 }
@@ -25,6 +29,60 @@ TEST(ComponentOptions, RedisTakesTheConfiguredServer) {
   const RedisOptions o = redis_options(configured({"--redis", "redis://10.1.2.3:6390"}));
   EXPECT_EQ(o.host, "10.1.2.3");
   EXPECT_EQ(o.port, 6390);
+  EXPECT_FALSE(o.tls.enabled);
+}
+
+TEST(ComponentOptions, RedisTakesEveryRedisSetting) {
+  const RedisOptions o = redis_options(configured({"--redis",
+                                                   "rediss://timing:old@redis.example:6380/4",
+                                                   "--redis-password-file",
+                                                   "redis-password",
+                                                   "--redis-tls-ca",
+                                                   "ca.pem",
+                                                   "--redis-tls-cert",
+                                                   "c.pem",
+                                                   "--redis-tls-key",
+                                                   "k.pem",
+                                                   "--redis-tls-server-name",
+                                                   "redis.internal",
+                                                   "--redis-sentinels",
+                                                   "10.0.0.1:26379,10.0.0.2:26380",
+                                                   "--redis-primary-name",
+                                                   "mymaster",
+                                                   "--durability",
+                                                   "replicated",
+                                                   "--durability-replicas",
+                                                   "2",
+                                                   "--durability-timeout",
+                                                   "750"}));
+  EXPECT_EQ(o.host, "redis.example");
+  EXPECT_EQ(o.port, 6380);
+  EXPECT_EQ(o.username, "timing");
+  EXPECT_EQ(o.password, "S3cr3t-pw");  // the file's, over the URL's
+  EXPECT_EQ(o.database, 4);
+  EXPECT_TRUE(o.tls.enabled);
+  EXPECT_EQ(o.tls.ca_file, "ca.pem");
+  EXPECT_EQ(o.tls.cert_file, "c.pem");
+  EXPECT_EQ(o.tls.key_file, "k.pem");
+  EXPECT_EQ(o.tls.server_name, "redis.internal");
+  ASSERT_EQ(o.sentinels.size(), 2u);
+  EXPECT_EQ(o.sentinels[0].host, "10.0.0.1");
+  EXPECT_EQ(o.sentinels[0].port, 26379);
+  EXPECT_EQ(o.sentinels[1].host, "10.0.0.2");
+  EXPECT_EQ(o.sentinels[1].port, 26380);
+  EXPECT_EQ(o.primary_name, "mymaster");
+  EXPECT_EQ(o.durability.mode, DurabilityMode::replicated);
+  EXPECT_EQ(o.durability.replicas, 2);
+  EXPECT_EQ(o.durability.wait_timeout, std::chrono::milliseconds(750));
+  EXPECT_EQ(describe_redis(o), "sentinel primary mymaster via 10.0.0.1:26379,10.0.0.2:26380");
+}
+
+TEST(ComponentOptions, RedisPasswordFromTheUrlWhenNoFile) {
+  const RedisOptions o = redis_options(configured({"--redis", "redis://:S3cr3t-pw@r/1"}));
+  EXPECT_EQ(o.username, "");
+  EXPECT_EQ(o.password, "S3cr3t-pw");
+  EXPECT_EQ(o.database, 1);
+  EXPECT_EQ(describe_redis(o), "redis://r:6379/1");
 }
 
 TEST(ComponentOptions, RedisTakesTheDurabilitySettings) {
@@ -155,6 +213,16 @@ TEST(ComponentOptions, SettingsLeftAloneGiveEachComponentItsOwnDefaults) {
   const RedisOptions redis;
   EXPECT_EQ(o.redis.host, redis.host);
   EXPECT_EQ(o.redis.port, redis.port);
+  EXPECT_EQ(o.redis.username, redis.username);
+  EXPECT_EQ(o.redis.password, redis.password);
+  EXPECT_EQ(o.redis.database, redis.database);
+  EXPECT_EQ(o.redis.tls.enabled, redis.tls.enabled);
+  EXPECT_TRUE(o.redis.sentinels.empty());
+  EXPECT_EQ(o.redis.durability.mode, redis.durability.mode);
+  EXPECT_EQ(o.redis.durability.replicas, redis.durability.replicas);
+  EXPECT_EQ(o.redis.durability.wait_timeout, redis.durability.wait_timeout);
+  EXPECT_EQ(o.redis.connect_timeout, redis.connect_timeout);
+  EXPECT_EQ(o.redis.command_timeout, redis.command_timeout);
   const DeviceProtocolConfig protocol;
   EXPECT_EQ(o.device_protocol.max_clock_skew_ms, protocol.max_clock_skew_ms);
   EXPECT_EQ(o.device_protocol.heartbeat_interval_ms, protocol.heartbeat_interval_ms);

@@ -43,8 +43,8 @@ TEST(ServerConfig, DefaultsThenFileThenEnvironmentThenFlags) {
   EXPECT_EQ(r.config.idle_timeout_s, 45);  // environment over default
   EXPECT_EQ(r.config.http.host, "127.0.0.1");
   EXPECT_EQ(r.config.http.port, 9000);
-  EXPECT_EQ(r.config.redis_host, "10.0.0.5");
-  EXPECT_EQ(r.config.redis_port, 6380);
+  EXPECT_EQ(r.config.redis_url.host, "10.0.0.5");
+  EXPECT_EQ(r.config.redis_url.port, 6380);
   EXPECT_EQ(r.config.devices.host, "::1");
   EXPECT_EQ(r.config.devices.port, 7171);
   EXPECT_EQ(r.config.max_frame_bytes, 1u << 20);  // default kept
@@ -168,7 +168,6 @@ TEST(ServerConfig, Endpoints) {
   EXPECT_FALSE(parse_endpoint("localhost"));
   EXPECT_FALSE(parse_endpoint(":80"));
   EXPECT_FALSE(parse_endpoint("h:65536"));
-  EXPECT_EQ(parse_redis_url("redis://r:1/")->port, 1);
 }
 
 }  // namespace
@@ -284,6 +283,205 @@ TEST(ServerConfig, OfficialsFileAndSessionTtl) {
   EXPECT_NE(server_config_help().find("(90s, 30m, 12h) [default: 12]"), std::string::npos);
   EXPECT_NE(server_config_help().find("  --officials-file  (SPLITSTREAM_OFFICIALS_FILE)"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace splitstream
+
+namespace splitstream {
+namespace {
+
+const std::string kSecret = "S3cr3t-pw";
+
+TEST(ServerConfig, RedisUrlWithUserPasswordDatabaseAndTls) {
+  Sources s;
+  auto r = s.parse({"--event", "e"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(describe_redis(r.config.redis_url), "redis://127.0.0.1:6379");
+  EXPECT_FALSE(r.config.redis_url.tls.enabled);
+  s.env["SPLITSTREAM_REDIS"] = "rediss://timing:" + kSecret + "@[::1]:6380/3";
+  r = s.parse({"--event", "e"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.config.redis_url.host, "::1");
+  EXPECT_EQ(r.config.redis_url.port, 6380);
+  EXPECT_EQ(r.config.redis_url.username, "timing");
+  EXPECT_EQ(r.config.redis_url.password, kSecret);
+  EXPECT_EQ(r.config.redis_url.database, 3);
+  EXPECT_TRUE(r.config.redis_url.tls.enabled);
+  EXPECT_EQ(describe_redis(r.config.redis_url), "rediss://timing@[::1]:6380/3");  // its show()
+  // A later source's URL replaces all of it: no user or password left over.
+  r = s.parse({"--event", "e", "--redis", "redis://10.0.0.5"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.config.redis_url.username, "");
+  EXPECT_EQ(r.config.redis_url.password, "");
+  EXPECT_FALSE(r.config.redis_url.tls.enabled);
+}
+
+TEST(ServerConfig, ABadRedisUrlIsEchoedWithItsPasswordMasked) {
+  Sources s;
+  s.files["c.conf"] = "event = e\nredis = redis://timing:" + kSecret + "@r:99999\n";
+  auto r = s.parse({"--config", "c.conf", "--redis", "http://:" + kSecret + "@r"});
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0],
+            "c.conf:2: redis: \"redis://timing:***@r:99999\": the port must be a number from 1 "
+            "to 65535");
+  EXPECT_EQ(r.errors[1],
+            "--redis: redis: \"http://:***@r\": unknown scheme \"http\": expected redis:// or "
+            "rediss://");
+  r = s.parse({"--event", "e", "--redis", "10.0.0.5:6379"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0],
+            "--redis: redis: \"10.0.0.5:6379\": expected "
+            "redis://[USER[:PASSWORD]@]HOST[:PORT][/DB] or rediss://...");
+}
+
+TEST(ServerConfig, ThePasswordFileOverridesTheUrlsPassword) {
+  Sources s;
+  s.files["/run/secrets/redis"] = kSecret + "\r\nsecond line ignored\n";
+  auto r = s.parse({"--event", "e", "--redis", "redis://timing:old@r", "--redis-password-file",
+                    "/run/secrets/redis"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.config.redis_url.username, "timing");
+  EXPECT_EQ(r.config.redis_url.password, kSecret);
+  // From the environment like every setting; a password with spaces is kept as written.
+  s.files["/run/secrets/redis"] = " two words ";
+  s.env["SPLITSTREAM_REDIS_PASSWORD_FILE"] = "/run/secrets/redis";
+  r = s.parse({"--event", "e"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.config.redis_url.password, " two words ");
+  EXPECT_EQ(r.config.redis_password_file, "/run/secrets/redis");
+}
+
+TEST(ServerConfig, AnUnreadableOrEmptyPasswordFileNamesTheFileNotItsContent) {
+  Sources s;
+  auto r = s.parse({"--event", "e", "--redis-password-file", "/missing"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "redis-password-file: cannot read /missing");
+  s.files["/empty"] = "\n" + kSecret + "\n";
+  r = s.parse({"--event", "e", "--redis-password-file", "/empty"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0],
+            "redis-password-file: the first line of /empty is empty: it should hold the password");
+  // --help does not read it.
+  r = s.parse({"--help", "--redis-password-file", "/missing"});
+  EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(ServerConfig, AUserNeedsAPassword) {
+  Sources s;
+  auto r = s.parse({"--event", "e", "--redis", "redis://timing@r"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0],
+            "redis: --redis names a user but no password: write redis://USER:PASSWORD@HOST or "
+            "give --redis-password-file");
+  s.files["pw"] = kSecret;
+  r = s.parse({"--event", "e", "--redis", "redis://timing@r", "--redis-password-file", "pw"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.config.redis_url.password, kSecret);
+  EXPECT_TRUE(s.parse({"--event", "e", "--redis", "redis://:pw@r"}).errors.empty());
+}
+
+TEST(ServerConfig, RedisTlsFilesNeedRedissAndCertAndKeyGoTogether) {
+  Sources s;
+  auto r = s.parse({"--event", "e", "--redis", "rediss://r:6380", "--redis-tls-ca", "ca.pem",
+                    "--redis-tls-cert", "c.pem", "--redis-tls-key", "k.pem",
+                    "--redis-tls-server-name", "redis.internal"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.config.redis_tls_ca, "ca.pem");
+  EXPECT_EQ(r.config.redis_tls_cert, "c.pem");
+  EXPECT_EQ(r.config.redis_tls_key, "k.pem");
+  EXPECT_EQ(r.config.redis_tls_server_name, "redis.internal");
+  r = s.parse({"--event", "e", "--redis-tls-ca", "ca.pem", "--redis-tls-server-name", "n"});
+  const std::vector<std::string> expected = {
+      "--redis-tls-ca is for TLS to Redis: --redis needs a rediss:// URL",
+      "--redis-tls-server-name is for TLS to Redis: --redis needs a rediss:// URL"};
+  EXPECT_EQ(r.errors, expected);
+  r = s.parse({"--event", "e", "--redis", "rediss://r", "--redis-tls-cert", "c.pem"});
+  EXPECT_EQ(r.errors, std::vector<std::string>{
+                          "--redis-tls-cert and --redis-tls-key go together: set both or neither"});
+  r = s.parse({"--event", "e", "--redis", "rediss://r", "--redis-tls-key", "k.pem"});
+  EXPECT_EQ(r.errors, std::vector<std::string>{
+                          "--redis-tls-cert and --redis-tls-key go together: set both or neither"});
+}
+
+TEST(ServerConfig, SentinelsAndPrimaryNameGoTogether) {
+  Sources s;
+  auto r = s.parse({"--event", "e", "--redis-sentinels", "10.0.0.1:26379, [::1]:26380,s3:1",
+                    "--redis-primary-name", "mymaster"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  ASSERT_EQ(r.config.redis_sentinels.size(), 3u);
+  EXPECT_EQ(r.config.redis_sentinels[0].host, "10.0.0.1");
+  EXPECT_EQ(r.config.redis_sentinels[0].port, 26379);
+  EXPECT_EQ(r.config.redis_sentinels[1].host, "::1");
+  EXPECT_EQ(r.config.redis_sentinels[1].port, 26380);
+  EXPECT_EQ(r.config.redis_sentinels[2].host, "s3");
+  EXPECT_EQ(r.config.redis_primary_name, "mymaster");
+  r = s.parse({"--event", "e", "--redis-sentinels", "10.0.0.1:26379"});
+  EXPECT_EQ(r.errors, std::vector<std::string>{"--redis-sentinels needs --redis-primary-name (the "
+                                               "name the sentinels know the primary by)"});
+  r = s.parse({"--event", "e", "--redis-primary-name", "mymaster"});
+  EXPECT_EQ(r.errors, std::vector<std::string>{
+                          "--redis-primary-name needs --redis-sentinels (HOST:PORT,...)"});
+  for (const char* bad : {"10.0.0.1", "10.0.0.1:0", "a:1,b", "a:1,,b:2", "a:65536"}) {
+    r = s.parse({"--event", "e", "--redis-sentinels", bad});
+    ASSERT_EQ(r.errors.size(), 1u) << bad;
+    EXPECT_EQ(r.errors[0],
+              "--redis-sentinels: redis-sentinels: expected HOST:PORT,HOST:PORT,... "
+              "(e.g. 10.0.0.1:26379,10.0.0.2:26379), not \"" +
+                  std::string(bad) + "\"");
+  }
+  // Empty: no sentinels (an environment's list can be cleared by a flag).
+  s.env["SPLITSTREAM_REDIS_SENTINELS"] = "a:1";
+  r = s.parse({"--event", "e", "--redis-sentinels", ""});
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_TRUE(r.config.redis_sentinels.empty());
+}
+
+TEST(ServerConfig, DurabilityModesReplicasAndTimeout) {
+  Sources s;
+  auto r = s.parse({"--event", "e"});
+  EXPECT_EQ(r.config.durability, DurabilityMode::local);
+  EXPECT_EQ(r.config.durability_replicas, 1);
+  EXPECT_EQ(r.config.durability_timeout_ms, 1000);
+  r = s.parse({"--event", "e", "--durability", "replicated", "--durability-replicas", "2",
+               "--durability-timeout", "250"});
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.config.durability, DurabilityMode::replicated);
+  EXPECT_EQ(r.config.durability_replicas, 2);
+  EXPECT_EQ(r.config.durability_timeout_ms, 250);
+  EXPECT_EQ(s.parse({"--event", "e", "--durability", "fsync"}).config.durability,
+            DurabilityMode::fsync);
+  r = s.parse({"--event", "e", "--durability", "always", "--durability-replicas", "17",
+               "--durability-timeout", "9"});
+  const std::vector<std::string> expected = {
+      "--durability: durability: expected local, fsync or replicated, not \"always\"",
+      "--durability-replicas: durability-replicas: expected a whole number from 1 to 16, not "
+      "\"17\"",
+      "--durability-timeout: durability-timeout: expected a whole number from 10 to 60000, not "
+      "\"9\""};
+  EXPECT_EQ(r.errors, expected);
+  EXPECT_TRUE(
+      s.parse({"--event", "e", "--durability-replicas", "16", "--durability-timeout", "60000"})
+          .errors.empty());
+}
+
+TEST(ServerConfig, HelpDocumentsEveryRedisSettingAndShowsNoPassword) {
+  const std::string help = server_config_help();
+  for (const char* expected :
+       {"  --redis  (SPLITSTREAM_REDIS)", "[default: redis://127.0.0.1:6379]",
+        "  --redis-password-file  (SPLITSTREAM_REDIS_PASSWORD_FILE)",
+        "  --redis-tls-ca  (SPLITSTREAM_REDIS_TLS_CA)",
+        "  --redis-tls-cert  (SPLITSTREAM_REDIS_TLS_CERT)",
+        "  --redis-tls-key  (SPLITSTREAM_REDIS_TLS_KEY)",
+        "  --redis-tls-server-name  (SPLITSTREAM_REDIS_TLS_SERVER_NAME)",
+        "  --redis-sentinels  (SPLITSTREAM_REDIS_SENTINELS)",
+        "  --redis-primary-name  (SPLITSTREAM_REDIS_PRIMARY_NAME)",
+        "  --durability  (SPLITSTREAM_DURABILITY)", "resends it) [default: local]",
+        "  --durability-replicas  (SPLITSTREAM_DURABILITY_REPLICAS)",
+        "(--durability replicated) [default: 1]",
+        "  --durability-timeout  (SPLITSTREAM_DURABILITY_TIMEOUT)", "[default: 1000]"}) {
+    EXPECT_NE(help.find(expected), std::string::npos) << expected;
+  }
 }
 
 }  // namespace
