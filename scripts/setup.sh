@@ -13,6 +13,7 @@ SPLITSTREAM_PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   libhiredis-dev redis-server libssl-dev openssl
+  redis-sentinel redis-tools  # the fault tests' sentinels and redis-cli (cluster create, TLS)
   python3 python3-jsonschema python3-yaml
   haproxy  # tests/deploy_check.py checks and runs deploy/haproxy.cfg
   clang-format git
