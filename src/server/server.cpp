@@ -63,7 +63,7 @@ tcp::acceptor open_acceptor(asio::io_context& ioc, const Endpoint& at, const cha
 RedisConnection::EventHandler log_redis_events(const RedisOptions& options) {
   return [where = describe_redis(options)](const RedisConnectionEvent& e) {
     if (e.kind == RedisConnectionEvent::Kind::connected) {
-      log::info("redis", "connected", {{"redis", where}});
+      log::info("redis", "connected", {{"redis", where}, {"at", e.detail}});
     } else {
       log::warn("redis", "connection lost or refused; retrying",
                 {{"redis", where},
@@ -85,7 +85,7 @@ std::vector<ReadinessCheck> readiness_checks(const RedisOptions& redis_options, 
                     }});
   checks.push_back({"redis", [redis_options, redis](std::string& detail) {
                       const bool up = redis->connected();
-                      detail = redis_readiness_detail(redis_options, up, {});
+                      detail = redis_readiness_detail(redis_options, up, redis->last_problem());
                       return up;
                     }});
   checks.push_back({"engine", [&pipeline](std::string& detail) {

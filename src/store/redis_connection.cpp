@@ -576,7 +576,8 @@ void RedisConnection::deliver(std::string_view reply_bytes) {
   in_flight_.pop_front();
   const bool is_error = reply_bytes.starts_with('-');
   if (is_error && reroute_.empty()) {
-    const std::string_view text = reply_bytes.substr(1);
+    std::string_view text = reply_bytes.substr(1);
+    if (text.ends_with("\r\n")) text.remove_suffix(2);  // the error line without its CRLF
     if (auto moved = parse_moved_error(text, connected_to_.host)) {
       redirect_ = *moved;
     }
@@ -669,7 +670,9 @@ void RedisConnection::emit(RedisConnectionEvent::Kind kind, std::chrono::millise
   const EventHandler handler = event_handler_;  // it may replace itself
   RedisConnectionEvent event;
   event.kind = kind;
-  if (kind != RedisConnectionEvent::Kind::connected) {
+  if (kind == RedisConnectionEvent::Kind::connected) {
+    event.detail = address_text(connected_to_);  // the server it is on (a sentinel's, a MOVED's)
+  } else {
     event.error = last_error_;
     event.detail = last_error_detail_;
     event.retry_in = retry_in;

@@ -71,8 +71,8 @@ boost::system::error_code make_error_code(RedisErrc e);
 struct RedisConnectionEvent {
   enum class Kind { connected, disconnected, connect_failed };
   Kind kind = Kind::connected;
-  boost::system::error_code error;        // why, for disconnected and connect_failed
-  std::string detail;                     // e.g. "Connection refused" (never a secret)
+  boost::system::error_code error;  // why, for disconnected and connect_failed
+  std::string detail;  // connected: the HOST:PORT; else e.g. "Connection refused" (never a secret)
   std::chrono::milliseconds retry_in{0};  // delay before the next attempt
 };
 

@@ -4,7 +4,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <deque>
+#include <unordered_set>
 
+#include "observe/log.hpp"
 #include "store/redis_connection.hpp"
 
 namespace splitstream {
@@ -21,15 +24,96 @@ std::vector<std::string> xread_command(const std::string& key, const std::string
   return {"XREAD", "COUNT", std::to_string(kBatch), "BLOCK", "1000", "STREAMS", key, last_id};
 }
 
+// The IDs of the entries handed over last, newest last: after a failover, which of the stream's
+// entries this node has applied.
+class RecentIds {
+ public:
+  static constexpr std::size_t kKept = 4096;
+
+  void add(const std::string& id) {
+    if (!set_.insert(id).second) return;
+    order_.push_back(id);
+    if (order_.size() > kKept) {
+      set_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  bool contains(const std::string& id) const { return set_.count(id) > 0; }
+
+ private:
+  std::deque<std::string> order_;
+  std::unordered_set<std::string> set_;
+};
+
+// The entry this node applied last, looked up after a reconnect; and the entries at or before it.
+std::vector<std::string> entry_command(const std::string& key, const std::string& id) {
+  return {"XRANGE", key, id, id};
+}
+std::vector<std::string> entries_up_to_command(const std::string& key, const std::string& id) {
+  return {"XREVRANGE", key, id, "-", "COUNT", std::to_string(RecentIds::kKept)};
+}
+
+std::string entry_id(const RedisReply& entry) {
+  if (!entry.is_array() || entry.elements().empty()) return {};
+  return entry.elements().front().as_string();
+}
+
+// Where to read on from when the stream lacks the entry applied last: the newest entry before it
+// that this node applied (every later one it has not), or before everything the reply lists.
+std::string read_on_from(const RedisReply& newest_first, const RecentIds& recent) {
+  const auto& entries = newest_first.elements();
+  for (const RedisReply& entry : entries) {
+    if (recent.contains(entry_id(entry))) return entry_id(entry);
+  }
+  // None applied: all of them are new, unless the reply was cut at its count.
+  if (entries.size() < RecentIds::kKept || entries.empty()) return "0";
+  return entry_id(entries.back());
+}
+
+// Outside the coroutine: GCC 12 rejects the braced field list in a coroutine body.
+void log_stream_rewound(const std::string& applied_up_to, const std::string& reading_from) {
+  log::warn("stream",
+            "the stream lacks entries this node applied (a failover?); reading on from the last "
+            "entry it has",
+            {{"applied_up_to", applied_up_to}, {"reading_from", reading_from}});
+}
+
+// Back after a loss: a replica promoted by a failover may lack the last entries this node
+// applied (written on the old primary after the replica's last sync: never acknowledged, their
+// devices resend them). Then read on from the newest entry the stream still has that this node
+// applied, so that nothing the new primary stored is skipped, even entries whose IDs sort before
+// the lost ones (another host's clock). False when Redis did not answer (try again).
+boost::asio::awaitable<bool> read_on_from_what_the_stream_has(RedisConnection& redis,
+                                                              const std::string& stream_key,
+                                                              std::string& last_id,
+                                                              const RecentIds& recent) {
+  // No structured bindings across these awaits (GCC 12): the results are named whole.
+  const auto found = co_await redis.command(entry_command(stream_key, last_id));
+  if (std::get<0>(found) || !std::get<1>(found).is_array()) co_return false;
+  if (!std::get<1>(found).elements().empty()) co_return true;  // still there: nothing was lost
+  const auto back = co_await redis.command(entries_up_to_command(stream_key, last_id));
+  if (std::get<0>(back) || !std::get<1>(back).is_array()) co_return false;
+  std::string from = read_on_from(std::get<1>(back), recent);
+  log_stream_rewound(last_id, from);
+  last_id = std::move(from);
+  co_return true;
+}
+
 }  // namespace
 
 boost::asio::awaitable<void> follow_stream(std::shared_ptr<RedisConnection> redis,
                                            std::string stream_key, StreamHandler handler) {
   std::string last_id = "0";
   bool caught_up = false;
+  bool check_last_entry = false;
+  RecentIds recent;
   std::vector<StreamEntry> entries;
   boost::asio::steady_timer retry(co_await boost::asio::this_coro::executor);
   for (;;) {
+    if (check_last_entry) {
+      check_last_entry =
+          !co_await read_on_from_what_the_stream_has(*redis, stream_key, last_id, recent);
+    }
     // The reply's bytes, read straight into entries: no reply tree for the stream every node
     // reads whole (docs/benchmarks.md, "Stream follower: reply parsing").
     const auto result = co_await redis->command_raw(xread_command(stream_key, last_id, caught_up));
@@ -39,6 +123,7 @@ boost::asio::awaitable<void> follow_stream(std::shared_ptr<RedisConnection> redi
       // Redis is away: wait for the connection, then read on from last_id. After stop() this
       // returns at once and the next command reports `stopped`.
       co_await redis->wait_connected(std::chrono::seconds(1));
+      check_last_entry = last_id != "0";
       continue;
     }
     entries.clear();
@@ -51,6 +136,8 @@ boost::asio::awaitable<void> follow_stream(std::shared_ptr<RedisConnection> redi
     }
     const bool newly_caught_up = !caught_up && received < kBatch;
     caught_up = caught_up || newly_caught_up;
+    for (const StreamEntry& entry : entries)
+      recent.add(entry.id);
     if (!entries.empty() || newly_caught_up) handler(entries, caught_up);
   }
 }

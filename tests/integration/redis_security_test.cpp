@@ -41,10 +41,10 @@ class RedisSecurity : public ::testing::Test {
     node.http = free_port();
     node.devices = free_port();
     logs_.push_back(work_.path() / ("node" + std::to_string(logs_.size() + 1) + ".log"));
-    std::vector<std::string> args = serve_args(0, "127.0.0.1:" + std::to_string(node.http),
+    std::vector<std::string> args = serve_args(1, "127.0.0.1:" + std::to_string(node.http),
                                                "127.0.0.1:" + std::to_string(node.devices));
-    args.insert(args.end(),
-                {"--device-tokens-file", tokens_.string(), "--log-level", "info", "--redis", url});
+    set_redis_url(args, url);
+    args.insert(args.end(), {"--device-tokens-file", tokens_.string(), "--log-level", "info"});
     args.insert(args.end(), flags.begin(), flags.end());
     node.process =
         std::make_unique<ChildProcess>(SPLITSTREAM_BIN_DIR "/splitstream", args, logs_.back());

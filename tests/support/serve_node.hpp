@@ -44,6 +44,13 @@ inline std::vector<std::string> serve_args(int redis_port, const std::string& ht
           "error"};
 }
 
+// Points serve_args() at another Redis: a full --redis URL (a password, rediss://, a database).
+inline void set_redis_url(std::vector<std::string>& args, const std::string& url) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--redis") args[i + 1] = url;
+  }
+}
+
 // Starts a node and waits (up to 10 s) until /readyz answers 200. Reuses `http` and `devices`
 // ports when given (a restart). The demo event unless `event_dir` is given; its stderr (the
 // log) into `log_path` when given.

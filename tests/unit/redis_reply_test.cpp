@@ -1,7 +1,6 @@
 // The RESP glue without I/O: synthetic RESP bytes through hiredis's own reader (the parser the
 // async connection uses), converted into RedisReply values.
 #include "store/redis_reply.hpp"
-#include "support/hiredis_reply.hpp"
 
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
@@ -11,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "support/hiredis_reply.hpp"
 
 namespace splitstream {
 namespace {
