@@ -115,7 +115,7 @@ const std::vector<Setting>& settings() {
            &ServerConfig::redis_tls_key),
       text("redis-tls-server-name",
            "the name Redis's certificate must carry, also sent as SNI, with rediss:// [default: "
-           "the host of --redis]",
+           "the host connected to: --redis's, or the one the sentinels or a -MOVED name]",
            &ServerConfig::redis_tls_server_name),
       {"redis-sentinels",
        "Sentinel addresses HOST:PORT,HOST:PORT,...: the Redis primary is whichever they name "
@@ -497,7 +497,8 @@ ConfigResult parse_server_config(
       continue;
     }
     if (!a.starts_with("--")) {
-      result.errors.push_back("unexpected argument \"" + a + "\"");
+      // Echoed as a Redis URL would be (a --redis value given without its flag).
+      result.errors.push_back("unexpected argument \"" + redact_redis_url(a) + "\"");
       continue;
     }
     std::string value;

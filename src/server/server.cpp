@@ -174,7 +174,8 @@ int run_server(const ServerConfig& config, const Event& event,
     return StopProcess(what, stop_node, [&stopping] { return stopping.load(); });
   };
 
-  // Device sessions and their Redis connection share one strand: hiredis is single-threaded.
+  // Device sessions and their Redis connection share one strand: the connection's state is
+  // not locked.
   const auto ingest_strand = asio::make_strand(ioc);
   const KeySchema keys(event.id);
   auto redis = RedisConnection::create(ingest_strand, options.redis);

@@ -382,12 +382,18 @@ asio::awaitable<std::optional<RedisAddress>> RedisConnection::ask_sentinels(std:
     const std::size_t index = (next_sentinel_ + k) % n;
     const RedisAddress& sentinel = options_.sentinels[index];
     auto stream = std::make_shared<Stream>(executor_, *tls_context_, false);
-    Deadline deadline(executor_, options_.connect_timeout, [stream] { stream->close(); });
-    tcp::resolver resolver(executor_);
+    // The deadline covers the name lookup too: it cancels the resolver and closes the socket.
+    auto resolver = std::make_shared<tcp::resolver>(executor_);
+    Deadline deadline(executor_, options_.connect_timeout, [stream, resolver] {
+      resolver->cancel();
+      stream->close();
+    });
     const auto [resolve_error, endpoints] =
-        co_await resolver.async_resolve(sentinel.host, std::to_string(sentinel.port), kAwaitTuple);
+        co_await resolver->async_resolve(sentinel.host, std::to_string(sentinel.port), kAwaitTuple);
     std::string outcome;
-    if (resolve_error) {
+    if (resolve_error && deadline.fired()) {
+      outcome = "no answer in time";
+    } else if (resolve_error) {
       outcome = "cannot resolve: " + resolve_error.message();
     } else {
       const auto [connect_error, endpoint] =
@@ -429,6 +435,8 @@ asio::awaitable<error_code> RedisConnection::connect_once() {
   last_error_ = {};
   last_error_detail_.clear();
   const auto fail = [this](RedisErrc reason, std::string detail) {
+    // A MOVED target that cannot be reached: the next attempt goes to the configured address.
+    redirect_.reset();
     last_error_ = reason;
     last_error_detail_ = detail;
     set_problem(std::move(detail));
@@ -448,21 +456,26 @@ asio::awaitable<error_code> RedisConnection::connect_once() {
     if (!primary) co_return fail(RedisErrc::connect_failed, problem);
     target = *primary;
   }
-  // A redirect holds for one attempt that fails: then the configured address again.
-  redirect_.reset();
+  // A redirect holds until an attempt to it fails (`fail` forgets it), so that a dropped
+  // connection comes back to the slot's owner, not to the member that redirected it.
   const std::string where = address_text(target);
 
   auto stream = std::make_shared<Stream>(executor_, *tls_context_, options_.tls.enabled);
-  Deadline deadline(executor_, options_.connect_timeout, [stream] { stream->close(); });
+  // The deadline covers the name lookup too: it cancels the resolver and closes the socket.
+  auto resolver = std::make_shared<tcp::resolver>(executor_);
+  Deadline deadline(executor_, options_.connect_timeout, [stream, resolver] {
+    resolver->cancel();
+    stream->close();
+  });
   const auto timed_out = [&] {
     return fail(RedisErrc::connect_timeout, "no connection to " + where + " after " +
                                                 std::to_string(options_.connect_timeout.count()) +
                                                 " ms");
   };
-  tcp::resolver resolver(executor_);
   const auto [resolve_error, endpoints] =
-      co_await resolver.async_resolve(target.host, std::to_string(target.port), kAwaitTuple);
+      co_await resolver->async_resolve(target.host, std::to_string(target.port), kAwaitTuple);
   if (stopping_) co_return RedisErrc::stopped;
+  if (deadline.fired()) co_return timed_out();
   if (resolve_error) {
     co_return fail(RedisErrc::connect_failed,
                    "cannot resolve " + target.host + ": " + resolve_error.message());

@@ -42,6 +42,15 @@ std::optional<std::string> redis_handshake_problem(const RedisOptions& options,
     return "Redis at " + std::string(where) + " answered " + std::to_string(replies.size()) +
            " of " + std::to_string(commands.size()) + " handshake commands";
   }
+  // Without a password, whichever step comes first answers NOAUTH: say what is missing.
+  if (options.password.empty()) {
+    for (const RedisReply& reply : replies) {
+      if (reply.is_error() && reply.as_string().starts_with("NOAUTH")) {
+        return "Redis at " + std::string(where) +
+               " wants a password: give one in the URL or with --redis-password-file";
+      }
+    }
+  }
   std::size_t i = 0;
   if (!options.password.empty()) {
     if (replies[i].is_error()) {
@@ -83,10 +92,6 @@ std::optional<std::string> redis_handshake_problem(const RedisOptions& options,
   i += probes;
   const RedisReply& ping = replies[i];
   if (ping.is_error()) {
-    if (ping.as_string().starts_with("NOAUTH")) {
-      return "Redis at " + std::string(where) +
-             " wants a password: give one in the URL or with --redis-password-file";
-    }
     return "Redis at " + std::string(where) + " refused PING: " + first_line(ping.as_string());
   }
   return std::nullopt;

@@ -1,5 +1,6 @@
 #include "store/redis_url.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace splitstream {
@@ -172,7 +173,18 @@ std::string redact_redis_url(std::string_view url) {
     out.resize(query + 1);
     out += "***";
   }
-  if (at == std::string_view::npos || at < start) return out;
+  if (at == std::string_view::npos || at < start) {
+    // No '@': a "port" that is not a number may be a password whose host was left out
+    // (redis://:secret, redis://user:secret). Masked too.
+    const auto end = std::min(out.size(), out.find_first_of("/?#", start));
+    const auto colon = out.rfind(':', end == 0 ? 0 : end - 1);
+    if (colon == std::string::npos || colon < start || out.find(']', colon) < end) return out;
+    const std::string_view port = std::string_view(out).substr(colon + 1, end - colon - 1);
+    if (!port.empty() && port.find_first_not_of("0123456789") == std::string_view::npos) {
+      return out;
+    }
+    return out.substr(0, colon + 1) + "***" + out.substr(end);
+  }
   const auto colon = url.find(':', start);
   if (colon == std::string_view::npos || colon > at) return out;  // a user alone
   return out.substr(0, colon + 1) + "***" + out.substr(at);

@@ -129,7 +129,10 @@ boost::asio::awaitable<void> follow_stream(std::shared_ptr<RedisConnection> redi
     entries.clear();
     std::size_t received = 0;
     if (!parse_xread_reply(std::get<1>(result), entries, last_id, received)) {
-      // An error reply (e.g. the key holds something else): do not hammer Redis.
+      // An error reply (e.g. the key holds something else): do not hammer Redis. One that made
+      // the connection move (-UNBLOCKED from a demoted primary, -MOVED) may have left the
+      // stream behind: check it as after a lost connection.
+      check_last_entry = last_id != "0";
       retry.expires_after(std::chrono::seconds(1));
       co_await retry.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
       continue;

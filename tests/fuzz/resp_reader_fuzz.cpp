@@ -12,7 +12,10 @@
 //   written
 //     back as RESP scans complete and builds to the same tree;
 //   * parse_xread_reply on a complete reply agrees with the tree path (parse_stream_entry on the
-//     built tree, as the follower did before); on an error reply it refuses and changes nothing.
+//     built tree, as the follower did before); on an error reply it refuses and changes nothing;
+//   * what a connection makes of a reply (store/redis_handshake: the handshake's verdict, a
+//     sentinel's answer, a -MOVED or other error that sends it elsewhere) neither crashes nor
+//     takes a port outside 1-65535.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
+#include "store/redis_handshake.hpp"
 #include "store/resp_reader.hpp"
 #include "store/stream_reply.hpp"
 #include "support/resp_reference.hpp"
@@ -38,6 +42,33 @@ void check_malformed_message(const RespScanResult& result) {
   check(result.length == 0, "a malformed reply has no length");
 }
 
+// The connection's readings of a reply from whatever answers on the Redis or sentinel port.
+void check_connection_readings(const splitstream::RedisReply& tree) {
+  if (const auto primary = splitstream::sentinel_primary_address(tree)) {
+    check(!primary->host.empty() && primary->port > 0, "a sentinel's primary has a host and port");
+  }
+  if (tree.is_error()) {
+    const std::string text = tree.as_string();
+    if (const auto moved = splitstream::parse_moved_error(text, "127.0.0.1")) {
+      check(!moved->host.empty() && moved->port > 0, "a MOVED target has a host and port");
+    }
+    (void)splitstream::reroute_reason(text, true);
+  }
+  // The same reply as each answer of a handshake with every step on.
+  splitstream::RedisOptions options;
+  options.username = "u";
+  options.password = "p";
+  options.database = 3;
+  options.sentinels.push_back(splitstream::RedisAddress{"127.0.0.1", 26379});
+  options.primary_name = "m";
+  options.durability.mode = splitstream::DurabilityMode::fsync;
+  const std::size_t steps = splitstream::redis_handshake_commands(options).size();
+  const std::vector<splitstream::RedisReply> replies(steps, tree);
+  if (const auto problem = splitstream::redis_handshake_problem(options, "h:1", replies)) {
+    check(!problem->empty(), "a handshake problem says what it is");
+  }
+}
+
 void check_complete_reply(std::string_view reply) {
   splitstream::RespCursor cursor(reply);
   check(cursor.skip(1) && cursor.offset() == reply.size(),
@@ -49,6 +80,7 @@ void check_complete_reply(std::string_view reply) {
   check(rescan.status == RespScan::complete && rescan.length == again.size(),
         "a built tree written back scans complete");
   check(splitstream::build_resp_reply(again) == tree, "a built tree written back builds the same");
+  check_connection_readings(tree);
 
   // The follower's parser agrees with the tree path.
   std::vector<splitstream::StreamEntry> entries(1), expected(1);

@@ -60,6 +60,23 @@ TEST(RedisHandshake, MissingPasswordIsSaidPlainly) {
             "Redis at h:6379 wants a password: give one in the URL or with --redis-password-file");
 }
 
+TEST(RedisHandshake, MissingPasswordIsSaidPlainlyWhicheverStepAnswersFirst) {
+  // SELECT (a database), ROLE (Sentinel), the fsync probe: each answers NOAUTH before PING.
+  RedisOptions o;
+  o.database = 2;
+  o.sentinels.push_back(RedisAddress{"s", 26379});
+  o.primary_name = "m";
+  o.durability.mode = DurabilityMode::fsync;
+  const std::size_t steps = redis_handshake_commands(o).size();
+  ASSERT_EQ(steps, 5u);  // SELECT, ROLE, CONFIG GET appendonly, CONFIG GET appendfsync, PING
+  const std::vector<RedisReply> replies(steps,
+                                        RedisReply::error("NOAUTH Authentication required."));
+  const auto problem = redis_handshake_problem(o, "h:6379", replies);
+  ASSERT_TRUE(problem);
+  EXPECT_EQ(*problem,
+            "Redis at h:6379 wants a password: give one in the URL or with --redis-password-file");
+}
+
 TEST(RedisHandshake, ASentinelsPrimaryThatIsAReplicaIsRefused) {
   RedisOptions o;
   o.sentinels.push_back(RedisAddress{"127.0.0.1", 26379});

@@ -183,6 +183,11 @@ TEST(RedisUrl, RedactionMasksThePasswordAndKeepsTheRest) {
   EXPECT_EQ(redact_redis_url("redis://u:p@r#S3cr3t"), "redis://u:***@r#***");
   EXPECT_EQ(redact_redis_url("redis://r:6379"), "redis://r:6379");
   EXPECT_EQ(redact_redis_url(""), "");
+  // No '@': a port that is not a number may be a password whose host was forgotten.
+  EXPECT_EQ(redact_redis_url("redis://:S3cr3t"), "redis://:***");
+  EXPECT_EQ(redact_redis_url("redis://timing:S3cr3t/2"), "redis://timing:***/2");
+  EXPECT_EQ(redact_redis_url("redis://[::1]:6379"), "redis://[::1]:6379");
+  EXPECT_EQ(redact_redis_url("redis://[::1]"), "redis://[::1]");
 }
 
 TEST(RedisUrl, DescribeShowsTheUserNeverThePassword) {
