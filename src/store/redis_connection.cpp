@@ -781,33 +781,33 @@ void count_outcome(bool timed, Clock::time_point started, const error_code& erro
 
 }  // namespace
 
-asio::awaitable<RedisConnection::CommandResult> RedisConnection::command(
-    std::vector<std::string> args) {
+asio::awaitable<std::shared_ptr<RedisConnection::Pending>> RedisConnection::exchange(
+    std::vector<std::string> args, bool raw) {
   auto self = shared_from_this();
   if (!on_own_executor(co_await asio::this_coro::executor)) {
-    co_return co_await asio::co_spawn(executor_, self->command(std::move(args)),
+    co_return co_await asio::co_spawn(executor_, self->exchange(std::move(args), raw),
                                       asio::use_awaitable);
   }
   const bool timed = !is_blocking_read(args);
   const auto started = Clock::now();
-  std::shared_ptr<Pending> pending = submit(args, false);
+  std::shared_ptr<Pending> pending = submit(args, raw);
   co_await await_reply(pending);
-  count_outcome(timed, started, pending->error, pending->reply.is_error());
+  // No ?: here: GCC 12 mishandles conditional-operator temporaries in coroutines.
+  bool error_reply = pending->reply.is_error();
+  if (raw) error_reply = pending->raw_reply.starts_with('-');
+  count_outcome(timed, started, pending->error, error_reply);
+  co_return pending;
+}
+
+asio::awaitable<RedisConnection::CommandResult> RedisConnection::command(
+    std::vector<std::string> args) {
+  const std::shared_ptr<Pending> pending = co_await exchange(std::move(args), false);
   co_return CommandResult{pending->error, std::move(pending->reply)};
 }
 
 asio::awaitable<RedisConnection::RawResult> RedisConnection::command_raw(
     std::vector<std::string> args) {
-  auto self = shared_from_this();
-  if (!on_own_executor(co_await asio::this_coro::executor)) {
-    co_return co_await asio::co_spawn(executor_, self->command_raw(std::move(args)),
-                                      asio::use_awaitable);
-  }
-  const bool timed = !is_blocking_read(args);
-  const auto started = Clock::now();
-  std::shared_ptr<Pending> pending = submit(args, true);
-  co_await await_reply(pending);
-  count_outcome(timed, started, pending->error, pending->raw_reply.starts_with('-'));
+  const std::shared_ptr<Pending> pending = co_await exchange(std::move(args), true);
   co_return RawResult{pending->error, std::move(pending->raw_reply)};
 }
 

@@ -148,6 +148,9 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   void drop(RedisErrc reason, std::string detail);
   void stop_here();
   std::shared_ptr<Pending> submit(const std::vector<std::string>& args, bool raw);
+  // command() and command_raw(): onto the connection's executor, send, await, count.
+  boost::asio::awaitable<std::shared_ptr<Pending>> exchange(std::vector<std::string> args,
+                                                            bool raw);
   boost::asio::awaitable<void> await_reply(const std::shared_ptr<Pending>& pending);
   void wake_run();
   void wake_connect_waiters();

@@ -60,7 +60,7 @@ TEST(DurabilityProbe, FsyncNamesTheSettingRedisHasInstead) {
             "no (set both in redis.conf or with CONFIG SET, or use --durability local)");
 }
 
-TEST(DurabilityProbe, ARefusedConfigGetSaysWhatToDo) {
+TEST(DurabilityProbe, ARefusedConfigGetNamesTheWayOut) {
   // Managed services rename or forbid CONFIG; an ACL user may lack it.
   const auto problem = durability_probe_problem(
       mode(DurabilityMode::fsync),
