@@ -2,6 +2,7 @@
 // memory of processes, Redis INFO fields.
 #pragma once
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -9,7 +10,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -73,6 +77,28 @@ class Server {
  private:
   pid_t pid_ = -1;
 };
+
+// Pins this thread (and the threads and processes it starts from now on) to one core; -1:
+// leaves it as it is. Exits when the core cannot be had.
+inline void pin_to(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (::sched_setaffinity(0, sizeof set, &set) != 0) {
+    std::perror("sched_setaffinity");
+    std::exit(1);
+  }
+}
+
+// A child started on `cpu` (with this thread back on `client_cpu` after).
+inline std::unique_ptr<Server> start_on(int cpu, const std::vector<std::string>& args,
+                                        int client_cpu) {
+  pin_to(cpu);
+  auto server = std::make_unique<Server>(args);
+  pin_to(client_cpu);
+  return server;
+}
 
 // CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
 inline double process_cpu_seconds(pid_t pid) {

@@ -1,7 +1,8 @@
 // Live push under load: thousands of WebSocket viewers on loopback follow the passings while
 // the demo race's reads stream in through device connections.
 //
-//   push_bench [--viewers N] [--rate R] [--splitstream PATH] [--json FILE]
+//   push_bench [--viewers N] [--stalled N] [--rate R] [--server-cpu C --client-cpu C]
+//              [--splitstream PATH] [--json FILE]
 //
 // It starts its own redis-server and `splitstream serve` on free loopback ports against the
 // demo event, opens N viewers (Protobuf subprotocol, each subscribed to all passings), measures
@@ -9,7 +10,11 @@
 // then streams the demo race's 19,900 reads through its 10 device lines at R reads/s in all.
 // An observer follows the Redis stream and notes when each read becomes durable (what the
 // device's ack confirms); each viewer message's latency is its arrival minus that moment for
-// the read its version names. See docs/benchmarks.md.
+// the read its version names. --stalled N adds N viewers that subscribe and then never read
+// (a 4 KiB receive buffer): the run then also reports the server's peak memory and how long
+// after the first read the last of them was still connected. --server-cpu and --client-cpu pin
+// redis-server and splitstream to one core and this tool (viewers, devices, observer) to
+// another. See docs/benchmarks.md.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -56,6 +61,9 @@ namespace v1 = splitstream::v1;
 
 struct Options {
   std::size_t viewers = 20'000;
+  std::size_t stalled = 0;
+  int server_cpu = -1;
+  int client_cpu = -1;
   double rate = 1000;  // reads/s, all devices together
   std::string splitstream = SPLITSTREAM_BIN_DIR "/splitstream";
   std::string json;
@@ -63,7 +71,8 @@ struct Options {
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "push_bench: " << problem
-            << "\nusage: push_bench [--viewers N] [--rate R] [--splitstream PATH] [--json FILE]\n";
+            << "\nusage: push_bench [--viewers N] [--stalled N] [--rate R] [--server-cpu C "
+               "--client-cpu C] [--splitstream PATH] [--json FILE]\n";
   std::exit(2);
 }
 
@@ -75,6 +84,12 @@ Options parse(int argc, char** argv) {
     const std::string v = argv[++i];
     if (a == "--viewers") {
       o.viewers = std::stoul(v);
+    } else if (a == "--server-cpu") {
+      o.server_cpu = std::stoi(v);
+    } else if (a == "--client-cpu") {
+      o.client_cpu = std::stoi(v);
+    } else if (a == "--stalled") {
+      o.stalled = std::stoul(v);
     } else if (a == "--rate") {
       o.rate = std::stod(v);
     } else if (a == "--splitstream") {
@@ -86,6 +101,7 @@ Options parse(int argc, char** argv) {
     }
   }
   if (o.viewers == 0 || o.rate <= 0) usage("--viewers and --rate must be positive");
+  if ((o.server_cpu < 0) != (o.client_cpu < 0)) usage("give both --server-cpu and --client-cpu");
   return o;
 }
 
@@ -96,12 +112,13 @@ int main(int argc, char** argv) {
   if (!std::filesystem::exists(o.splitstream)) usage("no splitstream binary at " + o.splitstream);
   // Two sockets per viewer (ours and the server's), inherited by the server.
   const std::size_t open_files = raise_open_file_limit();
-  if (open_files < o.viewers + 64) {
+  if (open_files < o.viewers + o.stalled + 64) {
     std::cerr << "push_bench: open-file limit " << open_files << " is too low for " << o.viewers
               << " viewers\n";
     return 2;
   }
 
+  pin_to(o.server_cpu);  // redis-server and splitstream start on the server's core
   RedisServer::Options redis_options;
   redis_options.append_only = true;
   redis_options.extra_args = {"--appendfsync", "everysec"};
@@ -118,7 +135,8 @@ int main(int argc, char** argv) {
                  tokens.string(), "--log-level", "error",
                  // Every load client is on 127.0.0.1, like clients behind a balancer.
                  "--http-connections-per-address", "0", "--device-connections-per-address", "0",
-                 "--max-viewers", std::to_string(o.viewers + 100)});
+                 "--max-viewers", std::to_string(o.viewers + o.stalled + 100)});
+  pin_to(o.client_cpu);
   if (!wait_ready(server, http_port, 30s)) {
     std::cerr << "push_bench: splitstream serve did not become ready\n";
     return 1;
@@ -141,6 +159,28 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(2s);  // idle: let allocations settle
   const double rss_idle = process_rss_bytes(server.pid());
   const auto subscribed = viewers.stats().subscribed;
+  const std::size_t stalled_subscribed =
+      o.stalled > 0 ? viewers.open_stalled(http_port, request, o.stalled) : 0;
+
+  // With stalled viewers: the server's memory, and when the last stalled one was let go.
+  std::atomic<bool> watching{true};
+  std::atomic<double> rss_peak{process_rss_bytes(server.pid())};
+  std::atomic<double> stalled_gone_s{-1};
+  const auto watch_start = Clock::now();
+  std::thread watcher([&] {
+    while (watching.load()) {
+      rss_peak = std::max(rss_peak.load(), process_rss_bytes(server.pid()));
+      if (o.stalled > 0 && stalled_gone_s.load() < 0) {
+        const std::string m = http_get(http_port, "/metrics").body;
+        const auto at = m.find("\nsplitstream_ws_viewers_connected ");
+        if (at != std::string::npos &&
+            std::strtod(m.c_str() + at + 34, nullptr) <= static_cast<double>(subscribed)) {
+          stalled_gone_s = std::chrono::duration<double>(Clock::now() - watch_start).count();
+        }
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  });
 
   // The observer: when each read becomes durable in the stream.
   std::atomic<bool> observing{true};
@@ -200,6 +240,8 @@ int main(int argc, char** argv) {
   const double rss_busy = process_rss_bytes(server.pid());
   observing = false;
   observer.join();
+  watching = false;
+  watcher.join();
   const ViewerStats final_stats = viewers.stats();
   const int server_exit = server.stop();
   viewers.stop();
@@ -207,8 +249,8 @@ int main(int argc, char** argv) {
   const double per_connection =
       subscribed > 0 ? (rss_idle - rss_before) / static_cast<double>(subscribed) : 0;
   const double delivered_per_s = static_cast<double>(final_stats.messages) / (feed_s + 2.0);
-  const bool ok =
-      device_failures.load() == 0 && subscribed == o.viewers && final_stats.messages > 0;
+  const bool ok = device_failures.load() == 0 && subscribed == o.viewers &&
+                  stalled_subscribed == o.stalled && final_stats.messages > 0;
   std::printf(
       "push_bench: %zu viewers (passings, Protobuf), %zu reads at %.0f reads/s\n"
       "  viewers subscribed   %zu of %zu (%zu failed) in %.1f s\n"
@@ -218,6 +260,10 @@ int main(int argc, char** argv) {
       "  messages delivered   %llu (%.0f/s over the feed + 2 s), %.1f MB\n"
       "  latency ms (durable in Redis -> viewer)  p50 %.1f  p99 %.1f  max-bucket %.1f  (%llu "
       "samples, %llu early)\n"
+      "  cores                %s\n"
+      "  stalled viewers      %zu subscribed, all gone %.1f s after they subscribed, as the feed "
+      "began (-1: not)\n"
+      "  server peak memory   %.1f MB\n"
       "  server exit          %d\n"
       "  result               %s\n",
       o.viewers, total_reads, o.rate, subscribed, o.viewers, final_stats.failed, connect_s,
@@ -226,7 +272,13 @@ int main(int argc, char** argv) {
       static_cast<double>(final_stats.bytes) / 1e6, final_stats.latency.percentile(0.5),
       final_stats.latency.percentile(0.99), final_stats.latency.percentile(0.99999),
       static_cast<unsigned long long>(final_stats.latency.count()),
-      static_cast<unsigned long long>(final_stats.late), server_exit, ok ? "OK" : "FAILED");
+      static_cast<unsigned long long>(final_stats.late),
+      o.server_cpu < 0 ? "shared"
+                       : ("server and redis on " + std::to_string(o.server_cpu) +
+                          ", this tool on " + std::to_string(o.client_cpu))
+                             .c_str(),
+      stalled_subscribed, stalled_gone_s.load(), rss_peak.load() / 1e6, server_exit,
+      ok ? "OK" : "FAILED");
   if (!o.json.empty()) {
     std::ofstream out(o.json);
     out << "{\"viewers\": " << o.viewers << ", \"subscribed\": " << subscribed
@@ -238,7 +290,11 @@ int main(int argc, char** argv) {
         << ", \"messages_per_s\": " << delivered_per_s
         << ", \"latency_ms\": {\"p50\": " << final_stats.latency.percentile(0.5)
         << ", \"p99\": " << final_stats.latency.percentile(0.99)
-        << "}, \"ok\": " << (ok ? "true" : "false") << "}\n";
+        << "}, \"server_cpu\": " << o.server_cpu << ", \"client_cpu\": " << o.client_cpu
+        << ", \"stalled\": " << stalled_subscribed
+        << ", \"stalled_gone_s\": " << stalled_gone_s.load()
+        << ", \"rss_peak_bytes\": " << rss_peak.load() << ", \"ok\": " << (ok ? "true" : "false")
+        << "}\n";
   }
   return ok ? 0 : 1;
 }

@@ -1,5 +1,5 @@
 // The Markdown summary of a benchmark run: node bench/report.mjs DIR > DIR/summary.md
-// Reads DIR/{machine,engine,ingest,ingest-fsync,ingest-replicated,push,race,adapters,follower}.json
+// Reads DIR/{machine,engine,ingest,ingest-fsync,ingest-replicated,push,fanout,race,adapters,follower}.json
 // as scripts/bench.sh writes them; a missing file is reported as not run.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ const engine = load('engine');
 const ingest = load('ingest');
 const ingestByMode = { local: ingest, fsync: load('ingest-fsync'), replicated: load('ingest-replicated') };
 const push = load('push');
+const fanout = load('fanout');
 const race = load('race');
 const adapters = load('adapters');
 const follower = load('follower');
@@ -130,6 +131,21 @@ if (push) {
   out(`| messages delivered | ${thousands(push.messages)} (${thousands(push.messages_per_s)}/s) at ${thousands(push.rate)} reads/s |`);
   out(`| latency p50 / p99 | ${fixed(push.latency_ms.p50)} / ${fixed(push.latency_ms.p99)} ms |`);
   out(`| server CPU | ${fixed(push.server_cpu_s)} s in ${fixed(push.feed_s)} s |`);
+  out();
+} else {
+  out('Not run.');
+  out();
+}
+out('## Fan-out against a Node `ws` broadcast server');
+out();
+if (fanout) {
+  const cores = fanout.server_cpu < 0 ? 'shared' : `server on ${fanout.server_cpu}, load client on ${fanout.client_cpu}`;
+  out('| figure | value |');
+  out('|---|---|');
+  out(`| viewers, messages each | ${thousands(fanout.viewers)}, ${thousands(fanout.messages_each)} (${fixed(fanout.average_bytes, 0)} B average)${ok(fanout)} |`);
+  out(`| splitstream | ${thousands(fanout.splitstream.per_cpu_s)} messages per server CPU-second |`);
+  out(`| ws (Node) | ${thousands(fanout.ws.per_cpu_s)} messages per server CPU-second |`);
+  out(`| ratio | ${fixed(fanout.ratio, 2)} (cores: ${cores}) |`);
   out();
 } else {
   out('Not run.');

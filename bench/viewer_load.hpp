@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -16,6 +17,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -99,6 +101,7 @@ inline std::uint64_t message_version(std::string_view bytes) {
 struct ViewerRequest {
   std::string bytes;
   int setup_messages = 2;
+  bool record = false;  // keep every live message and its arrival (ViewerStats::recorded)
 };
 
 inline ViewerRequest subscribe_request(const splitstream::v1::Subscribe& subscribe) {
@@ -117,6 +120,8 @@ struct ViewerStats {
   std::uint64_t bytes = 0;
   std::uint64_t late = 0;  // a version the observer had not seen yet
   Histogram latency;
+  // The live messages of the viewers that record (ViewerRequest::record), as they arrived.
+  std::vector<std::pair<Clock::time_point, std::string>> recorded;
 };
 
 inline boost::asio::awaitable<void> viewer(int port, const ViewerRequest& request,
@@ -148,28 +153,116 @@ inline boost::asio::awaitable<void> viewer(int port, const ViewerRequest& reques
     ++stats.failed;
     co_return;
   }
-  beast::flat_buffer buffer;
+  // From here the viewer reads the socket itself: server frames are unmasked and whole
+  // (FIN), so a frame is a 2- to 10-byte header and the message. One read takes every frame
+  // waiting, which keeps the load tool's cost per message low (Beast's read costs a few
+  // microseconds per message, which made this tool the bottleneck at 20,000 viewers).
+  auto& socket = beast::get_lowest_layer(ws).socket();
+  std::string in;
+  std::size_t used = 0;
+  std::array<char, 64 * 1024> chunk{};
   int replies = 0;
   while (!stop.load()) {
-    auto [read_error, n] = co_await ws.async_read(buffer, kNoThrow);
+    auto [read_error, n] = co_await socket.async_read_some(asio::buffer(chunk), kNoThrow);
     if (read_error) break;
     const auto now = Clock::now();
-    const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
-    if (replies < request.setup_messages) {
-      if (++replies == request.setup_messages) ++stats.subscribed;
-    } else {
+    in.append(chunk.data(), n);
+    for (;;) {
+      const std::size_t available = in.size() - used;
+      if (available < 2) break;
+      const auto* h = reinterpret_cast<const unsigned char*>(in.data() + used);
+      const unsigned opcode = h[0] & 0x0f;
+      std::size_t header = 2;
+      std::uint64_t length = h[1] & 0x7f;
+      if (length == 126) {
+        header = 4;
+        if (available < header) break;
+        length = (std::uint64_t{h[2]} << 8) | h[3];
+      } else if (length == 127) {
+        header = 10;
+        if (available < header) break;
+        length = 0;
+        for (int i = 2; i < 10; ++i)
+          length = (length << 8) | h[i];
+      }
+      if (available - header < length) break;
+      const std::string_view bytes(in.data() + used + header, length);
+      used += header + length;
+      if (opcode == 0x9) {  // ping: a masked pong (mask 0: the payload as is)
+        auto pong = std::make_shared<std::string>();
+        *pong += static_cast<char>(0x8a);
+        *pong += static_cast<char>(0x80 | bytes.size());
+        pong->append(4, '\0');
+        *pong += bytes;
+        asio::async_write(socket, asio::buffer(*pong), [pong](auto, auto) {});
+        continue;
+      }
+      if (opcode == 0x8) break;  // the server closed
+      if (opcode != 0x1 && opcode != 0x2) continue;
+      if (replies < request.setup_messages) {
+        if (++replies == request.setup_messages) ++stats.subscribed;
+        continue;
+      }
       ++stats.messages;
       stats.bytes += bytes.size();
+      if (request.record) stats.recorded.emplace_back(now, std::string(bytes));
       if (auto at = clock.at(message_version(bytes))) {
         stats.latency.add(std::chrono::duration<double, std::milli>(now - *at).count());
       } else {
         ++stats.late;
       }
     }
-    buffer.consume(buffer.size());
+    if (used == in.size()) {
+      in.clear();
+      used = 0;
+    } else if (used > 64 * 1024) {
+      in.erase(0, used);
+      used = 0;
+    }
   }
   beast::error_code ignored;
-  beast::get_lowest_layer(ws).socket().close(ignored);
+  socket.close(ignored);
+}
+
+// A viewer that subscribes and then never reads again, with a small receive buffer (as a phone
+// that lost its signal keeps its connection): its socket stays open in `held` until the server
+// closes it or the pool stops.
+inline boost::asio::awaitable<void> stalled_viewer(
+    int port, const ViewerRequest& request,
+    std::vector<std::shared_ptr<boost::beast::websocket::stream<boost::beast::tcp_stream>>>& held,
+    std::size_t& subscribed, std::size_t& failed) {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  namespace websocket = beast::websocket;
+  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+  auto ws =
+      std::make_shared<websocket::stream<beast::tcp_stream>>(co_await asio::this_coro::executor);
+  auto& socket = beast::get_lowest_layer(*ws).socket();
+  boost::system::error_code ec;
+  socket.open(asio::ip::tcp::v4(), ec);
+  socket.set_option(asio::socket_base::receive_buffer_size(4096), ec);
+  auto [connect_error] = co_await socket.async_connect(
+      {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, kNoThrow);
+  if (connect_error) {
+    ++failed;
+    co_return;
+  }
+  ws->set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+    req.set(beast::http::field::sec_websocket_protocol, "splitstream.v1.protobuf");
+  }));
+  auto [handshake_error] = co_await ws->async_handshake("127.0.0.1", "/ws", kNoThrow);
+  if (handshake_error) {
+    ++failed;
+    co_return;
+  }
+  ws->binary(true);
+  auto [write_error, written] = co_await ws->async_write(asio::buffer(request.bytes), kNoThrow);
+  if (write_error) {
+    ++failed;
+    co_return;
+  }
+  ++subscribed;
+  held.push_back(std::move(ws));
 }
 
 // Viewers on one client thread of their own. Open them, read their stats at any time, stop.
@@ -203,6 +296,22 @@ class ViewerPool {
     return stats().subscribed;
   }
 
+  // Opens `count` stalled viewers (stalled_viewer) with `request`, which must outlive the pool;
+  // how many subscribed.
+  std::size_t open_stalled(int port, const ViewerRequest& request, std::size_t count) {
+    namespace asio = boost::asio;
+    return asio::co_spawn(
+               ioc_,
+               [this, port, &request, count]() -> asio::awaitable<std::size_t> {
+                 std::size_t subscribed = 0, failed = 0;
+                 for (std::size_t i = 0; i < count; ++i)
+                   co_await stalled_viewer(port, request, stalled_, subscribed, failed);
+                 co_return subscribed;
+               },
+               asio::use_future)
+        .get();
+  }
+
   // A copy of the stats, taken on the client thread.
   ViewerStats stats() {
     return boost::asio::post(ioc_, boost::asio::use_future([this] { return stats_; })).get();
@@ -215,10 +324,12 @@ class ViewerPool {
     work_.reset();
     ioc_.stop();
     thread_.join();
+    stalled_.clear();
   }
 
  private:
   boost::asio::io_context ioc_{1};
+  std::vector<std::shared_ptr<boost::beast::websocket::stream<boost::beast::tcp_stream>>> stalled_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   ViewerStats stats_;
   std::atomic<bool> stop_{false};

@@ -8,13 +8,14 @@
 # Runs the engine benchmark (engine_bench), the ingest benchmark with Redis's own rates as its
 # reference (ingest_bench), once in each durability mode (local, fsync, replicated), the push benchmark (push_bench) and the whole race: a generated
 # 60,000-runner, 12-timing-point marathon played as fast as possible by splitstream-sim with raw
-# duplicates while viewers watch (race_bench), and the vendor adapters against the native device
+# duplicates while viewers watch (race_bench), fan-out per server CPU-second against a plain
+# broadcast server on the npm package `ws` (fanout_bench, 2,000 viewers), and the vendor adapters against the native device
 # protocol: one race played as each vendor's hardware (bench/adapters_bench.py, 5,000 runners,
 # --adapter-runners), and the stream follower alone (follower_bench: 1,000,000 entries from "0").
-# Writes OUT/{machine,engine,ingest,ingest-fsync,ingest-replicated,push,race,adapters,follower}.json
+# Writes OUT/{machine,engine,ingest,ingest-fsync,ingest-replicated,push,fanout,race,adapters,follower}.json
 # and OUT/summary.md (default OUT: bench/results). Each tool starts its own redis-server (and
 # `splitstream serve`) on free loopback ports. --quick: smaller runs (a smoke test, not figures).
-# --only: a comma list of engine,ingest,push,race,adapters,follower. Exit status 0 when every run
+# --only: a comma list of engine,ingest,push,fanout,race,adapters,follower. Exit status 0 when every run
 # said OK.
 set -euo pipefail
 
@@ -33,7 +34,7 @@ RUNNERS=60000
 VIEWERS=1000
 PUSH_VIEWERS=5000
 ADAPTER_RUNNERS=5000
-ONLY="engine,ingest,push,race,adapters,follower"
+ONLY="engine,ingest,push,fanout,race,adapters,follower"
 while (($# > 0)); do
   case "$1" in
     --no-setup) SETUP=0 ;;
@@ -76,7 +77,7 @@ if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" -DSPLITSTREAM_WERROR=ON >/dev/null
 fi
 TARGETS=(splitstream splitstream-sim)
-for tool in engine ingest push race follower; do
+for tool in engine ingest push fanout race follower; do
   if wants "$tool"; then TARGETS+=("${tool}_bench"); fi
 done
 ninja -C "$BUILD" "${TARGETS[@]}"
@@ -132,6 +133,15 @@ if wants ingest; then
 fi
 if wants push; then
   run push "$BIN/push_bench" --viewers "$PUSH_VIEWERS" --rate "$PUSH_RATE" --json "$OUT/push.json"
+fi
+if wants fanout; then
+  # The reference server's package (bench/package-lock.json), installed once.
+  if [[ ! -d "$ROOT/bench/node_modules/ws" ]]; then
+    npm ci --prefix "$ROOT/bench" --no-audit --no-fund
+  fi
+  FANOUT_SIZE=(--viewers 2000 --reads 1000)
+  if ((QUICK)); then FANOUT_SIZE=(--viewers 100 --reads 200); fi
+  run fanout "$BIN/fanout_bench" "${FANOUT_SIZE[@]}" --json "$OUT/fanout.json"
 fi
 if wants race; then
   run race "$BIN/race_bench" --runners "$RUNNERS" --viewers "$VIEWERS" --duplicates 0.05 \

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "push/live_view.hpp"
+#include "push/websocket_fsm.hpp"
 
 namespace splitstream {
 
@@ -13,14 +14,20 @@ std::shared_ptr<const LiveFrame> make_frame(const v1::LiveMessage& message, Live
   frame->kind = kind;
   frame->stored_ms = stored_ms;
   frame->subscription = message.subscription();
-  if (json)
-    frame->json =
-        std::make_shared<const std::string>(encode_live_message(message, LiveFormat::json));
-  if (protobuf) {
-    frame->protobuf =
-        std::make_shared<const std::string>(encode_live_message(message, LiveFormat::protobuf));
-  }
+  if (json) frame->set(LiveFormat::json, encode_live_message(message, LiveFormat::json));
+  if (protobuf)
+    frame->set(LiveFormat::protobuf, encode_live_message(message, LiveFormat::protobuf));
   return frame;
+}
+
+void LiveFrame::set(LiveFormat format, std::string_view message) {
+  const bool binary = format == LiveFormat::protobuf;
+  std::string& wire = binary ? protobuf_wire_ : json_wire_;
+  wire.clear();
+  wire.reserve(message.size() + 10);
+  ws::append_frame_header(wire, binary ? ws::Opcode::binary : ws::Opcode::text, message.size());
+  (binary ? protobuf_header_ : json_header_) = static_cast<std::uint8_t>(wire.size());
+  wire += message;
 }
 
 PushHub::PushHub(const RaceEngine& engine, PushHubOptions options, WallClock wall_clock)

@@ -34,12 +34,27 @@ struct LiveFrame {
   // the device-to-viewer latency; 0 for frames that carry no new read (snapshots, replies).
   TimeMs stored_ms = 0;
   std::string subscription;
-  std::shared_ptr<const std::string> json;
-  std::shared_ptr<const std::string> protobuf;
 
-  const std::string& bytes(LiveFormat format) const {
-    return format == LiveFormat::protobuf ? *protobuf : *json;
+  // Sets a format's message: its whole WebSocket frame (text for JSON, binary for Protobuf) is
+  // built here once, header and message together. Server frames are not masked, so these
+  // bytes go as they are to every viewer of that format.
+  void set(LiveFormat format, std::string_view message);
+  // The message in a format (set before).
+  std::string_view bytes(LiveFormat format) const {
+    return std::string_view(wire(format))
+        .substr(format == LiveFormat::protobuf ? protobuf_header_ : json_header_);
   }
+  bool has(LiveFormat format) const { return !wire(format).empty(); }
+  // Its WebSocket frame.
+  const std::string& wire(LiveFormat format) const {
+    return format == LiveFormat::protobuf ? protobuf_wire_ : json_wire_;
+  }
+
+ private:
+  std::string json_wire_;
+  std::string protobuf_wire_;
+  std::uint8_t json_header_ = 0;
+  std::uint8_t protobuf_header_ = 0;
 };
 
 std::shared_ptr<const LiveFrame> make_frame(const v1::LiveMessage& message, LiveFrame::Kind kind,

@@ -13,8 +13,23 @@ ViewerQueue::~ViewerQueue() {
   metrics::server().viewer_queue_bytes.add(-static_cast<std::int64_t>(bytes_));
 }
 
-ViewerQueue::Decision ViewerQueue::push(std::shared_ptr<const LiveFrame> frame) {
+bool ViewerQueue::stalled(std::int64_t now_ms) const {
+  return !frames_.empty() && now_ms - frames_.front().since_ms > options_.stall_timeout_ms;
+}
+
+bool ViewerQueue::check_stalled(std::int64_t now_ms) {
+  if (shed_ || !stalled(now_ms)) return false;
+  shed_for_stall_ = true;
+  shed_all("too slow: the oldest of " + std::to_string(frames_.size()) + " messages (" +
+           std::to_string(bytes_) + " bytes) has waited " +
+           std::to_string((now_ms - frames_.front().since_ms) / 1000) + " s");
+  return true;
+}
+
+ViewerQueue::Decision ViewerQueue::push(std::shared_ptr<const LiveFrame> frame,
+                                        std::int64_t now_ms) {
   if (shed_) return Decision::shed;
+  if (check_stalled(now_ms)) return Decision::shed;
   const std::string& key = frame->subscription;
   if (frame->kind == LiveFrame::Kind::delta) {
     // A delta only applies to the state before it: once one is dropped, the others are
@@ -38,20 +53,28 @@ ViewerQueue::Decision ViewerQueue::push(std::shared_ptr<const LiveFrame> frame) 
   // A frame larger than the whole limit still goes out to a viewer that has caught up.
   if (!frames_.empty() &&
       (frames_.size() >= options_.max_queue_frames || bytes_ + size > options_.max_queue_bytes)) {
-    shed_all();
+    shed_all("too slow: " + std::to_string(frames_.size()) + " messages (" +
+             std::to_string(bytes_) + " bytes) waiting");
     return Decision::shed;
   }
-  frames_.push_back(std::move(frame));
+  frames_.push_back({std::move(frame), now_ms});
   bytes_ += size;
   metrics::server().viewer_queue_bytes.add(static_cast<std::int64_t>(size));
   return Decision::queued;
 }
 
 void ViewerQueue::pop() {
-  const std::size_t size = frames_.front()->bytes(format_).size();
+  const std::size_t size = frames_.front().frame->bytes(format_).size();
   frames_.pop_front();
+  if (writing_ > 0) --writing_;
   bytes_ -= size;
   metrics::server().viewer_queue_bytes.add(-static_cast<std::int64_t>(size));
+}
+
+void ViewerQueue::finish_write() {
+  while (writing_ > 0 && !frames_.empty())
+    pop();
+  writing_ = 0;
 }
 
 std::vector<std::string> ViewerQueue::take_resync() {
@@ -67,14 +90,19 @@ void ViewerQueue::forget(std::string_view key) {
     awaiting_snapshot_.erase(it);
 }
 
-void ViewerQueue::shed_all() {
+void ViewerQueue::shed_all(std::string reason) {
   shed_ = true;
+  shed_reason_ = std::move(reason);
   metrics::ServerMetrics& m = metrics::server();
   m.viewers_shed.inc();
-  m.messages_shed.inc(frames_.size());  // the frame being written, if any, included
-  m.viewer_queue_bytes.add(-static_cast<std::int64_t>(bytes_));
-  frames_.clear();  // the frame being written, if any, is held by its write
-  bytes_ = 0;
+  m.messages_shed.inc(frames_.size() - writing_);
+  // The frames being written stay until their write completes.
+  while (frames_.size() > writing_) {
+    const std::size_t size = frames_.back().frame->bytes(format_).size();
+    frames_.pop_back();
+    bytes_ -= size;
+    m.viewer_queue_bytes.add(-static_cast<std::int64_t>(size));
+  }
   resync_.clear();
   awaiting_snapshot_.clear();
 }

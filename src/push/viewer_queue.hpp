@@ -21,8 +21,11 @@ namespace splitstream {
 struct ViewerQueueOptions {
   std::size_t coalesce_at = 64;         // queued frames: standings deltas dropped beyond
   std::size_t resync_below = 8;         // ... and snapshots asked again below this
-  std::size_t max_queue_frames = 4096;  // beyond either limit: closed
-  std::size_t max_queue_bytes = 16u << 20;
+  std::size_t max_queue_frames = 1024;  // beyond either limit: closed
+  std::size_t max_queue_bytes = 4u << 20;
+  // A viewer whose oldest unsent frame has waited longer than this is closed, however little
+  // is queued: a phone that stops reading is gone in seconds, not once it holds megabytes.
+  std::int64_t stall_timeout_ms = 5000;
 };
 
 struct ViewerQueueDepth {
@@ -46,18 +49,32 @@ class ViewerQueue {
   ViewerQueue& operator=(const ViewerQueue&) = delete;
 
   // Snapshots, appends and replies are never coalesced: only shedding drops them. Once shed,
-  // the queue stays empty and every later frame is refused (and not counted again).
-  Decision push(std::shared_ptr<const LiveFrame> frame);
+  // the queue stays empty and every later frame is refused (and not counted again). `now_ms`
+  // is the steady clock (ms) that the stall cut-off compares with the oldest frame's arrival.
+  Decision push(std::shared_ptr<const LiveFrame> frame, std::int64_t now_ms = 0);
 
-  // The writer's side: the oldest frame stays at the front (counted in the depth) while it is
-  // written, and pop() removes it once written. Frames are held shared, never copied, so a
-  // writer could take several from the front at once.
+  // The writer's side: it takes frames from the front, writes them together and calls
+  // finish_write() once they are out. Frames being written stay in the queue (and its depth)
+  // until then, even when the viewer is shed meanwhile. Frames are held shared, never copied.
   bool empty() const { return frames_.empty(); }
-  const std::shared_ptr<const LiveFrame>& front() const { return frames_.front(); }
+  std::size_t size() const { return frames_.size(); }
+  const LiveFrame& at(std::size_t i) const { return *frames_[i].frame; }
+  const std::shared_ptr<const LiveFrame>& front() const { return frames_.front().frame; }
   void pop();
+  void begin_write(std::size_t frames) { writing_ = frames; }
+  std::size_t writing() const { return writing_; }
+  void finish_write();
+
+  // Whether the oldest unsent frame has waited past the stall timeout (for a timer's check:
+  // push() checks by itself). Sheds the viewer when it has.
+  bool check_stalled(std::int64_t now_ms);
 
   ViewerQueueDepth depth() const { return {frames_.size(), bytes_}; }
   bool shed() const { return shed_; }
+  // Whether it was shed for the age of its oldest frame (not for the size of its queue).
+  bool shed_for_stall() const { return shed_for_stall_; }
+  // Why the viewer was shed, for its close frame and the log.
+  const std::string& shed_reason() const { return shed_reason_; }
 
   // The subscriptions whose deltas were coalesced, once the queue has drained to resync_below
   // frames or fewer (each returned once; empty otherwise). Their deltas stay dropped until a
@@ -68,15 +85,23 @@ class ViewerQueue {
   void forget(std::string_view key);
 
  private:
-  void shed_all();
+  struct Queued {
+    std::shared_ptr<const LiveFrame> frame;
+    std::int64_t since_ms;  // when it was queued
+  };
+  bool stalled(std::int64_t now_ms) const;
+  void shed_all(std::string reason);
 
   ViewerQueueOptions options_;
   LiveFormat format_;
-  std::deque<std::shared_ptr<const LiveFrame>> frames_;
+  std::deque<Queued> frames_;
   std::size_t bytes_ = 0;
+  std::size_t writing_ = 0;  // frames at the front being written
+  std::string shed_reason_;
   std::set<std::string, std::less<>> resync_;             // snapshots to ask for again
   std::set<std::string, std::less<>> awaiting_snapshot_;  // deltas dropped until one arrives
   bool shed_ = false;
+  bool shed_for_stall_ = false;
 };
 
 }  // namespace splitstream

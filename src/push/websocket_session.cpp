@@ -1,8 +1,68 @@
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <array>
+#include <optional>
+
 #include "push/websocket_session_impl.hpp"
 
 namespace splitstream {
 
 namespace websocket_detail {
+
+bool read_ready(tcp::socket& socket, ws::ClientFrameReader& reader, boost::system::error_code& ec) {
+  static thread_local std::array<char, 16 * 1024> buffer;
+  for (;;) {
+    const std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      return true;
+    }
+    if (ec) return false;
+    reader.append(std::string_view(buffer.data(), n));
+    if (n < buffer.size()) return true;
+  }
+}
+
+std::optional<PlainStream> move_to_strand(PlainStream& stream,
+                                          const asio::any_io_executor& strand) {
+  tcp::socket& socket = stream.socket();
+  boost::system::error_code ec;
+  const tcp::endpoint local = socket.local_endpoint(ec);
+  if (ec) return std::nullopt;
+  const auto fd = socket.release(ec);
+  if (ec) return std::nullopt;
+  tcp::socket moved(strand);
+  moved.assign(local.protocol(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  return PlainStream(std::move(moved));
+}
+
+std::optional<std::size_t> unacknowledged_bytes(tcp::socket& socket) {
+  int queued = 0;
+  if (::ioctl(socket.native_handle(), SIOCOUTQ, &queued) != 0) return std::nullopt;
+  return static_cast<std::size_t>(std::max(queued, 0));
+}
+
+beast::http::response<beast::http::empty_body> handshake_response(const HttpRequest& request,
+                                                                  LiveFormat format) {
+  namespace http = beast::http;
+  http::response<http::empty_body> res(http::status::switching_protocols, request.version());
+  res.set(http::field::server, "splitstream");
+  res.set(http::field::upgrade, "websocket");
+  res.set(http::field::connection, "Upgrade");
+  res.set(http::field::sec_websocket_accept,
+          ws::accept_key(request[http::field::sec_websocket_key]));
+  if (request.count(http::field::sec_websocket_protocol) > 0) {
+    res.set(http::field::sec_websocket_protocol,
+            format == LiveFormat::protobuf ? kProtobufSubprotocol : kJsonSubprotocol);
+  }
+  return res;
+}
 
 asio::awaitable<void> serve_plain(PlainStream& stream, HttpRequest request,
                                   std::shared_ptr<PushContext> context,

@@ -18,6 +18,7 @@
 #include "push/live_protocol.hpp"
 #include "push/push_hub.hpp"
 #include "push/viewer_queue.hpp"
+#include "push/viewer_shard.hpp"
 
 namespace splitstream {
 
@@ -49,6 +50,10 @@ struct PushContext {
   // Whether an upgrade request may have the console feeds (DEVICES, REVIEW): a signed-in
   // official's session (set by the composition root; empty: no connection may).
   std::function<bool(const HttpRequest&)> console_access;
+  // Plain viewer connections are spread over these (push/viewer_shard), one per thread, set
+  // by the composition root; none: each viewer on a strand of its own, as TLS viewers are.
+  std::vector<std::unique_ptr<ViewerShard>> shards;
+  std::atomic<std::size_t> next_shard{0};
   std::atomic<std::size_t> connections{0};
   std::atomic<std::uint64_t> shed{0};  // viewers closed for falling behind
 };

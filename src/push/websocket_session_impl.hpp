@@ -13,8 +13,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 #include "core/connection_limiter.hpp"
 #include "core/text.hpp"
@@ -22,13 +20,13 @@
 #include "observe/log.hpp"
 #include "observe/server_metrics.hpp"
 #include "observe/spawn_completion.hpp"
+#include "push/websocket_fsm.hpp"
 #include "push/websocket_session.hpp"
 
 namespace splitstream::websocket_detail {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
@@ -40,24 +38,61 @@ inline std::int64_t steady_ms() {
 
 // `Next` is PlainStream or TlsStream, already on the connection's own strand (the HTTP
 // listener accepts each connection onto one), which the session keeps.
+// Frames gathered into one write: up to this many, or until this many bytes are taken.
+inline constexpr std::size_t kMaxGatherFrames = 64;
+inline constexpr std::size_t kMaxGatherBytes = 256 * 1024;
+// A TLS viewer's reads go through this much room (a plain viewer reads into a buffer its
+// thread shares, so an idle one holds none).
+inline constexpr std::size_t kTlsReadChunk = 2048;
+// How long a viewer that took nothing for the stall timeout gets to take the close frame.
+inline constexpr std::chrono::milliseconds kStalledCloseWait{1000};
+
+// Reads what a plain socket has ready into the reader, through a buffer each thread shares (not
+// a coroutine: the thread-local must not be cached across a suspension).
+bool read_ready(tcp::socket& socket, ws::ClientFrameReader& reader, boost::system::error_code& ec);
+
+// The connection's socket, moved onto `strand` (a shard's); nullopt when the socket could not
+// be released (it is closed).
+std::optional<PlainStream> move_to_strand(PlainStream& stream, const asio::any_io_executor& strand);
+
+// Bytes in the connection's send queue that its peer has not acknowledged yet (SIOCOUTQ: sent
+// or not); nullopt when the kernel does not tell.
+std::optional<std::size_t> unacknowledged_bytes(tcp::socket& socket);
+
+// The 101 answer to a valid upgrade request.
+beast::http::response<beast::http::empty_body> handshake_response(const HttpRequest& request,
+                                                                  LiveFormat format);
+
+// `Next` is PlainStream or TlsStream, already on the connection's own strand (the HTTP
+// listener accepts each connection onto one), which the session keeps. The WebSocket protocol
+// is ws::ClientFrameReader's (push/websocket_fsm); the session only moves bytes: the frames
+// waiting for the viewer go out together in one write, each as the bytes the hub built once for
+// every viewer.
 template <typename Next>
 class WebSocketSession final : public LiveSubscriber,
+                               public ShardViewer,
                                public std::enable_shared_from_this<WebSocketSession<Next>> {
+  static constexpr bool kPlain = std::is_same_v<Next, PlainStream>;
+
  public:
+  // `shard`: the shard whose strand `stream` is on (plain streams), or none.
   WebSocketSession(Next&& stream, std::shared_ptr<PushContext> context, LiveFormat format,
-                   std::shared_ptr<void> hold)
-      : ws_(std::move(stream)),
-        strand_(ws_.get_executor()),
+                   std::shared_ptr<void> hold, ViewerShard* shard)
+      : shard_(shard),
+        stream_(std::move(stream)),
+        strand_(stream_.get_executor()),
         context_(std::move(context)),
         hold_(std::move(hold)),
         format_(format),
         subscriptions_(context_->options.limits.max_subscriptions),
         subscribe_rate_(context_->options.subscribe_rate, context_->options.subscribe_burst),
+        reader_(context_->options.max_client_message_bytes),
+        tick_timer_(strand_),
         close_timer_(strand_),
         queue_(context_->options, format) {
     ++context_->connections;
     boost::system::error_code ec;
-    const auto peer = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
+    const auto peer = socket().remote_endpoint(ec);
     if (!ec) peer_ = peer.address().to_string();
   }
   ~WebSocketSession() override {
@@ -73,9 +108,20 @@ class WebSocketSession final : public LiveSubscriber,
   LiveFormat format() const override { return format_; }
 
   void deliver(std::shared_ptr<const LiveFrame> frame) override {
+    if (shard_ != nullptr) {
+      shard_->deliver(this->shared_from_this(), std::move(frame));
+      return;
+    }
     asio::post(strand_, [self = this->shared_from_this(), frame = std::move(frame)]() mutable {
       self->enqueue(std::move(frame));
     });
+  }
+
+  // ShardViewer: a frame of the shard's batch, then the write once the batch is taken.
+  void take(std::shared_ptr<const LiveFrame> frame) override { enqueue(std::move(frame)); }
+  void flush() override {
+    flush_deferred_ = false;
+    write_next();
   }
 
   void start(HttpRequest request) {
@@ -84,52 +130,185 @@ class WebSocketSession final : public LiveSubscriber,
   }
 
  private:
+  tcp::socket& socket() { return beast::get_lowest_layer(stream_).socket(); }
+  // What frames are read from and written to: the socket itself, or the TLS stream over it.
+  auto& io() {
+    if constexpr (kPlain) {
+      return socket();
+    } else {
+      return stream_;
+    }
+  }
+
   // `self` keeps the session alive while it runs.
   asio::awaitable<void> run([[maybe_unused]] std::shared_ptr<WebSocketSession> self,
                             HttpRequest request) {
     const WebSocketOptions& o = context_->options;
-    websocket::stream_base::timeout timeouts;
-    timeouts.handshake_timeout = o.handshake_timeout;
-    timeouts.idle_timeout = o.idle_timeout;
-    timeouts.keep_alive_pings = true;
-    ws_.set_option(timeouts);
-    ws_.read_message_max(o.max_client_message_bytes);
     boost::system::error_code ignored;
-    beast::get_lowest_layer(ws_).expires_never();  // the WebSocket's own timeouts take over
-    beast::get_lowest_layer(ws_).socket().set_option(
-        asio::socket_base::send_buffer_size(o.socket_send_buffer), ignored);
-    // Whole messages, written straight from the shared frame: no per-connection write buffer.
-    ws_.auto_fragment(false);
-    const std::string_view protocol =
-        format_ == LiveFormat::protobuf ? kProtobufSubprotocol : kJsonSubprotocol;
-    const bool echo_protocol = request.count(beast::http::field::sec_websocket_protocol) > 0;
-    ws_.set_option(
-        websocket::stream_base::decorator([protocol, echo_protocol](websocket::response_type& res) {
-          res.set(beast::http::field::server, "splitstream");
-          if (echo_protocol) res.set(beast::http::field::sec_websocket_protocol, protocol);
-        }));
-    auto [accept_error] = co_await ws_.async_accept(request, kNoThrow);
-    if (accept_error) co_return;
+    socket().set_option(asio::socket_base::send_buffer_size(o.socket_send_buffer), ignored);
+    socket().set_option(tcp::no_delay(true), ignored);
+    {
+      const auto response = handshake_response(request, format_);
+      beast::get_lowest_layer(stream_).expires_after(o.handshake_timeout);
+      auto [handshake_error, n] = co_await beast::http::async_write(stream_, response, kNoThrow);
+      if (handshake_error) co_return;
+    }
+    beast::get_lowest_layer(stream_).expires_never();  // the session's own timers take over
     request = {};  // its headers are not needed again: an idle viewer should cost little
-    ws_.binary(format_ == LiveFormat::protobuf);
+    if constexpr (kPlain) socket().non_blocking(true, ignored);
     accepted_ = true;
+    last_heard_ms_ = steady_ms();
+    progress_ms_ = last_heard_ms_;
     log::debug(
         "viewers", "viewer connected",
         {{"remote", peer_}, {"format", format_ == LiveFormat::protobuf ? "protobuf" : "json"}});
+    arm_tick();
     write_next();
-    beast::flat_buffer buffer;
+    bool peer_gone = false;
     for (;;) {
-      auto [read_error, n] = co_await ws_.async_read(buffer, kNoThrow);
-      if (read_error) break;
-      const std::string payload = beast::buffers_to_string(buffer.data());
-      buffer.consume(buffer.size());
-      handle(payload, ws_.got_binary());
+      if constexpr (kPlain) {
+        auto [wait_error] = co_await socket().async_wait(tcp::socket::wait_read, kNoThrow);
+        if (wait_error) {
+          peer_gone = true;
+          break;
+        }
+        boost::system::error_code read_error;
+        if (!read_ready(socket(), reader_, read_error)) {
+          peer_gone = true;
+          break;
+        }
+      } else {
+        char* room = reader_.prepare(kTlsReadChunk);
+        auto [read_error, got] =
+            co_await stream_.async_read_some(asio::buffer(room, kTlsReadChunk), kNoThrow);
+        reader_.commit(got);
+        if (read_error) {
+          peer_gone = true;
+          break;
+        }
+      }
+      last_heard_ms_ = steady_ms();
+      if (!handle_events()) break;
     }
+    end_reading(peer_gone);
+  }
+
+  // The events in what was read; false once nothing more is to be read (a close or an error).
+  bool handle_events() {
+    for (;;) {
+      ws::ClientEvent event = reader_.next();
+      switch (event.kind) {
+        case ws::ClientEvent::Kind::none:
+          return true;
+        case ws::ClientEvent::Kind::text:
+        case ws::ClientEvent::Kind::binary:
+          if (!closing_) handle(event.payload, event.kind == ws::ClientEvent::Kind::binary);
+          break;
+        case ws::ClientEvent::Kind::ping:
+          if (close_sent_) break;  // nothing may follow our close frame
+          // Only the latest ping needs its pong (RFC 6455 5.5.3): a flood costs nothing.
+          pong_.clear();
+          ws::append_frame_header(pong_, ws::Opcode::pong, event.payload.size());
+          pong_ += event.payload;
+          write_next();
+          break;
+        case ws::ClientEvent::Kind::pong:
+          break;
+        case ws::ClientEvent::Kind::close:
+          send_close(event.code == ws::close_code::no_status ? ws::close_code::normal : event.code,
+                     "");
+          return false;
+        case ws::ClientEvent::Kind::error:
+          close_reason_ = event.reason;
+          send_close(event.code, event.reason);
+          return false;
+      }
+    }
+  }
+
+  // Nothing more is read: the hub forgets the viewer. A peer that is gone ends the connection
+  // now; after a close or a protocol error, once our close frame is out (or the close timeout).
+  void end_reading(bool peer_gone) {
+    reading_done_ = true;
     closing_ = true;
     asio::post(context_->engine_strand,
                [context = context_, id = static_cast<const LiveSubscriber*>(this)] {
                  context->hub.remove(id);
                });
+    if (peer_gone || !close_sent_ || close_written_) shutdown_now();
+  }
+
+  void shutdown_now() {
+    if (ended_) return;
+    ended_ = true;
+    closing_ = true;
+    tick_timer_.cancel();
+    close_timer_.cancel();
+    boost::system::error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
+  }
+
+  // Pings a viewer silent for half the idle timeout and drops one that has not answered
+  // within another half; sheds one whose oldest frame has waited past the stall timeout
+  // (push() checks that as frames arrive; this covers a quiet race).
+  void arm_tick() {
+    const WebSocketOptions& o = context_->options;
+    auto period = std::chrono::milliseconds(o.idle_timeout) / 2;
+    if (o.stall_timeout_ms > 0)
+      period = std::min(period, std::chrono::milliseconds(o.stall_timeout_ms) / 2);
+    tick_timer_.expires_after(std::max(period, std::chrono::milliseconds(100)));
+    tick_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->tick();
+    });
+  }
+
+  void tick() {
+    if (ended_) return;
+    const std::int64_t now = steady_ms();
+    const std::int64_t half_idle_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(context_->options.idle_timeout)
+            .count() /
+        2;
+    if (ping_sent_ms_ >= 0 && last_heard_ms_ < ping_sent_ms_ &&
+        now - ping_sent_ms_ >= half_idle_ms) {
+      close_reason_ = "silent for " + std::to_string((now - last_heard_ms_) / 1000) + " s";
+      shutdown_now();
+      return;
+    }
+    if (!closing_ && queue_.check_stalled(now)) on_shed();
+    if constexpr (kPlain) {
+      if (!closing_) check_network_progress(now);
+    }
+    const bool awaiting_answer = ping_sent_ms_ >= 0 && last_heard_ms_ < ping_sent_ms_;
+    if (!awaiting_answer && !close_sent_ && now - last_heard_ms_ >= half_idle_ms) {
+      ping_sent_ms_ = now;
+      ping_due_ = true;
+      write_next();
+    }
+    arm_tick();
+  }
+
+  // A viewer that stopped reading fills the kernel's send buffer before its own queue grows:
+  // one whose peer acknowledged nothing for the stall timeout while bytes waited for it is shed
+  // as one whose oldest frame waited that long.
+  void check_network_progress(std::int64_t now) {
+    const auto waiting = unacknowledged_bytes(socket());
+    if (!waiting) return;
+    const std::uint64_t acked = bytes_written_ - *waiting;
+    if (*waiting == 0 || acked != acked_) {
+      acked_ = acked;
+      progress_ms_ = now;
+      return;
+    }
+    if (now - progress_ms_ <= context_->options.stall_timeout_ms) return;
+    ++context_->shed;
+    metrics::server().viewers_shed.inc();
+    close_reason_ = "too slow: nothing of " + std::to_string(*waiting) +
+                    " bytes on their way was taken for " +
+                    std::to_string((now - progress_ms_) / 1000) + " s";
+    stalled_ = true;
+    send_close(ws::close_code::try_again_later, close_reason_);
   }
 
   void reply(const v1::LiveMessage& message) {
@@ -137,7 +316,7 @@ class WebSocketSession final : public LiveSubscriber,
     enqueue(make_frame(message, LiveFrame::Kind::reply, json, !json));
   }
 
-  void handle(const std::string& payload, bool binary) {
+  void handle(std::string_view payload, bool binary) {
     if (!subscribe_rate_.allow(steady_ms())) {
       metrics::server().rate_limited.inc();
       reply(error_message({"rate_limited", "more than " +
@@ -199,46 +378,48 @@ class WebSocketSession final : public LiveSubscriber,
     if (closing_) return;
     if (frame->kind != LiveFrame::Kind::reply && !subscriptions_.contains(frame->subscription))
       return;
-    const ViewerQueueDepth before = queue_.depth();
-    switch (queue_.push(std::move(frame))) {
+    switch (queue_.push(std::move(frame), steady_ms())) {
       case ViewerQueue::Decision::queued:
-        if (!writing_) write_next();
+        // In a shard's batch, the write waits for the batch's other frames.
+        if (writing_ || flush_deferred_) break;
+        if (shard_ != nullptr && shard_->defer_flush(this->shared_from_this())) {
+          flush_deferred_ = true;
+        } else {
+          write_next();
+        }
         break;
       case ViewerQueue::Decision::coalesced:
         break;
       case ViewerQueue::Decision::shed:
-        shed("too slow: " + std::to_string(before.frames) + " messages (" +
-             std::to_string(before.bytes) + " bytes) waiting");
+        on_shed();
         break;
     }
   }
 
-  void shed(std::string reason) {
-    // The queue has dropped its frames (the frame being written, if any, is held by its write)
-    // and counted them.
-    closing_ = true;
+  // The queue has dropped its frames but those being written, and counted them.
+  void on_shed() {
     ++context_->shed;
-    close_reason_ = std::move(reason);
-    // A viewer that reads nothing more is cut off after the close timeout.
-    close_timer_.expires_after(context_->options.close_timeout);
-    close_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
-      if (ec) return;
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
-    });
-    if (!writing_) send_close();  // else once the write in flight completes
+    close_reason_ = queue_.shed_reason();
+    stalled_ = queue_.shed_for_stall();
+    send_close(ws::close_code::try_again_later, close_reason_);
   }
 
-  // The close frame with the reason, after any frame in flight (one write at a time).
-  void send_close() {
-    if (close_sent_) return;
+  // The close frame goes after the frames being written, and nothing after it. A viewer that
+  // reads nothing more is cut off after the close timeout.
+  void send_close(std::uint16_t code, std::string_view reason) {
+    closing_ = true;
+    if (close_sent_ || ended_) return;
     close_sent_ = true;
-    websocket::close_reason why(websocket::close_code::try_again_later, close_reason_);
-    ws_.async_close(why, [self = this->shared_from_this()](beast::error_code) {
-      self->close_timer_.cancel();
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    close_ = ws::close_frame(code, reason);
+    // A viewer that takes nothing will not take the close frame either: not long to wait.
+    close_timer_.expires_after(stalled_
+                                   ? std::min<std::chrono::milliseconds>(
+                                         context_->options.close_timeout, kStalledCloseWait)
+                                   : std::chrono::milliseconds(context_->options.close_timeout));
+    close_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->shutdown_now();
     });
+    write_next();
   }
 
   // Once the queue has drained enough, the snapshots of the subscriptions it coalesced.
@@ -252,55 +433,147 @@ class WebSocketSession final : public LiveSubscriber,
   }
 
   // One write at a time, chained from its completion (no coroutine or timer per frame: with
-  // thousands of viewers the per-frame overhead is what counts).
+  // thousands of viewers the per-frame overhead is what counts). A write takes the pong, ping
+  // and close due and every frame waiting (up to the gather limits), so a viewer that fell
+  // behind catches up in few system calls.
   void write_next() {
-    if (!accepted_ || writing_ || closing_) return;
-    if (queue_.empty()) {
-      ask_snapshots_again();
+    if (!accepted_ || writing_ || ended_) return;
+    gather_.clear();
+    control_.clear();
+    control_ += pong_;
+    pong_.clear();
+    if (ping_due_) {
+      ws::append_frame_header(control_, ws::Opcode::ping, 0);
+      ping_due_ = false;
+    }
+    writing_close_ = !close_.empty();
+    control_ += close_;
+    close_.clear();
+    std::size_t frames = 0;
+    if (!close_sent_) {
+      std::size_t bytes = 0;
+      for (; frames < queue_.size() && frames < kMaxGatherFrames && bytes < kMaxGatherBytes;
+           ++frames) {
+        const std::string& wire = queue_.at(frames).wire(format_);
+        gather_.emplace_back(wire.data(), wire.size());
+        bytes += wire.size();
+      }
+    }
+    // Control frames first: between two messages is where they may go.
+    if (!control_.empty()) gather_.insert(gather_.begin(), asio::buffer(control_));
+    if (gather_.empty()) {
+      if (!closing_) ask_snapshots_again();
       return;
     }
     writing_ = true;
-    // The completion keeps the frame (and so its bytes) alive, whatever happens to the queue.
-    std::shared_ptr<const LiveFrame> frame = queue_.front();
-    const std::string& bytes = frame->bytes(format_);
-    ws_.async_write(asio::buffer(bytes), [self = this->shared_from_this(), frame](
-                                             beast::error_code error, std::size_t) {
-      self->writing_ = false;
-      if (error) return;
-      if (self->closing_) {
-        if (!self->close_reason_.empty()) self->send_close();
+    queue_.begin_write(frames);
+    if constexpr (kPlain) {
+      // Most writes fit in the socket's buffer: written at once, with no operation to start
+      // and no completion to run (the socket is non-blocking).
+      boost::system::error_code error;
+      std::size_t sent = socket().write_some(gather_, error);
+      if (error == asio::error::would_block || error == asio::error::try_again) {
+        error = {};
+        sent = 0;
+      }
+      bytes_written_ += sent;
+      if (error || sent == asio::buffer_size(gather_)) {
+        written(error);
         return;
       }
-      self->queue_.pop();
-      metrics::ServerMetrics& m = metrics::server();
-      m.messages_sent.inc();
-      ++self->messages_sent_;
-      if (frame->stored_ms > 0) {
-        m.device_to_viewer.observe(
-            static_cast<double>(std::max<TimeMs>(0, wall_clock_now() - frame->stored_ms)) / 1000.0);
-      }
-      self->ask_snapshots_again();
-      self->write_next();
-    });
+      skip_written(sent);
+    }
+    asio::async_write(
+        io(), std::span<const asio::const_buffer>(gather_),
+        [self = this->shared_from_this()](const boost::system::error_code& error, std::size_t n) {
+          self->bytes_written_ += n;
+          self->written(error);
+        });
   }
 
-  websocket::stream<Next> ws_;
-  asio::any_io_executor strand_;  // the connection's strand, from the listener
+  // Drops the first `n` bytes from the gathered buffers: what a partial write sent.
+  void skip_written(std::size_t n) {
+    std::size_t whole = 0;
+    while (whole < gather_.size() && n >= gather_[whole].size()) {
+      n -= gather_[whole].size();
+      ++whole;
+    }
+    gather_.erase(gather_.begin(), gather_.begin() + static_cast<std::ptrdiff_t>(whole));
+    if (!gather_.empty()) gather_.front() += n;
+  }
+
+  void written(const boost::system::error_code& error) {
+    writing_ = false;
+    if (error) {
+      queue_.finish_write();
+      shutdown_now();
+      return;
+    }
+    if (const std::size_t sent = queue_.writing(); sent > 0) {
+      metrics::ServerMetrics& m = metrics::server();
+      const TimeMs now = wall_clock_now();
+      for (std::size_t i = 0; i < sent; ++i) {
+        const TimeMs stored = queue_.at(i).stored_ms;
+        if (stored > 0)
+          m.device_to_viewer.observe(static_cast<double>(std::max<TimeMs>(0, now - stored)) /
+                                     1000.0);
+      }
+      queue_.finish_write();
+      m.messages_sent.inc(sent);
+      messages_sent_ += sent;
+    }
+    if (writing_close_) {
+      writing_close_ = false;
+      close_written_ = true;
+      if (reading_done_) {
+        shutdown_now();
+      } else {
+        // The viewer answers with its close and its end, which the read loop sees.
+        boost::system::error_code ignored;
+        if constexpr (kPlain) socket().shutdown(tcp::socket::shutdown_send, ignored);
+      }
+      return;
+    }
+    if (!closing_) ask_snapshots_again();
+    write_next();
+  }
+
+  ViewerShard* shard_;  // plain viewers: the shard whose strand they are on
+  Next stream_;
+  asio::any_io_executor strand_;  // the connection's (or its shard's) strand
   std::shared_ptr<PushContext> context_;
   std::shared_ptr<void> hold_;  // the connection's place in the per-address count
   LiveFormat format_;
   bool console_allowed_ = false;  // the upgrade carried an official's session
   SubscriptionSet subscriptions_;
   RateLimiter subscribe_rate_;
+  ws::ClientFrameReader reader_;
   std::string peer_;
   std::uint64_t messages_sent_ = 0;
-  asio::steady_timer close_timer_;  // cuts off a shed viewer that reads nothing more
+  asio::steady_timer tick_timer_;   // pings, the idle and stall cut-offs
+  asio::steady_timer close_timer_;  // cuts off a viewer that does not read our close
   ViewerQueue queue_;
-  std::string close_reason_;  // set when shed
-  bool close_sent_ = false;
+  std::vector<asio::const_buffer> gather_;  // the write in flight
+  std::string control_;                     // its control frames
+  std::string pong_;                        // the pong due, if any
+  std::string close_;                       // the close frame due, if any
+  std::string close_reason_;                // why the server closed, for the log
+  std::int64_t last_heard_ms_ = 0;          // steady clock: the viewer's last bytes
+  std::int64_t ping_sent_ms_ = -1;          // steady clock: the last ping (-1: none yet)
+  bool ping_due_ = false;
   bool accepted_ = false;  // the handshake is done: frames may be written
   bool writing_ = false;
-  bool closing_ = false;
+  bool writing_close_ = false;       // the write in flight carries the close frame
+  bool flush_deferred_ = false;      // the shard's batch calls flush()
+  bool stalled_ = false;             // shed for taking nothing
+  std::uint64_t bytes_written_ = 0;  // to the socket, all told
+  std::uint64_t acked_ = 0;          // bytes the peer had acknowledged at progress_ms_
+  std::int64_t progress_ms_ = 0;     // steady clock: the last sign the peer takes what is sent
+  bool closing_ = false;             // no more frames are queued
+  bool close_sent_ = false;          // the close frame is due or written
+  bool close_written_ = false;
+  bool reading_done_ = false;
+  bool ended_ = false;  // the socket is closed
 };
 
 template <typename Next>
@@ -320,6 +593,15 @@ asio::awaitable<void> serve_on(Next& stream, HttpRequest request,
           o.allowed_origins.end()) {
     refusal = refuse(beast::http::status::forbidden, "origin_not_allowed",
                      "Origin " + std::string(origin) + " is not in the allowed origins");
+  }
+  if (!refusal && request[beast::http::field::sec_websocket_version] != "13") {
+    refusal = refuse(beast::http::status::upgrade_required, "unsupported_websocket_version",
+                     "Sec-WebSocket-Version: this server speaks version 13 (RFC 6455)");
+    refusal->set(beast::http::field::sec_websocket_version, "13");
+  }
+  if (!refusal && !ws::valid_client_key(request[beast::http::field::sec_websocket_key])) {
+    refusal = refuse(beast::http::status::bad_request, "invalid_websocket_key",
+                     "Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455 4.1)");
   }
   LiveFormat format = LiveFormat::json;
   if (!refusal && request.count(beast::http::field::sec_websocket_protocol) > 0) {
@@ -343,8 +625,19 @@ asio::awaitable<void> serve_on(Next& stream, HttpRequest request,
     co_await beast::http::async_write(stream, *refusal, kNoThrow);
     co_return;
   }
+  if constexpr (std::is_same_v<Next, PlainStream>) {
+    if (!context->shards.empty()) {
+      ViewerShard& shard = *context->shards[context->next_shard++ % context->shards.size()];
+      auto moved = move_to_strand(stream, shard.strand());
+      if (!moved) co_return;
+      auto session = std::make_shared<WebSocketSession<Next>>(std::move(*moved), std::move(context),
+                                                              format, std::move(hold), &shard);
+      session->start(std::move(request));
+      co_return;
+    }
+  }
   auto session = std::make_shared<WebSocketSession<Next>>(std::move(stream), std::move(context),
-                                                          format, std::move(hold));
+                                                          format, std::move(hold), nullptr);
   session->start(std::move(request));
 }
 

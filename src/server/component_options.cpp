@@ -87,6 +87,7 @@ WebSocketOptions websocket_options(const ServerConfig& config) {
   o.idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s);
   o.max_connections = config.max_viewers;
   o.max_queue_bytes = config.viewer_queue_bytes;
+  o.stall_timeout_ms = config.viewer_stall_timeout_ms;
   o.socket_send_buffer = config.viewer_socket_buffer;
   o.subscribe_rate = config.ws_subscribe_rate;
   o.subscribe_burst = config.ws_subscribe_burst;

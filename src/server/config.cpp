@@ -225,6 +225,10 @@ const std::vector<Setting>& settings() {
              1u, 1'000'000u),
       number("viewer-queue-bytes", "bytes queued for one viewer before it is closed as too slow",
              &ServerConfig::viewer_queue_bytes, 4096u, 1u << 30),
+      number("viewer-stall-timeout",
+             "milliseconds a viewer's oldest unsent message may wait before it is closed as too "
+             "slow (it reconnects and resumes)",
+             &ServerConfig::viewer_stall_timeout_ms, 200, 600'000),
       number("viewer-socket-buffer", "kernel send buffer per viewer in bytes (SO_SNDBUF)",
              &ServerConfig::viewer_socket_buffer, 4096, 64 << 20),
       text("web-root",

@@ -71,6 +71,7 @@ struct ServerConfig {
   std::uint32_t max_viewers = static_cast<std::uint32_t>(WebSocketOptions{}.max_connections);
   // Bytes queued for a viewer; one further behind is closed.
   std::uint32_t viewer_queue_bytes = static_cast<std::uint32_t>(WebSocketOptions{}.max_queue_bytes);
+  int viewer_stall_timeout_ms = static_cast<int>(WebSocketOptions{}.stall_timeout_ms);
   // The kernel's send buffer per viewer.
   int viewer_socket_buffer = WebSocketOptions{}.socket_send_buffer;
   std::string web_root;         // the built browser app; empty: see resolve_web_root

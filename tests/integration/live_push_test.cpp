@@ -274,6 +274,47 @@ TEST_F(LivePush, AStalledViewerIsShedAndTheOthersGetEverything) {
   }
 }
 
+TEST_F(LivePush, AViewerThatStopsReadingIsShedByTimeWithLittleQueued) {
+  // The byte and frame limits far away: only the stall cut-off (1 s) can close it.
+  Node node = start_node({"--viewer-queue-bytes", "1073741824", "--viewer-socket-buffer", "4096",
+                          "--viewer-stall-timeout", "1000"});
+  WsClient stalled(node.http, kJson, "", 2048);
+  ASSERT_TRUE(stalled.open());
+  v1::ClientMessage map;
+  map.mutable_subscribe()->set_kind(v1::SUBSCRIPTION_KIND_MAP);
+  ASSERT_TRUE(stalled.send(map));
+  ASSERT_TRUE(stalled.send(subscribe_passings()));
+  WsClient healthy(node.http, kProto);
+  ASSERT_TRUE(healthy.open());
+  ASSERT_TRUE(healthy.send(subscribe_passings()));
+  const std::map<std::string, std::int64_t> expected = final_split_times();
+  PassingLog log;
+  std::jthread reader([&] {
+    while (auto m = healthy.receive()) {
+      if (m->has_passings() && !m->passings().snapshot()) {
+        for (const v1::Passing& p : m->passings().passings())
+          log.record(p);
+      }
+      if (log.latest == expected) break;
+    }
+  });
+  ASSERT_TRUE(DemoRace::get().feed_all(node.devices));
+  // Shed by time: its queue is far from the limits.
+  EXPECT_TRUE(wait_until([&] {
+    return metric(node.http, "splitstream_ws_viewers_shed_total") >= 1;
+  })) << "the stalled viewer is still connected";
+  reader.join();
+  EXPECT_EQ(log.duplicates, 0u);
+  EXPECT_EQ(log.latest, expected);
+  while (auto m = stalled.receive()) {
+  }
+  EXPECT_NE(stalled.error(), boost::asio::error::timed_out) << "the stalled viewer is still open";
+  if (stalled.error() == boost::beast::websocket::error::closed) {
+    EXPECT_NE(stalled.close_reason().find("has waited"), std::string::npos)
+        << stalled.close_reason();
+  }
+}
+
 TEST_F(LivePush, BadSubscriptionsGetClearErrorsAndTheConnectionStays) {
   Node node = start_node({"--allowed-origins", "https://live.example.org"});
   WsClient viewer(node.http, kJson, "https://live.example.org");

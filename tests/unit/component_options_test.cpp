@@ -237,7 +237,8 @@ TEST(ComponentOptions, SettingsLeftAloneGiveEachComponentItsOwnDefaults) {
   EXPECT_EQ(o.websocket.subscribe_rate, ws.subscribe_rate);
   EXPECT_EQ(o.websocket.subscribe_burst, ws.subscribe_burst);
   EXPECT_TRUE(o.websocket.allowed_origins.empty());  // any Origin
-  // The values `splitstream serve --help` has always shown.
+  // The values `splitstream serve --help` shows (the viewer queue's bytes lowered from 16 MiB,
+  // with the stall cut-off beside them, in issue 18).
   EXPECT_EQ(o.device_protocol.max_clock_skew_ms, 300'000);
   EXPECT_EQ(o.device_protocol.heartbeat_interval_ms, 10'000);
   EXPECT_EQ(o.device_protocol.idle_timeout_ms, 30'000);
@@ -245,7 +246,9 @@ TEST(ComponentOptions, SettingsLeftAloneGiveEachComponentItsOwnDefaults) {
   EXPECT_EQ(o.http_ingest_body_limit, 1u << 20);
   EXPECT_EQ(o.websocket.idle_timeout, std::chrono::seconds(60));
   EXPECT_EQ(o.websocket.max_connections, 50'000u);
-  EXPECT_EQ(o.websocket.max_queue_bytes, 16u << 20);
+  EXPECT_EQ(o.websocket.max_queue_bytes, 4u << 20);
+  EXPECT_EQ(o.websocket.max_queue_frames, 1024u);
+  EXPECT_EQ(o.websocket.stall_timeout_ms, 5000);
   EXPECT_EQ(o.websocket.socket_send_buffer, 256 * 1024);
   EXPECT_EQ(o.websocket.subscribe_rate, 5.0);
   EXPECT_EQ(o.websocket.subscribe_burst, 20.0);

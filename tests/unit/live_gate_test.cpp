@@ -43,7 +43,7 @@ class RecordingViewer final : public LiveSubscriber {
   LiveFormat format() const override { return LiveFormat::protobuf; }
   void deliver(std::shared_ptr<const LiveFrame> frame) override {
     v1::LiveMessage m;
-    EXPECT_TRUE(m.ParseFromString(frame->bytes(LiveFormat::protobuf)));
+    EXPECT_TRUE(m.ParseFromString(std::string(frame->bytes(LiveFormat::protobuf))));
     messages.push_back(std::move(m));
   }
   // The messages since the last call, by subscription id (the last one of each).

@@ -43,7 +43,7 @@ class RecordingViewer final : public LiveSubscriber {
   LiveFormat format() const override { return LiveFormat::protobuf; }
   void deliver(std::shared_ptr<const LiveFrame> frame) override {
     v1::LiveMessage message;
-    EXPECT_TRUE(message.ParseFromString(frame->bytes(LiveFormat::protobuf)));
+    EXPECT_TRUE(message.ParseFromString(std::string(frame->bytes(LiveFormat::protobuf))));
     messages.push_back(std::move(message));
   }
   std::vector<v1::LiveMessage> messages;

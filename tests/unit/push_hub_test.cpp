@@ -38,9 +38,12 @@ class RecordingViewer final : public LiveSubscriber {
     v1::LiveMessage m;
     const LiveFrame& f = *frames.at(i);
     if (format_ == LiveFormat::protobuf) {
-      EXPECT_TRUE(f.protobuf && m.ParseFromString(*f.protobuf));
+      EXPECT_TRUE(f.has(LiveFormat::protobuf) &&
+                  m.ParseFromString(std::string(f.bytes(LiveFormat::protobuf))));
     } else {
-      EXPECT_TRUE(f.json && google::protobuf::util::JsonStringToMessage(*f.json, &m).ok());
+      EXPECT_TRUE(f.has(LiveFormat::json) && google::protobuf::util::JsonStringToMessage(
+                                                 std::string(f.bytes(LiveFormat::json)), &m)
+                                                 .ok());
     }
     return m;
   }
@@ -136,7 +139,7 @@ TEST(PushHub, ASubscriberGetsEachSubscriptionsSnapshot) {
   ASSERT_EQ(v->frames.size(), 4u);
   for (const auto& f : v->frames) {
     EXPECT_EQ(f->kind, LiveFrame::Kind::snapshot);
-    EXPECT_FALSE(f->json);  // encoded only in the viewer's format
+    EXPECT_FALSE(f->has(LiveFormat::json));  // encoded only in the viewer's format
   }
   const std::vector<v1::LiveMessage> m = v->take();
   // A new standings page is built from the engine as it is: read 4 included.
@@ -188,7 +191,7 @@ TEST(PushHub, PublishSendsWhatChangedCarryingVersions) {
   EXPECT_EQ(v->frames[3]->kind, LiveFrame::Kind::delta);     // standings
   for (const auto& f : v->frames) {
     EXPECT_EQ(f->stored_ms, 1234);
-    EXPECT_FALSE(f->protobuf);
+    EXPECT_FALSE(f->has(LiveFormat::protobuf));
   }
   std::vector<v1::LiveMessage> m = v->take();
   for (const v1::LiveMessage& message : m)

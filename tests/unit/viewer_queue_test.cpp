@@ -25,8 +25,8 @@ std::shared_ptr<const LiveFrame> frame(Kind kind, const std::string& subscriptio
   auto f = std::make_shared<LiveFrame>();
   f->kind = kind;
   f->subscription = subscription;
-  f->json = std::make_shared<const std::string>(bytes, 'j');
-  f->protobuf = std::make_shared<const std::string>(2 * bytes, 'p');
+  f->set(LiveFormat::json, std::string(bytes, 'j'));
+  f->set(LiveFormat::protobuf, std::string(2 * bytes, 'p'));
   return f;
 }
 
@@ -230,6 +230,64 @@ TEST(ViewerQueue, DepthAndTheGaugeFollowPushesAndPopsInTheViewersFormat) {
     EXPECT_EQ(seen.queue_bytes_since(), 60);
   }
   // A viewer that goes away with frames queued takes its bytes off the gauge.
+  EXPECT_EQ(seen.queue_bytes_since(), 0);
+}
+
+TEST(ViewerQueue, AViewerWhoseOldestFrameWaitedPastTheStallTimeoutIsShed) {
+  const MetricsSeen seen;
+  ViewerQueueOptions o = options(100, 8, 1000, 1'000'000);
+  o.stall_timeout_ms = 5000;
+  ViewerQueue q(o, LiveFormat::json);
+  // Queued at 1,000 ms and 3,000 ms (steady clock); little is queued.
+  ASSERT_EQ(q.push(frame(Kind::append, "passings/*", 10), 1000), Decision::queued);
+  ASSERT_EQ(q.push(frame(Kind::append, "passings/*", 10), 3000), Decision::queued);
+  // At 6,000 ms the oldest has waited exactly 5 s: not over.
+  EXPECT_FALSE(q.check_stalled(6000));
+  ASSERT_EQ(q.push(frame(Kind::append, "passings/*", 10), 6000), Decision::queued);
+  // Written meanwhile: the oldest is now the one from 3,000 ms.
+  q.pop();
+  EXPECT_FALSE(q.check_stalled(8000));
+  // A frame arriving at 8,001 ms finds the oldest 5,001 ms old: shed, whatever its size.
+  EXPECT_EQ(q.push(frame(Kind::append, "passings/*", 10), 8001), Decision::shed);
+  EXPECT_TRUE(q.shed());
+  EXPECT_NE(q.shed_reason().find("has waited 5 s"), std::string::npos) << q.shed_reason();
+  EXPECT_NE(q.shed_reason().find("the oldest of 2 messages (20 bytes)"), std::string::npos)
+      << q.shed_reason();
+  EXPECT_EQ(seen.viewers_shed_since(), 1u);
+  EXPECT_EQ(seen.messages_shed_since(), 2u);
+}
+
+TEST(ViewerQueue, TheTimerFindsAStallWhenNoFrameArrives) {
+  ViewerQueueOptions o = options(100, 8, 1000, 1'000'000);
+  o.stall_timeout_ms = 1000;
+  ViewerQueue q(o, LiveFormat::json);
+  EXPECT_FALSE(q.check_stalled(1'000'000));  // empty: nothing waits
+  ASSERT_EQ(q.push(frame(Kind::snapshot, "map", 10), 100), Decision::queued);
+  EXPECT_FALSE(q.check_stalled(1100));
+  EXPECT_TRUE(q.check_stalled(1101));
+  EXPECT_TRUE(q.shed());
+  EXPECT_FALSE(q.check_stalled(5000));  // counted once
+}
+
+TEST(ViewerQueue, FramesBeingWrittenStayUntilTheWriteCompletesEvenWhenShed) {
+  const MetricsSeen seen;
+  {
+    ViewerQueue q(options(100, 8, 4, 10'000), LiveFormat::json);
+    for (int i = 0; i < 4; ++i)
+      ASSERT_EQ(q.push(frame(Kind::append, "passings/*", 10)), Decision::queued);
+    // A write takes the first three together.
+    q.begin_write(3);
+    EXPECT_EQ(q.writing(), 3u);
+    EXPECT_EQ(&q.at(0), q.front().get());
+    // The fifth frame sheds the viewer: the one not being written is dropped and counted, the
+    // three in the write stay (their bytes are on their way).
+    EXPECT_EQ(q.push(frame(Kind::append, "passings/*", 10)), Decision::shed);
+    EXPECT_EQ(seen.messages_shed_since(), 1u);
+    expect_depth(q, 3, 30);
+    q.finish_write();
+    expect_depth(q, 0, 0);
+    EXPECT_EQ(q.writing(), 0u);
+  }
   EXPECT_EQ(seen.queue_bytes_since(), 0);
 }
 
