@@ -1,5 +1,6 @@
 #include "push/viewer_queue.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "observe/server_metrics.hpp"
@@ -14,7 +15,9 @@ ViewerQueue::~ViewerQueue() {
 }
 
 bool ViewerQueue::stalled(std::int64_t now_ms) const {
-  return !frames_.empty() && now_ms - frames_.front().since_ms > options_.stall_timeout_ms;
+  if (frames_.empty()) return false;
+  const std::int64_t waiting_since = std::max(frames_.front().since_ms, progress_ms_);
+  return now_ms - waiting_since > options_.stall_timeout_ms;
 }
 
 bool ViewerQueue::check_stalled(std::int64_t now_ms) {
@@ -22,7 +25,8 @@ bool ViewerQueue::check_stalled(std::int64_t now_ms) {
   shed_for_stall_ = true;
   shed_all("too slow: the oldest of " + std::to_string(frames_.size()) + " messages (" +
            std::to_string(bytes_) + " bytes) has waited " +
-           std::to_string((now_ms - frames_.front().since_ms) / 1000) + " s");
+           std::to_string((now_ms - std::max(frames_.front().since_ms, progress_ms_)) / 1000) +
+           " s");
   return true;
 }
 

@@ -65,9 +65,12 @@ class ViewerQueue {
   std::size_t writing() const { return writing_; }
   void finish_write();
 
-  // Whether the oldest unsent frame has waited past the stall timeout (for a timer's check:
-  // push() checks by itself). Sheds the viewer when it has.
+  // Whether the viewer has stalled: its oldest unsent frame waited past the stall timeout, and
+  // no byte went out to it for as long (for a timer's check: push() checks by itself). Sheds
+  // the viewer when it has.
   bool check_stalled(std::int64_t now_ms);
+  // Bytes of the frames being written went out (a part of a large frame counts).
+  void note_progress(std::int64_t now_ms) { progress_ms_ = now_ms; }
 
   ViewerQueueDepth depth() const { return {frames_.size(), bytes_}; }
   bool shed() const { return shed_; }
@@ -96,7 +99,8 @@ class ViewerQueue {
   LiveFormat format_;
   std::deque<Queued> frames_;
   std::size_t bytes_ = 0;
-  std::size_t writing_ = 0;  // frames at the front being written
+  std::size_t writing_ = 0;       // frames at the front being written
+  std::int64_t progress_ms_ = 0;  // when bytes of them last went out
   std::string shed_reason_;
   std::set<std::string, std::less<>> resync_;             // snapshots to ask for again
   std::set<std::string, std::less<>> awaiting_snapshot_;  // deltas dropped until one arrives

@@ -13,7 +13,7 @@ void ViewerShard::deliver(std::shared_ptr<ShardViewer> viewer,
     first = inbox_.empty();
     inbox_.push_back({std::move(viewer), std::move(frame)});
   }
-  if (first) boost::asio::post(strand_, [this] { drain(); });
+  if (first) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
 }
 
 bool ViewerShard::defer_flush(std::shared_ptr<ShardViewer> viewer) {

@@ -23,7 +23,8 @@ class ShardViewer {
   virtual void flush() = 0;
 };
 
-class ViewerShard {
+// Held shared: a drain in flight keeps its shard.
+class ViewerShard : public std::enable_shared_from_this<ViewerShard> {
  public:
   explicit ViewerShard(boost::asio::any_io_executor strand) : strand_(std::move(strand)) {}
   ViewerShard(const ViewerShard&) = delete;

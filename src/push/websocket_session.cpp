@@ -11,18 +11,13 @@ namespace splitstream {
 
 namespace websocket_detail {
 
-bool read_ready(tcp::socket& socket, ws::ClientFrameReader& reader, boost::system::error_code& ec) {
+std::size_t read_ready(tcp::socket& socket, ws::ClientFrameReader& reader,
+                       boost::system::error_code& ec) {
   static thread_local std::array<char, 16 * 1024> buffer;
-  for (;;) {
-    const std::size_t n = socket.read_some(asio::buffer(buffer), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      ec = {};
-      return true;
-    }
-    if (ec) return false;
-    reader.append(std::string_view(buffer.data(), n));
-    if (n < buffer.size()) return true;
-  }
+  const std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+  reader.append(std::string_view(buffer.data(), n));
+  return n;
 }
 
 std::optional<PlainStream> move_to_strand(PlainStream& stream,

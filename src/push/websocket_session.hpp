@@ -52,7 +52,7 @@ struct PushContext {
   std::function<bool(const HttpRequest&)> console_access;
   // Plain viewer connections are spread over these (push/viewer_shard), one per thread, set
   // by the composition root; none: each viewer on a strand of its own, as TLS viewers are.
-  std::vector<std::unique_ptr<ViewerShard>> shards;
+  std::vector<std::shared_ptr<ViewerShard>> shards;
   std::atomic<std::size_t> next_shard{0};
   std::atomic<std::size_t> connections{0};
   std::atomic<std::uint64_t> shed{0};  // viewers closed for falling behind

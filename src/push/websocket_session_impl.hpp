@@ -39,7 +39,8 @@ inline std::int64_t steady_ms() {
 // `Next` is PlainStream or TlsStream, already on the connection's own strand (the HTTP
 // listener accepts each connection onto one), which the session keeps.
 // Frames gathered into one write: up to this many, or until this many bytes are taken.
-inline constexpr std::size_t kMaxGatherFrames = 64;
+// 63 frames and a buffer of control frames: the 64 buffers one sendmsg takes.
+inline constexpr std::size_t kMaxGatherFrames = 63;
 inline constexpr std::size_t kMaxGatherBytes = 256 * 1024;
 // A TLS viewer's reads go through this much room (a plain viewer reads into a buffer its
 // thread shares, so an idle one holds none).
@@ -47,9 +48,12 @@ inline constexpr std::size_t kTlsReadChunk = 2048;
 // How long a viewer that took nothing for the stall timeout gets to take the close frame.
 inline constexpr std::chrono::milliseconds kStalledCloseWait{1000};
 
-// Reads what a plain socket has ready into the reader, through a buffer each thread shares (not
-// a coroutine: the thread-local must not be cached across a suspension).
-bool read_ready(tcp::socket& socket, ws::ClientFrameReader& reader, boost::system::error_code& ec);
+// Reads what a plain socket has ready, one buffer's worth at most (so that a client that never
+// pauses is parsed, and bounded, as it goes), into the reader through a buffer each thread
+// shares (not a coroutine: the thread-local must not be cached across a suspension). The bytes
+// read; `ec` is set at the end of the stream or on an error (not when nothing was ready).
+std::size_t read_ready(tcp::socket& socket, ws::ClientFrameReader& reader,
+                       boost::system::error_code& ec);
 
 // The connection's socket, moved onto `strand` (a shard's); nullopt when the socket could not
 // be released (it is closed).
@@ -173,7 +177,10 @@ class WebSocketSession final : public LiveSubscriber,
           break;
         }
         boost::system::error_code read_error;
-        if (!read_ready(socket(), reader_, read_error)) {
+        const std::size_t got = read_ready(socket(), reader_, read_error);
+        // What came before the end of the stream is handled first (a close frame, say).
+        if (!take_read(got)) break;
+        if (read_error) {
           peer_gone = true;
           break;
         }
@@ -182,15 +189,24 @@ class WebSocketSession final : public LiveSubscriber,
         auto [read_error, got] =
             co_await stream_.async_read_some(asio::buffer(room, kTlsReadChunk), kNoThrow);
         reader_.commit(got);
+        if (!take_read(got)) break;
         if (read_error) {
           peer_gone = true;
           break;
         }
       }
-      last_heard_ms_ = steady_ms();
-      if (!handle_events()) break;
     }
     end_reading(peer_gone);
+  }
+
+  // After a read of `got` bytes: its events, then one write for the pongs they asked for.
+  // False once nothing more is to be read.
+  bool take_read(std::size_t got) {
+    if (got == 0) return true;
+    last_heard_ms_ = steady_ms();
+    const bool more = handle_events();
+    if (!pong_.empty()) write_next();
+    return more;
   }
 
   // The events in what was read; false once nothing more is to be read (a close or an error).
@@ -210,7 +226,6 @@ class WebSocketSession final : public LiveSubscriber,
           pong_.clear();
           ws::append_frame_header(pong_, ws::Opcode::pong, event.payload.size());
           pong_ += event.payload;
-          write_next();
           break;
         case ws::ClientEvent::Kind::pong:
           break;
@@ -286,7 +301,7 @@ class WebSocketSession final : public LiveSubscriber,
       ping_due_ = true;
       write_next();
     }
-    arm_tick();
+    if (!ended_) arm_tick();
   }
 
   // A viewer that stopped reading fills the kernel's send buffer before its own queue grows:
@@ -476,19 +491,36 @@ class WebSocketSession final : public LiveSubscriber,
         error = {};
         sent = 0;
       }
-      bytes_written_ += sent;
+      note_sent(sent);
       if (error || sent == asio::buffer_size(gather_)) {
         written(error);
         return;
       }
       skip_written(sent);
     }
-    asio::async_write(
-        io(), std::span<const asio::const_buffer>(gather_),
+    write_rest();
+  }
+
+  // What the kernel did not take at once, as it takes it: each part counts as progress, so a
+  // large snapshot on a slow link is not taken for a stall.
+  void write_rest() {
+    io().async_write_some(
+        std::span<const asio::const_buffer>(gather_),
         [self = this->shared_from_this()](const boost::system::error_code& error, std::size_t n) {
-          self->bytes_written_ += n;
+          self->note_sent(n);
+          if (!error && n < asio::buffer_size(self->gather_)) {
+            self->skip_written(n);
+            self->write_rest();
+            return;
+          }
           self->written(error);
         });
+  }
+
+  void note_sent(std::size_t n) {
+    if (n == 0) return;
+    bytes_written_ += n;
+    queue_.note_progress(steady_ms());
   }
 
   // Drops the first `n` bytes from the gathered buffers: what a partial write sent.

@@ -200,7 +200,7 @@ int run_server(const ServerConfig& config, const Event& event,
   const LiveCatalog catalog(event);
   auto push = std::make_shared<PushContext>(hub, engine_strand, catalog, options.websocket);
   for (int i = 0; i < config.threads; ++i)
-    push->shards.push_back(std::make_unique<ViewerShard>(asio::make_strand(ioc)));
+    push->shards.push_back(std::make_shared<ViewerShard>(asio::make_strand(ioc)));
   push->console_access = [officials](const HttpRequest& request) {
     return console_feeds_allowed(request, *officials, wall_clock_now());
   };

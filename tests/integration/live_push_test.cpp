@@ -315,6 +315,63 @@ TEST_F(LivePush, AViewerThatStopsReadingIsShedByTimeWithLittleQueued) {
   }
 }
 
+// The server's side of RFC 6455 on the wire, in literal bytes: the handshake's accept key, a
+// pong for a ping, and a frame that breaks the protocol closed with 1002 and what was wrong.
+TEST_F(LivePush, TheWireSpeaksRfc6455AndNamesAProtocolError) {
+  Node node = start_node();
+  const int fd = connect_loopback(node.http);
+  ASSERT_GE(fd, 0);
+  auto send_all = [&](const std::string& bytes) {
+    return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  };
+  // Reads until `wanted` bytes came (or the socket's 10 s timeout).
+  std::string in;
+  auto read_at_least = [&](std::size_t wanted) {
+    char buffer[4096];
+    while (in.size() < wanted) {
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) return false;
+      in.append(buffer, static_cast<std::size_t>(n));
+    }
+    return true;
+  };
+  ASSERT_TRUE(
+      send_all("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n"));
+  while (in.find("\r\n\r\n") == std::string::npos)
+    ASSERT_TRUE(read_at_least(in.size() + 1));
+  const std::string head = in.substr(0, in.find("\r\n\r\n") + 4);
+  in.erase(0, head.size());
+  EXPECT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+  EXPECT_NE(head.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), std::string::npos)
+      << head;
+  // A masked ping "hi" (mask 01 02 03 04): the pong carries "hi", unmasked.
+  ASSERT_TRUE(send_all(std::string("\x89\x82\x01\x02\x03\x04", 6) + "\x69\x6b"));
+  ASSERT_TRUE(read_at_least(4));
+  EXPECT_EQ(in.substr(0, 4), std::string("\x8a\x02hi", 4));
+  in.erase(0, 4);
+  // An unmasked text frame: the close frame says 1002 and why, then the connection ends.
+  ASSERT_TRUE(send_all(std::string("\x81\x02{}", 4)));
+  ASSERT_TRUE(read_at_least(4));
+  EXPECT_EQ(static_cast<unsigned char>(in[0]), 0x88u);
+  const std::size_t length = static_cast<unsigned char>(in[1]);
+  ASSERT_TRUE(read_at_least(2 + length));
+  EXPECT_EQ(in.substr(2, 2), std::string("\x03\xea", 2));  // 1002
+  EXPECT_NE(in.substr(4, length - 2).find("must be masked"), std::string::npos) << in.substr(4);
+  char rest[64];
+  EXPECT_EQ(::recv(fd, rest, sizeof rest, 0), 0) << "still open after the protocol error";
+  ::close(fd);
+  // A version other than 13: 426 with the version the server speaks.
+  const auto old = http_exchange(
+      node.http,
+      "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
+  EXPECT_EQ(old.status, 426);
+  EXPECT_NE(old.body.find("unsupported_websocket_version"), std::string::npos) << old.body;
+}
+
 TEST_F(LivePush, BadSubscriptionsGetClearErrorsAndTheConnectionStays) {
   Node node = start_node({"--allowed-origins", "https://live.example.org"});
   WsClient viewer(node.http, kJson, "https://live.example.org");

@@ -269,6 +269,24 @@ TEST(ViewerQueue, TheTimerFindsAStallWhenNoFrameArrives) {
   EXPECT_FALSE(q.check_stalled(5000));  // counted once
 }
 
+TEST(ViewerQueue, ALargeFrameGoingOutSlowlyIsNotAStall) {
+  ViewerQueueOptions o = options(100, 8, 1000, 100'000'000);
+  o.stall_timeout_ms = 5000;
+  ViewerQueue q(o, LiveFormat::json);
+  // A 4 MB snapshot queued at 0 ms, on its way in parts for 8 s.
+  ASSERT_EQ(q.push(frame(Kind::snapshot, "map", 4'000'000), 0), Decision::queued);
+  q.begin_write(1);
+  for (std::int64_t t = 1000; t <= 8000; t += 1000) {
+    q.note_progress(t);
+    EXPECT_FALSE(q.check_stalled(t + 500)) << t;
+    ASSERT_EQ(q.push(frame(Kind::append, "passings/*", 10), t + 500), Decision::queued) << t;
+  }
+  q.finish_write();
+  // Then nothing more goes out: 5 s after the last progress it is a stall.
+  EXPECT_FALSE(q.check_stalled(13'000));
+  EXPECT_TRUE(q.check_stalled(13'001));
+}
+
 TEST(ViewerQueue, FramesBeingWrittenStayUntilTheWriteCompletesEvenWhenShed) {
   const MetricsSeen seen;
   {
