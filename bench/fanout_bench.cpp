@@ -48,7 +48,7 @@ namespace v1 = splitstream::v1;
 struct Options {
   std::size_t viewers = 2000;
   std::size_t reads = 1000;
-  double rate = 200;  // reads/s, all devices together
+  double rate = 100;  // reads/s, all devices together
   int server_cpu = -1;
   int client_cpu = -1;
   std::string node = "node";

@@ -139,8 +139,8 @@ if wants fanout; then
   if [[ ! -d "$ROOT/bench/node_modules/ws" ]]; then
     npm ci --prefix "$ROOT/bench" --no-audit --no-fund
   fi
-  FANOUT_SIZE=(--viewers 2000 --reads 1000)
-  if ((QUICK)); then FANOUT_SIZE=(--viewers 100 --reads 200); fi
+  FANOUT_SIZE=(--viewers 2000 --reads 1000 --rate 100)
+  if ((QUICK)); then FANOUT_SIZE=(--viewers 100 --reads 200 --rate 100); fi
   run fanout "$BIN/fanout_bench" "${FANOUT_SIZE[@]}" --json "$OUT/fanout.json"
 fi
 if wants race; then
