@@ -158,6 +158,11 @@ int run_server(const ServerConfig& config, const Event& event,
 
   const ComponentOptions options = component_options(config);
   asio::io_context ioc(config.threads);
+  // The engine, the stream follower and the state materializer on a thread of their own: the
+  // stream is applied at the pace ingest stores it, whatever the device sessions and the
+  // viewers' writes ask of the I/O threads.
+  asio::io_context engine_ioc(1);
+  auto engine_work = asio::make_work_guard(engine_ioc);
   tcp::acceptor http_acceptor = open_acceptor(ioc, config.http, "http");
   tcp::acceptor device_acceptor =
       config.ingest_role ? open_acceptor(ioc, config.devices, "devices") : tcp::acceptor(ioc);
@@ -165,10 +170,11 @@ int run_server(const ServerConfig& config, const Event& event,
   // restarts it); a signal stops it with 0.
   std::atomic<int> exit_status{0};
   std::atomic<bool> stopping{false};
-  const auto stop_node = [&ioc, &exit_status](int status) {
+  const auto stop_node = [&ioc, &engine_ioc, &exit_status](int status) {
     int none = 0;
     exit_status.compare_exchange_strong(none, status);
     ioc.stop();
+    engine_ioc.stop();
   };
   const auto essential = [&](const char* what) -> std::function<void(std::exception_ptr)> {
     return StopProcess(what, stop_node, [&stopping] { return stopping.load(); });
@@ -191,7 +197,7 @@ int run_server(const ServerConfig& config, const Event& event,
   // This node's engine and what it feeds, on the engine strand: the stream in, Redis state and
   // live updates out. The version of an update is the number of stream entries applied, the
   // same on every node.
-  const auto engine_strand = asio::make_strand(ioc);
+  const auto engine_strand = asio::make_strand(engine_ioc);
   RaceEngine engine(event);
   PushHub hub(engine, options.push_hub);
   CorrectionLog corrections;
@@ -307,6 +313,7 @@ int run_server(const ServerConfig& config, const Event& event,
                        asio::post(engine_strand, [&] {
                          pipeline.stop();
                          ioc.stop();
+                         engine_ioc.stop();
                        });
                      });
     });
@@ -330,9 +337,11 @@ int run_server(const ServerConfig& config, const Event& event,
     log::info("server", "vendor decoders: " + described);
 
   std::vector<std::thread> threads;
+  threads.emplace_back([&engine_ioc] { engine_ioc.run(); });
   for (int i = 1; i < config.threads; ++i)
     threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
+  engine_ioc.stop();  // however the I/O threads ended
   for (std::thread& t : threads)
     t.join();
   if (exit_status != 0) {
