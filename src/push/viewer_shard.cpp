@@ -22,6 +22,16 @@ bool ViewerShard::defer_flush(std::shared_ptr<ShardViewer> viewer) {
   return true;
 }
 
+void ViewerShard::clear() {
+  std::vector<Item> dropped;
+  {
+    const std::lock_guard lock(mutex_);
+    dropped.swap(inbox_);
+  }
+  batch_.clear();
+  to_flush_.clear();
+}
+
 void ViewerShard::drain() {
   {
     const std::lock_guard lock(mutex_);

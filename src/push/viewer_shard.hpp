@@ -35,6 +35,10 @@ class ViewerShard : public std::enable_shared_from_this<ViewerShard> {
   // Any thread: the frame for the viewer. The first frame of a batch posts its drain.
   void deliver(std::shared_ptr<ShardViewer> viewer, std::shared_ptr<const LiveFrame> frame);
 
+  // Drops what waits for a drain that will not run (the node's threads have stopped): the
+  // viewers it holds hold the context that holds the shard.
+  void clear();
+
   // On the strand, during a drain: `viewer` has frames to write once the batch is taken.
   // Outside a drain: false (the caller writes at once).
   bool defer_flush(std::shared_ptr<ShardViewer> viewer);

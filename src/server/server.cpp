@@ -344,6 +344,8 @@ int run_server(const ServerConfig& config, const Event& event,
   engine_ioc.stop();  // however the I/O threads ended
   for (std::thread& t : threads)
     t.join();
+  for (const auto& shard : push->shards)
+    shard->clear();
   if (exit_status != 0) {
     log::error("server", "stopped after a failure", {{"exit_status", std::to_string(exit_status)}});
     return exit_status;
