@@ -125,12 +125,13 @@ char* ClientFrameReader::prepare(std::size_t n) {
 }
 
 void ClientFrameReader::commit(std::size_t n) {
-  // prepare() grew in_ by the room asked for; keep only what came.
-  in_.resize(in_.size() - prepared_ + std::min(n, prepared_));
+  // prepare() grew in_ by the room asked for; keep only what came (nothing after the end).
+  in_.resize(in_.size() - prepared_ + (ended_ ? 0 : std::min(n, prepared_)));
   prepared_ = 0;
 }
 
 void ClientFrameReader::append(std::string_view bytes) {
+  if (ended_) return;  // after a close or an error, nothing more is read
   compact();
   in_ += bytes;
 }

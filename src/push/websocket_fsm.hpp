@@ -68,7 +68,8 @@ class ClientFrameReader {
   // Messages (all their fragments together) over `max_message_bytes` are an error (1009).
   explicit ClientFrameReader(std::size_t max_message_bytes);
 
-  // Room for up to `n` bytes from the socket; commit() says how many came.
+  // Room for up to `n` bytes from the socket; commit() says how many came. After a close or
+  // an error, what comes is dropped.
   char* prepare(std::size_t n);
   void commit(std::size_t n);
   // Appends bytes (prepare + commit).

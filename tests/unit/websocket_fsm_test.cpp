@@ -189,6 +189,18 @@ TEST(WebSocketFsm, ProtocolErrorsNameWhatIsWrongAndEndTheReading) {
   }
 }
 
+TEST(WebSocketFsm, BytesAfterAnErrorOrACloseAreDropped) {
+  ClientFrameReader reader(1024);
+  reader.append(client_frame(0xc1, "x"));  // a reserved bit: an error
+  ASSERT_EQ(reader.next().kind, Kind::error);
+  reader.append(std::string(5000, 'x'));
+  char* room = reader.prepare(100);
+  std::fill(room, room + 100, 'y');
+  reader.commit(100);
+  EXPECT_EQ(reader.buffered(), 0u);
+  EXPECT_EQ(reader.next().kind, Kind::none);
+}
+
 TEST(WebSocketFsm, AnOversizedFrameIsRefusedFromItsHeaderAlone) {
   ClientFrameReader reader(1024);
   // Only the header of a frame that claims 1 GiB: refused before any payload is held.
