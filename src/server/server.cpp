@@ -42,6 +42,14 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+// An io_context whose handlers can be dropped before it is destroyed (shutdown(), protected in
+// Asio's execution_context): the node has two that refer to each other.
+class NodeContext : public asio::io_context {
+ public:
+  using asio::execution_context::shutdown;
+  using asio::io_context::io_context;
+};
+
 tcp::acceptor open_acceptor(asio::io_context& ioc, const Endpoint& at, const char* what) {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(at.host == "localhost" ? "127.0.0.1" : at.host, ec);
@@ -157,11 +165,11 @@ int run_server(const ServerConfig& config, const Event& event,
   metrics::register_known_series(correction_kind_names());
 
   const ComponentOptions options = component_options(config);
-  asio::io_context ioc(config.threads);
+  NodeContext ioc(config.threads);
   // The engine, the stream follower and the state materializer on a thread of their own: the
   // stream is applied at the pace ingest stores it, whatever the device sessions and the
   // viewers' writes ask of the I/O threads.
-  asio::io_context engine_ioc(1);
+  NodeContext engine_ioc(1);
   auto engine_work = asio::make_work_guard(engine_ioc);
   tcp::acceptor http_acceptor = open_acceptor(ioc, config.http, "http");
   tcp::acceptor device_acceptor =
@@ -346,6 +354,11 @@ int run_server(const ServerConfig& config, const Event& event,
     t.join();
   for (const auto& shard : push->shards)
     shard->clear();
+  // Handlers of each context hold executors of the other (a coroutine on an I/O strand awaiting
+  // the engine's strand, and the other way round): both drop their handlers while both still
+  // stand, before either is destroyed.
+  ioc.shutdown();
+  engine_ioc.shutdown();
   if (exit_status != 0) {
     log::error("server", "stopped after a failure", {{"exit_status", std::to_string(exit_status)}});
     return exit_status;
