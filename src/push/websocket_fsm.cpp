@@ -246,6 +246,8 @@ ClientEvent ClientFrameReader::next() {
             return fail(close_code::invalid_payload, "a close reason that is not UTF-8");
         }
         ended_ = true;
+        in_.clear();  // nothing after a close frame is read
+        pos_ = 0;
         return event;
       }
       default:

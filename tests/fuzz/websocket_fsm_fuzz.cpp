@@ -6,7 +6,8 @@
 // Invariants (abort on violation, so libFuzzer reports it):
 //   * a message is never over the limit; a text message is valid UTF-8;
 //   * a control frame's payload (ping, pong, close reason) is at most 125 bytes;
-//   * the bytes held never exceed the limit plus what one read brought;
+//   * the bytes held never exceed twice the limit (the message handed out, the next one under
+//     way) plus what one read brought;
 //   * an error carries a close code and a reason, and after a close or an error nothing follows;
 //   * the same bytes in one piece give the same events.
 #include <cstddef>
@@ -86,7 +87,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     by_append = !by_append;
     at += n;
-    check(reader.buffered() <= limit + n + 14 + 2 * 131, "more bytes held than the limit allows");
+    // The message handed out last (until the next call), the next one's start and the read.
+    check(reader.buffered() <= 2 * limit + n + 14 + 2 * 131,
+          "more bytes held than the limit allows");
     drain(reader, limit, seen, ended);
   }
 
