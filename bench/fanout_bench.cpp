@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "device_feed.hpp"
 #include "splitstream/v1/live.pb.h"
 #include "support/child_process.hpp"
 #include "support/demo_race.hpp"
@@ -39,7 +40,6 @@ namespace {
 using namespace splitstream::bench;
 using splitstream::test_support::RedisServer;
 using splitstream::testing::DemoRace;
-using splitstream::testing::DeviceClient;
 using splitstream::testing::free_port;
 using splitstream::testing::http_get;
 using splitstream::testing::http_send;
@@ -185,40 +185,10 @@ Run run_splitstream(const Options& o,
     return run;
   }
   // The first `reads` reads of the race, in its order, through the device lines.
-  const auto& by_device = demo.by_device();
-  const std::size_t per_device = (o.reads + by_device.size() - 1) / by_device.size();
-  const double per_device_rate = o.rate / static_cast<double>(by_device.size());
-  constexpr std::size_t kBatch = 5;
-  const auto interval = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(static_cast<double>(kBatch) / per_device_rate));
+  const std::size_t lines = demo.by_device().size();
   const double cpu_before = process_cpu_seconds(server->pid());
   const auto start = Clock::now();
-  std::atomic<int> failures{0};
-  std::vector<std::thread> devices;
-  for (const auto& [id, reads] : by_device) {
-    devices.emplace_back([&, id = id, n = std::min(reads.size(), per_device)] {
-      DeviceClient client(device_port);
-      client.hello(id, "tok-" + id);
-      auto welcome = client.receive_reply();
-      if (!welcome || !welcome->has_welcome()) {
-        ++failures;
-        return;
-      }
-      auto next = Clock::now();
-      for (std::size_t from = 0; from < n; from += kBatch) {
-        std::this_thread::sleep_until(next);
-        next += interval;
-        client.send(demo.batch(id, from, std::min(from + kBatch, n)));
-        auto ack = client.receive_reply();
-        if (!ack || !ack->has_ack()) {
-          ++failures;
-          return;
-        }
-      }
-    });
-  }
-  for (std::thread& t : devices)
-    t.join();
+  const bool fed = feed_devices(demo, device_port, o.rate, 5, (o.reads + lines - 1) / lines);
   // Until the recorder has had nothing new for a second and every viewer has what it has.
   std::uint64_t last = 0;
   auto quiet_since = Clock::now();
@@ -237,7 +207,7 @@ Run run_splitstream(const Options& o,
   run.server_cpu_s = process_cpu_seconds(server->pid()) - cpu_before;
   recorded = final_stats.recorded;
   run.messages = final_stats.messages - recorded.size();
-  run.ok = failures.load() == 0 && !recorded.empty() && run.messages == recorded.size() * o.viewers;
+  run.ok = fed && !recorded.empty() && run.messages == recorded.size() * o.viewers;
   server->stop();
   viewers.stop();
   return run;

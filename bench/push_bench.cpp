@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "device_feed.hpp"
 #include "splitstream/v1/live.pb.h"
 #include "support/child_process.hpp"
 #include "support/demo_race.hpp"
@@ -51,7 +52,6 @@ namespace {
 using namespace splitstream::bench;
 using splitstream::test_support::RedisServer;
 using splitstream::testing::DemoRace;
-using splitstream::testing::DeviceClient;
 using splitstream::testing::free_port;
 using splitstream::testing::http_get;
 namespace asio = boost::asio;
@@ -200,39 +200,9 @@ int main(int argc, char** argv) {
   });
 
   // Devices: the demo race's reads, every line at once, paced to the rate in all.
-  const auto& by_device = demo.by_device();
-  const double per_device_rate = o.rate / static_cast<double>(by_device.size());
-  constexpr std::size_t kBatch = 10;
-  const auto interval =
-      std::chrono::duration<double>(static_cast<double>(kBatch) / per_device_rate);
   const double server_cpu_before = process_cpu_seconds(server.pid());
   const auto feed_start = Clock::now();
-  std::vector<std::thread> devices;
-  std::atomic<int> device_failures{0};
-  for (const auto& [id, reads] : by_device) {
-    devices.emplace_back([&, id = id, n = reads.size()] {
-      DeviceClient client(device_port);
-      client.hello(id, "tok-" + id);
-      auto welcome = client.receive_reply();
-      if (!welcome || !welcome->has_welcome()) {
-        ++device_failures;
-        return;
-      }
-      auto next = Clock::now();
-      for (std::size_t from = 0; from < n; from += kBatch) {
-        std::this_thread::sleep_until(next);
-        next += std::chrono::duration_cast<Clock::duration>(interval);
-        client.send(demo.batch(id, from, std::min(from + kBatch, n)));
-        auto ack = client.receive_reply();
-        if (!ack || !ack->has_ack()) {
-          ++device_failures;
-          return;
-        }
-      }
-    });
-  }
-  for (std::thread& t : devices)
-    t.join();
+  const bool fed = feed_devices(demo, device_port, o.rate, 10);
   const double feed_s = std::chrono::duration<double>(Clock::now() - feed_start).count();
   // Let the last updates arrive.
   std::this_thread::sleep_for(2s);
@@ -249,8 +219,8 @@ int main(int argc, char** argv) {
   const double per_connection =
       subscribed > 0 ? (rss_idle - rss_before) / static_cast<double>(subscribed) : 0;
   const double delivered_per_s = static_cast<double>(final_stats.messages) / (feed_s + 2.0);
-  const bool ok = device_failures.load() == 0 && subscribed == o.viewers &&
-                  stalled_subscribed == o.stalled && final_stats.messages > 0;
+  const bool ok =
+      fed && subscribed == o.viewers && stalled_subscribed == o.stalled && final_stats.messages > 0;
   std::printf(
       "push_bench: %zu viewers (passings, Protobuf), %zu reads at %.0f reads/s\n"
       "  viewers subscribed   %zu of %zu (%zu failed) in %.1f s\n"
