@@ -149,13 +149,6 @@ void PushHub::publish(TimeMs stored_ms) {
       return race != event.race_by_id.end() && hidden_races_[race->second];
     });
   }
-  // Passings kept for resume and REST.
-  for (const v1::Passing& p : new_passings_)
-    passings_.push_back(p);
-  while (passings_.size() > options_.passings_kept) {
-    passings_floor_ = passings_.front().version();
-    passings_.pop_front();
-  }
   // Which standings tables the changed runners belong to.
   std::set<std::pair<RaceIndex, std::string>> touched;
   for (RunnerIndex r : changed_) {
@@ -233,6 +226,13 @@ void PushHub::publish(TimeMs stored_ms) {
   for (RunnerIndex r : changed_)
     is_changed_[r] = false;
   changed_.clear();
+  // Passings kept for resume and REST: moved there once the messages above have copied them.
+  for (v1::Passing& p : new_passings_)
+    passings_.push_back(std::move(p));
+  while (passings_.size() > options_.passings_kept) {
+    passings_floor_ = passings_.front().version();
+    passings_.pop_front();
+  }
   new_passings_.clear();
   publishing_stored_ms_ = 0;
 }
