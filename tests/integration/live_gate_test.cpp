@@ -3,6 +3,7 @@
 // start mat, fed through a real device connection, are applied by the engine, but the 10k's
 // public standings, passings and runner stay empty for REST and WebSocket viewers, while the
 // marathon shows as usual; with `--live-gate off` the 10k shows too.
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -282,9 +282,9 @@ TEST_F(Operations, ANodeAtItsViewerLimitRefusesTheUpgradeWithAReason) {
     ASSERT_TRUE(first.open()) << first.error().message();
     WsClient second(node.http, "splitstream.v1.json");
     EXPECT_FALSE(second.open());
-    EXPECT_EQ(second.response().result_int(), 503);
-    EXPECT_NE(second.response().body().find("too_many_viewers"), std::string::npos)
-        << second.response().body();
+    EXPECT_EQ(second.response_status(), 503);
+    EXPECT_NE(second.response_body().find("too_many_viewers"), std::string::npos)
+        << second.response_body();
     EXPECT_EQ(
         metric(
             node.http,
