@@ -1,15 +1,18 @@
 // The race engine in memory: a 60,000-runner, 12-split race with main and backup lines and
-// raw duplicate reads (about three reads per crossing), applied in order, shuffled, and the
-// cost of single standings updates.
+// raw duplicate reads (about three reads per crossing), applied in order, shuffled, the cost of
+// single standings updates, and a node's checkpoint of the whole race taken and loaded.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
 
+#include "engine/engine_snapshot.hpp"
 #include "engine/projection.hpp"
 #include "engine/race_engine.hpp"
+#include "pipeline/checkpoint.hpp"
 #include "synth/synthetic_race.hpp"
 
 namespace {
@@ -156,11 +159,65 @@ void BM_ProjectField(benchmark::State& state) {
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
+// The engine after the whole race, built once per process.
+const RaceEngine& raced_engine() {
+  static const std::unique_ptr<RaceEngine> engine = [] {
+    auto e = std::make_unique<RaceEngine>(race().event);
+    for (const FileRead& read : race().reads)
+      e->apply({read.timing_point, read.chip, read.time});
+    return e;
+  }();
+  return *engine;
+}
+
+// What the engine strand spends on a checkpoint after the race: the snapshot and its bytes.
+void BM_CheckpointTake(benchmark::State& state) {
+  const RaceEngine& engine = raced_engine();
+  std::size_t bytes = 0;
+  double snapshot_s = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    NodeCheckpoint checkpoint;
+    checkpoint.stream_id = "1-0";
+    checkpoint.engine = engine.snapshot();
+    snapshot_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    bytes = encode_checkpoint(checkpoint).size();
+  }
+  state.counters["reads"] = static_cast<double>(engine.counters().reads);
+  // Of the time, the snapshot alone (the rest is encoding it).
+  state.counters["snapshot_ms"] = 1000 * snapshot_s / static_cast<double>(state.iterations());
+  state.counters["checkpoint_MB"] = static_cast<double>(bytes) / 1e6;
+}
+
+// What a starting node spends on it: the bytes decoded, an engine restored (every runner
+// derived again from its kept reads).
+void BM_CheckpointLoad(benchmark::State& state) {
+  const RaceEngine& engine = raced_engine();
+  NodeCheckpoint checkpoint;
+  checkpoint.stream_id = "1-0";
+  checkpoint.engine = engine.snapshot();
+  const std::string bytes = encode_checkpoint(checkpoint);
+  for (auto _ : state) {
+    std::string error;
+    const auto decoded = decode_checkpoint(bytes, error);
+    auto restored = std::make_unique<RaceEngine>(race().event);
+    if (!decoded || restored->restore(decoded->engine)) state.SkipWithError("checkpoint refused");
+    benchmark::DoNotOptimize(restored->standings(0, RaceEngine::kOverall, 0, 10));
+    state.PauseTiming();
+    restored.reset();
+    state.ResumeTiming();
+  }
+  state.counters["reads_per_s"] = benchmark::Counter(static_cast<double>(engine.counters().reads),
+                                                     benchmark::Counter::kIsIterationInvariantRate);
+}
+
 BENCHMARK(BM_WholeRaceInOrder)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_WholeRaceShuffled)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_StandingsUpdate)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_DuplicateRead);
 BENCHMARK(BM_ProjectField)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CheckpointTake)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_CheckpointLoad)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 

@@ -10,7 +10,9 @@
 // leaderboard, 5% the race's map feed), then runs the simulator. An observer follows the Redis
 // stream and notes when each read becomes durable; a viewer message's latency is its arrival
 // minus that moment for the read its version names. At the end the server's results must equal
-// the results of the reads the simulator sent (computed here, in process). See
+// the results of the reads the simulator sent (computed here, in process). Then two nodes start
+// on the finished race, one after the other: one loads the checkpoint and one replays the whole
+// stream; how long each takes to be ready, and whether each answers as the first node. See
 // docs/benchmarks.md.
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -295,6 +297,7 @@ int main(int argc, char** argv) {
   // The server's results against the results of the reads sent.
   bool results_equal = false;
   std::size_t finishers = 0;
+  std::string expected;
   {
     const splitstream::ReadsFile reads =
         splitstream::parse_reads_csv(text_of(sent), event, sent.string());
@@ -303,18 +306,84 @@ int main(int argc, char** argv) {
       engine.apply({r.timing_point, r.chip, r.time});
     splitstream::ReportOptions report;
     report.race = event.races.front().id;
-    const std::string expected = splitstream::results_csv(engine, report);
+    expected = splitstream::results_csv(engine, report);
     const auto got = http_get(http_port, "/api/v1/results.csv?race=" + report.race);
     results_equal = reads.problems.empty() && got.status == 200 && got.body == expected;
     for (std::size_t at = expected.find(",finished,"); at != std::string::npos;
          at = expected.find(",finished,", at + 1))
       ++finishers;
   }
+
+  // Nodes started after the race: how long until each is ready, and whether its state equals
+  // the first node's, which applied every read as it came. One loads the checkpoint the first
+  // node wrote and replays the stream after it; the other (--checkpoint-interval 0) replays
+  // the whole stream, as every node did before checkpoints.
+  const std::string race_id = event.races.front().id;
+  const std::vector<std::string> compared = {"/api/v1/results.csv?race=" + race_id,
+                                             "/api/v1/passings?limit=500",
+                                             "/api/v1/standings/" + race_id + "?limit=500"};
+  struct LateNode {
+    bool ready = false;
+    bool equal = false;
+    double ready_s = 0;
+    double rss = 0;
+  };
+  const auto start_late_node = [&](const std::vector<std::string>& extra) {
+    LateNode node;
+    const int port = free_port();
+    std::vector<std::string> args = {o.splitstream,
+                                     "serve",
+                                     "--event",
+                                     dir.string(),
+                                     "--redis",
+                                     "redis://127.0.0.1:" + std::to_string(redis.port()),
+                                     "--http",
+                                     "127.0.0.1:" + std::to_string(port),
+                                     "--devices",
+                                     "127.0.0.1:" + std::to_string(free_port()),
+                                     "--device-tokens-file",
+                                     tokens.string(),
+                                     "--log-level",
+                                     "error"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto start = Clock::now();
+    Server late(args);
+    node.ready = wait_ready(late, port, 300s);
+    node.ready_s = std::chrono::duration<double>(Clock::now() - start).count();
+    node.rss = process_rss_bytes(late.pid());
+    // Its last passings follow its last batch within the push interval: a few tries.
+    const auto deadline = Clock::now() + 5s;
+    while (node.ready && !node.equal && Clock::now() < deadline) {
+      node.equal = http_get(port, compared.front()).body == expected;
+      for (const std::string& path : compared) {
+        const auto first = http_get(http_port, path);
+        node.equal = node.equal && first.status == 200 && first.body == http_get(port, path).body;
+      }
+      if (!node.equal) std::this_thread::sleep_for(50ms);
+    }
+    if (!node.equal) std::cerr << "race_bench: a late node differs from the first\n";
+    late.stop();
+    return node;
+  };
+  // The first node's checkpoint of the whole race (written once the stream pauses for 2 s).
+  const std::string checkpoint_line =
+      "splitstream_checkpoint_entries " + std::to_string(sent_reads) + "\n";
+  const auto checkpoint_deadline = Clock::now() + 30s;
+  bool checkpointed = false;
+  while (!checkpointed && Clock::now() < checkpoint_deadline) {
+    checkpointed = http_get(http_port, "/metrics").body.find(checkpoint_line) != std::string::npos;
+    if (!checkpointed) std::this_thread::sleep_for(100ms);
+  }
+  if (!checkpointed) std::cerr << "race_bench: the first node wrote no checkpoint of the race\n";
+  const LateNode late = start_late_node({});
+  const LateNode late_replay = start_late_node({"--checkpoint-interval", "0"});
   const int server_exit = server.stop();
 
   const double reads_per_s = static_cast<double>(sent_reads) / played_s;
   const bool ok = sim_exit == 0 && all_applied && stream_length == sent_reads &&
-                  subscribed == o.viewers && results_equal && final_stats.messages > 0;
+                  subscribed == o.viewers && results_equal && final_stats.messages > 0 &&
+                  checkpointed && late.ready && late.equal && late_replay.ready &&
+                  late_replay.equal;
   std::printf(
       "race_bench: %zu runners, %zu timing points, %zu devices, %zu viewers, duplicates %.2f, "
       "speed %s\n"
@@ -329,6 +398,8 @@ int main(int argc, char** argv) {
       "  messages delivered   %llu, %.1f MB\n"
       "  latency ms (durable in Redis -> viewer)  p50 %.1f  p99 %.1f  max %.1f  (%llu samples, "
       "%llu early)\n"
+      "  late nodes           ready in %.1f s (%.0f MB) from the checkpoint, %.1f s (%.0f MB) "
+      "replaying the stream; state equal: %s\n"
       "  simulator exit %d, server exit %d\n"
       "  result               %s\n",
       o.runners, event.timing_points.size(), event.devices.size(), o.viewers, o.duplicates,
@@ -341,8 +412,9 @@ int main(int argc, char** argv) {
       static_cast<double>(final_stats.bytes) / 1e6, final_stats.latency.percentile(0.5),
       final_stats.latency.percentile(0.99), final_stats.latency.max(),
       static_cast<unsigned long long>(final_stats.latency.count()),
-      static_cast<unsigned long long>(final_stats.late), sim_exit, server_exit,
-      ok ? "OK" : "FAILED");
+      static_cast<unsigned long long>(final_stats.late), late.ready_s, late.rss / 1e6,
+      late_replay.ready_s, late_replay.rss / 1e6, late.equal && late_replay.equal ? "yes" : "NO",
+      sim_exit, server_exit, ok ? "OK" : "FAILED");
   if (sim_exit != 0) std::cerr << text_of(log / "sim.err");
   if (!o.json.empty()) {
     std::ofstream out(o.json);
@@ -355,6 +427,9 @@ int main(int argc, char** argv) {
         << ", \"reads_per_s\": " << reads_per_s << ", \"finishers\": " << finishers
         << ", \"results_equal\": " << (results_equal ? "true" : "false")
         << ", \"server_ready_s\": " << ready_s << ", \"server_cpu_s\": " << server_cpu_s
+        << ", \"late_node_ready_s\": " << late.ready_s
+        << ", \"late_node_replaying_ready_s\": " << late_replay.ready_s
+        << ", \"late_nodes_equal\": " << (late.equal && late_replay.equal ? "true" : "false")
         << ", \"server_peak_rss_bytes\": " << server_peak
         << ", \"redis_peak_rss_bytes\": " << redis_peak
         << ", \"redis_used_memory_peak_bytes\": " << redis_used_peak

@@ -57,6 +57,10 @@ if (race) {
   out(`| **peak memory** | **server ${mb(race.server_peak_rss_bytes)}**, redis-server ${mb(race.redis_peak_rss_bytes)} (used_memory_peak ${mb(race.redis_used_memory_peak_bytes)}) |`);
   out(`| server CPU | ${fixed(race.server_cpu_s)} s |`);
   out(`| finishers; results equal \`splitstream results\` on the reads sent | ${thousands(race.finishers)}; ${race.results_equal ? 'yes' : '**no**'} |`);
+  if (race.late_node_ready_s !== undefined) {
+    out(`| **a node started after the race, ready in** | **${fixed(race.late_node_ready_s)} s** from the checkpoint; ` +
+        `${fixed(race.late_node_replaying_ready_s)} s replaying the whole stream; answers equal: ${race.late_nodes_equal ? 'yes' : '**no**'} |`);
+  }
   out();
 } else {
   out('Not run.');

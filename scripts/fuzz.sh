@@ -5,7 +5,8 @@
 #
 # Targets (default: all): frame_decoder_fuzz, read_batch_json_fuzz, one per vendor decoder
 # parser (impinj_reads_fuzz, ctp01_fsm_fuzz, ...), session_cookie_fuzz, resp_reader_fuzz (Redis
-# replies) and websocket_fsm_fuzz (a viewer's WebSocket frames); the TARGETS list below. Each runs for N
+# replies), websocket_fsm_fuzz (a viewer's WebSocket frames) and checkpoint_fuzz (a node's
+# checkpoint as Redis holds it); the TARGETS list below. Each runs for N
 # seconds (default 20) from tests/fuzz/corpus/<target without _fuzz>/, with ASan and UBSan.
 # Inputs that find new coverage go to build-fuzz/corpus/<target>/ (the committed seeds are only
 # read); a crashing input is saved as build-fuzz/artifacts/<target>-crash-<sha1> and fails the run.
@@ -42,10 +43,11 @@ done
 # XREAD reply of a few dozen entries.
 declare -A MAX_LEN=([frame_decoder_fuzz]=8192 [read_batch_json_fuzz]=4096 [impinj_reads_fuzz]=4096
   [ctp01_fsm_fuzz]=4096 [mylaps_fsm_fuzz]=4096 [raceresult_fsm_fuzz]=4096
-  [session_cookie_fuzz]=1024 [resp_reader_fuzz]=4096 [websocket_fsm_fuzz]=4096)
+  [session_cookie_fuzz]=1024 [resp_reader_fuzz]=4096 [websocket_fsm_fuzz]=4096
+  [checkpoint_fuzz]=4096)
 if ((${#TARGETS[@]} == 0)); then
   TARGETS=(frame_decoder_fuzz read_batch_json_fuzz impinj_reads_fuzz ctp01_fsm_fuzz mylaps_fsm_fuzz
-    raceresult_fsm_fuzz session_cookie_fuzz resp_reader_fuzz websocket_fsm_fuzz)
+    raceresult_fsm_fuzz session_cookie_fuzz resp_reader_fuzz websocket_fsm_fuzz checkpoint_fuzz)
 fi
 for target in "${TARGETS[@]}"; do
   [[ -n "${MAX_LEN[$target]:-}" ]] || { echo "fuzz.sh: unknown target '$target'" >&2; exit 2; }

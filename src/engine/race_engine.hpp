@@ -57,6 +57,8 @@ struct EngineCounters {
   std::uint64_t not_on_course = 0;
   std::uint64_t before_gun = 0;
   std::uint64_t voided = 0;
+
+  friend bool operator==(const EngineCounters&, const EngineCounters&) = default;
 };
 
 // Reads of one runner at one timing point that an official declared void (both ends
@@ -106,6 +108,8 @@ struct UnknownChipInfo {
   std::vector<TimingPointIndex> timing_points;
 };
 
+struct EngineSnapshot;  // engine/engine_snapshot.hpp
+
 class RaceEngine {
  public:
   // `event` must outlive the engine.
@@ -137,6 +141,13 @@ class RaceEngine {
   // DNF or DSQ set by an official (none clears it). Such runners keep their splits but leave
   // the rankings.
   CorrectionResult set_official_status(RunnerIndex runner, OfficialStatus status);
+
+  // The engine's kept state, and an engine made equal to the one a snapshot was taken of (a
+  // node's checkpoint; engine/engine_snapshot.hpp). restore() wants an engine that has been fed
+  // nothing; an error names what of the snapshot does not fit this event, and then nothing
+  // changed.
+  EngineSnapshot snapshot() const;
+  std::optional<std::string> restore(const EngineSnapshot& snapshot);
 
   const Event& event() const { return event_; }
   const EngineCounters& counters() const { return counters_; }

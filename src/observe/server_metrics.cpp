@@ -105,6 +105,13 @@ ServerMetrics& server() {
                          latency_bounds()),
       global().counter("splitstream_engine_applied_total",
                        "Stream entries (reads and corrections) applied by this node's engine."),
+      global().counter("splitstream_checkpoint_writes_total",
+                       "Checkpoints of the engine's state this node wrote to Redis."),
+      global().counter("splitstream_checkpoint_failures_total",
+                       "Checkpoints this node could not write to Redis (tried again later)."),
+      global().gauge("splitstream_checkpoint_bytes", "The size of the last checkpoint written."),
+      global().gauge("splitstream_checkpoint_entries",
+                     "Stream entries the last checkpoint this node wrote or loaded holds."),
   };
   return m;
 }

@@ -36,6 +36,11 @@ struct ServerMetrics {
   Histogram& device_to_viewer;   // read stored in Redis -> the update written to a viewer
   // Engine.
   Counter& engine_applied;  // stream entries applied by this node's engine
+  // Checkpoints (pipeline/pipeline_service).
+  Counter& checkpoint_writes;    // checkpoints this node wrote to Redis
+  Counter& checkpoint_failures;  // checkpoints whose write failed
+  Gauge& checkpoint_bytes;       // the size of the last one written
+  Gauge& checkpoint_entries;     // stream entries the last one written or loaded holds
 };
 
 // The node's metrics (registered on the first call).

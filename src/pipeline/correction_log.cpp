@@ -72,6 +72,13 @@ void CorrectionLog::add(CorrectionRecord record) {
     records_.pop_front();
 }
 
+void CorrectionLog::restore(std::vector<CorrectionRecord> records, std::uint64_t total) {
+  records_.assign(std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
+  while (records_.size() > kept_)
+    records_.pop_front();
+  total_ = std::max<std::uint64_t>(total, records_.size());
+}
+
 const CorrectionRecord* CorrectionLog::find(std::string_view id) const {
   for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
     if (it->id == id) return &*it;

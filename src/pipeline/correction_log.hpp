@@ -61,6 +61,8 @@ class CorrectionLog {
   // The records kept, oldest first.
   const std::deque<CorrectionRecord>& records() const { return records_; }
   std::uint64_t total() const { return total_; }
+  // The log as a checkpoint kept it (records oldest first, `total` met in all).
+  void restore(std::vector<CorrectionRecord> records, std::uint64_t total);
 
  private:
   CorrectionRecord* find_mutable(std::string_view id);

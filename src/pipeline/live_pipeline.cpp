@@ -139,6 +139,61 @@ void LivePipeline::arm_gate_check() {
       now_() + std::chrono::milliseconds(std::clamp<DurationMs>(*until, 0, kGateCheckAtMost));
 }
 
+NodeCheckpoint LivePipeline::checkpoint() {
+  if (publish_due_) {
+    publish_due_.reset();
+    last_publish_ = now_();
+    publish();
+  }
+  NodeCheckpoint out;
+  out.event_fingerprint = event_fingerprint(engine_.event());
+  out.entries = entries_seen_;
+  {
+    const std::lock_guard lock(progress_mutex_);
+    out.stream_id = progress_.last_id;
+    out.applied = progress_.applied;
+    out.skipped = progress_.skipped;
+  }
+  out.engine = engine_.snapshot();
+  out.hub = hub_.snapshot();
+  out.corrections.assign(corrections_.records().begin(), corrections_.records().end());
+  out.corrections_total = corrections_.total();
+  return out;
+}
+
+std::optional<std::string> LivePipeline::restore(const NodeCheckpoint& checkpoint) {
+  if (entries_seen_ != 0) return "the node has applied stream entries already";
+  const std::string fingerprint = event_fingerprint(engine_.event());
+  if (checkpoint.event_fingerprint != fingerprint) {
+    return "taken of another version of the event (fingerprint " + checkpoint.event_fingerprint +
+           ", this event's " + fingerprint + ")";
+  }
+  if (auto misfit = hub_.misfit(checkpoint.hub)) return misfit;
+  if (auto error = engine_.restore(checkpoint.engine)) return error;
+  hub_.restore(checkpoint.hub);
+  corrections_.restore(checkpoint.corrections, checkpoint.corrections_total);
+  entries_seen_ = checkpoint.entries;
+  // The runners a replay would have changed: those with anything kept, and those a chip was
+  // moved away from. Redis's state of them is written again once caught up, and viewers that
+  // subscribed meanwhile get them with the next publish.
+  std::vector<RunnerChange> changed;
+  for (const EngineSnapshot::RunnerRecord& r : checkpoint.engine.runners)
+    changed.push_back({r.runner, true, {}});
+  const Event& event = engine_.event();
+  for (const EngineSnapshot::ChipHolder& h : checkpoint.engine.holders) {
+    const auto first = event.participant_by_chip.find(h.chip);
+    if (first != event.participant_by_chip.end()) changed.push_back({first->second, true, {}});
+  }
+  for (const RunnerChange& c : changed)
+    state_.runner_changed(c.runner);
+  hub_.note_corrected(changed, entries_seen_);
+  const std::lock_guard lock(progress_mutex_);
+  progress_.applied = checkpoint.applied;
+  progress_.skipped = checkpoint.skipped;
+  progress_.last_id = checkpoint.stream_id;
+  return std::nullopt;
+}
+
 PipelineProgress LivePipeline::progress() const {
   const std::lock_guard lock(progress_mutex_);
   return progress_;

@@ -20,6 +20,7 @@
 
 #include "core/time.hpp"
 #include "engine/race_engine.hpp"
+#include "pipeline/checkpoint.hpp"
 #include "pipeline/correction_log.hpp"
 #include "push/push_hub.hpp"
 #include "store/state_materializer.hpp"
@@ -39,6 +40,10 @@ struct LivePipelineOptions {
   // Updates go out at most this often, so a viewer gets a few larger messages a second rather
   // than one per stream read, whatever the read rate.
   std::chrono::milliseconds publish_interval{50};
+  // A checkpoint goes to Redis this often while entries arrive, and when they pause for a
+  // couple of seconds (the end of a burst or of the race); a starting node loads the latest.
+  // 0: none written, none loaded (the node replays the whole stream).
+  std::chrono::seconds checkpoint_interval{30};
 };
 
 class LivePipeline {
@@ -64,6 +69,16 @@ class LivePipeline {
   std::optional<Clock::time_point> publish_due() const;
   // Publishes if one is due by now (the shell's timer fired).
   void publish_if_due();
+
+  // A checkpoint of the node's state after the entries applied so far (pipeline/checkpoint):
+  // publishes first what is waiting to go out, so that the hub holds nothing unpublished.
+  NodeCheckpoint checkpoint();
+  // Before the first apply(): the engine, hub, corrections log and progress as `checkpoint`
+  // holds them; the runners it holds go to the derived-state sink as changed (as a replay of
+  // their reads would). An error says why it does not fit this event; then nothing changed.
+  std::optional<std::string> restore(const NodeCheckpoint& checkpoint);
+  // Stream entries handed over so far (the version of the next update minus one).
+  std::uint64_t entries_seen() const { return entries_seen_; }
 
   // Any thread.
   PipelineProgress progress() const;

@@ -7,6 +7,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <exception>
 #include <functional>
@@ -31,15 +32,21 @@ class PipelineService {
                   KeySchema keys, RaceEngine& engine, PushHub& hub, CorrectionLog& corrections,
                   LivePipelineOptions options);
 
-  // Spawns the Redis connections, the follower, the materializer and the publish timer, each
-  // with the completion handler `completion` gives for it.
+  // Spawns the Redis connections, the follower (which first loads the latest checkpoint, unless
+  // checkpoints are off), the materializer and the publish timer, each with the completion
+  // handler `completion` gives for it; and the checkpoint writer, which is only logged if it
+  // fails.
   void start(const CompletionFor& completion);
   // On the engine strand: until the engine has applied the stream up to `last_id` and the
-  // materializer has written it out, or `deadline`, or the materializer's Redis is away.
+  // materializer has written it out, or `deadline`, or the materializer's Redis is away; then a
+  // last checkpoint, so that the node's restart replays nothing.
   boost::asio::awaitable<void> flush(std::string last_id,
                                      std::chrono::steady_clock::time_point deadline);
   // Ends every coroutine of start(); final. On the engine strand.
   void stop();
+  // Waits for the checkpoint encoder's thread to end (after the engine's thread has ended and
+  // before its context is shut down: the encoder hands its bytes back to the engine strand).
+  void join_encoder();
 
   const LivePipeline& pipeline() const { return pipeline_; }
   const std::shared_ptr<RedisConnection>& follower_redis() const { return follower_redis_; }
@@ -48,6 +55,15 @@ class PipelineService {
  private:
   boost::asio::awaitable<void> publish_on_time();
   void on_entries(std::vector<StreamEntry>& entries, bool caught_up);
+  // The checkpoint, if any, then the stream after it.
+  boost::asio::awaitable<void> follow();
+  StreamHandler entries_handler();
+  StreamRewound rewound_handler();
+  // The stream entry to read on from: the loaded checkpoint's, or "0" when none fits.
+  boost::asio::awaitable<std::string> load_checkpoint();
+  boost::asio::awaitable<void> write_checkpoints();
+  boost::asio::awaitable<void> write_checkpoint();
+  bool checkpoint_due(LivePipeline::Clock::time_point now) const;
 
   boost::asio::any_io_executor strand_;
   KeySchema keys_;
@@ -57,6 +73,17 @@ class PipelineService {
   LivePipeline pipeline_;
   boost::asio::steady_timer publish_timer_;
   std::optional<LivePipeline::Clock::time_point> timer_due_;  // what publish_timer_ waits for
+  std::chrono::seconds checkpoint_interval_;
+  boost::asio::steady_timer checkpoint_timer_;
+  // Encodes checkpoints off the engine's strand: only the snapshot (a copy of what the engine
+  // keeps) holds up the stream.
+  boost::asio::thread_pool checkpoint_encoder_{1};
+  std::uint64_t checkpoint_entries_ = 0;  // entries the last checkpoint written or loaded holds
+  LivePipeline::Clock::time_point checkpoint_tried_{};  // the last write begun
+  LivePipeline::Clock::time_point entries_arrived_{};   // the last batch with entries
+  bool writing_checkpoint_ = false;
+  bool checkpoints_stale_ = false;   // the stream lost entries this node applied: none written
+  bool checkpoint_failing_ = false;  // the last write failed (logged once until one succeeds)
   bool stopped_ = false;
 };
 

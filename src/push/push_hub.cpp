@@ -85,6 +85,40 @@ void PushHub::add_started_runners(v1::RunnerStateBatch& batch, RaceIndex race) c
   }
 }
 
+HubSnapshot PushHub::snapshot() const {
+  HubSnapshot out;
+  out.version = version_;
+  out.race_clock = race_clock_;
+  out.passings_floor = passings_floor_;
+  out.passings.assign(passings_.begin(), passings_.end());
+  out.hidden_races = hidden_races_;
+  return out;
+}
+
+std::optional<std::string> PushHub::misfit(const HubSnapshot& snapshot) const {
+  if (snapshot.hidden_races.size() != hidden_races_.size())
+    return "taken of an event with " + std::to_string(snapshot.hidden_races.size()) + " races";
+  for (std::size_t r = 0; r < hidden_races_.size(); ++r) {
+    if (snapshot.hidden_races[r] != hidden_races_[r]) {
+      return "race " + engine_.event().races[r].id + " was " +
+             (snapshot.hidden_races[r] ? "hidden" : "shown") + " by the live gate then, not now";
+    }
+  }
+  return std::nullopt;
+}
+
+void PushHub::restore(HubSnapshot snapshot) {
+  version_ = published_version_ = snapshot.version;
+  race_clock_ = snapshot.race_clock;
+  passings_floor_ = snapshot.passings_floor;
+  passings_.assign(std::make_move_iterator(snapshot.passings.begin()),
+                   std::make_move_iterator(snapshot.passings.end()));
+  while (passings_.size() > options_.passings_kept) {
+    passings_floor_ = passings_.front().version();
+    passings_.pop_front();
+  }
+}
+
 void PushHub::note_applied(const ApplyResult& result, std::uint64_t version, TimeMs time_ms) {
   version_ = version;
   race_clock_ = std::max(race_clock_, time_ms);

@@ -82,6 +82,17 @@ struct PushHubStats {
   std::uint64_t frames_delivered = 0;
 };
 
+// What a node's checkpoint keeps of the hub (pipeline/checkpoint.hpp).
+struct HubSnapshot {
+  std::uint64_t version = 0;
+  TimeMs race_clock = 0;
+  std::uint64_t passings_floor = 0;
+  std::vector<v1::Passing> passings;  // recent passings, oldest first
+  // By race: hidden by the live gate when it was taken. Their passings were not kept, so it
+  // fits only a hub that hides the same races (after a gun, the stream is replayed instead).
+  std::vector<bool> hidden_races;
+};
+
 class PushHub {
  public:
   using WallClock = std::function<TimeMs()>;
@@ -116,6 +127,13 @@ class PushHub {
   void remove(const LiveSubscriber* subscriber);
   // A subscriber that dropped deltas asks for the current state again.
   void resend_snapshot(const std::shared_ptr<LiveSubscriber>& subscriber, std::string_view key);
+
+  // Taken right after publish() (nothing is waiting to go out).
+  HubSnapshot snapshot() const;
+  // Why `snapshot` does not fit this hub (the live gate hides other races now); nullopt: fits.
+  std::optional<std::string> misfit(const HubSnapshot& snapshot) const;
+  // Before any entry is noted, with a snapshot that fits: the hub as it was when it was taken.
+  void restore(HubSnapshot snapshot);
 
   std::uint64_t version() const { return version_; }
   // The latest race time applied: the clock projections and ETAs use.

@@ -136,6 +136,7 @@ ComponentOptions component_options(const ServerConfig& config) {
 LivePipelineOptions live_pipeline_options(const ServerConfig& config) {
   LivePipelineOptions o;
   o.publish_interval = push_interval(config);
+  o.checkpoint_interval = std::chrono::seconds(config.checkpoint_interval_s);
   return o;
 }
 

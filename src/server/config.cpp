@@ -200,6 +200,11 @@ const std::vector<Setting>& settings() {
              &ServerConfig::ws_idle_timeout_s, 2, 3600),
       number("push-interval", "milliseconds between live updates (updates in between coalesce)",
              &ServerConfig::push_interval_ms, 0, 10'000),
+      number("checkpoint-interval",
+             "seconds between checkpoints of the engine's state in Redis while reads arrive "
+             "(also one when they pause, and one at stop); a starting node loads the latest and "
+             "replays only the stream after it. 0: none written, none loaded",
+             &ServerConfig::checkpoint_interval_s, 0, 86'400),
       {"live-gate",
        "on or off: public pages (the REST API, /ws) show nothing of a race before its earliest "
        "gun, so test reads at the mats never reach spectators; officials' endpoints see "

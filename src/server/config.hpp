@@ -63,7 +63,8 @@ struct ServerConfig {
   bool push_role = true;            // /ws and the REST API
   std::string allowed_origins;      // comma-separated; empty: any Origin on /ws
   int ws_idle_timeout_s = static_cast<int>(WebSocketOptions{}.idle_timeout.count());
-  int push_interval_ms = 50;  // at most one update per subscription this often
+  int push_interval_ms = 50;       // at most one update per subscription this often
+  int checkpoint_interval_s = 30;  // a checkpoint to Redis this often (0: none written or loaded)
   // Public outputs show nothing of a race before its earliest gun (push/live_gate.hpp).
   bool live_gate = PushHubOptions{}.live_gate;
   // The console's clock: auto, wall or race (api/console_api.hpp, console_now()).

@@ -352,6 +352,7 @@ int run_server(const ServerConfig& config, const Event& event,
   engine_ioc.stop();  // however the I/O threads ended
   for (std::thread& t : threads)
     t.join();
+  pipeline.join_encoder();
   for (const auto& shard : push->shards)
     shard->clear();
   // Handlers of each context hold executors of the other (a coroutine on an I/O strand awaiting

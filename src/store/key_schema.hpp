@@ -31,6 +31,9 @@ class KeySchema {
   std::string runner(std::string_view bib) const;
   // Sorted set per race and category: bib by standing.
   std::string standings(std::string_view race, std::string_view category) const;
+  // String: the latest checkpoint of a node's engine, hub and corrections log, with the stream
+  // entry it reflects (pipeline/checkpoint); a starting node loads it and replays the rest.
+  std::string checkpoint() const { return tag_ + ":checkpoint"; }
   // Hash: event-wide state (the stream position materialised so far, ...).
   std::string meta() const { return tag_ + ":meta"; }
 

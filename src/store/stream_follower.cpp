@@ -70,6 +70,13 @@ std::string read_on_from(const RedisReply& newest_first, const RecentIds& recent
   return entry_id(entries.back());
 }
 
+// The IDs of an XREVRANGE reply (newest first), oldest first into `recent`.
+void note_applied(const RedisReply& newest_first, RecentIds& recent) {
+  const auto& entries = newest_first.elements();
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it)
+    recent.add(entry_id(*it));
+}
+
 // Outside the coroutine: GCC 12 rejects the braced field list in a coroutine body.
 void log_stream_rewound(const std::string& applied_up_to, const std::string& reading_from) {
   log::warn("stream",
@@ -102,17 +109,33 @@ boost::asio::awaitable<bool> read_on_from_what_the_stream_has(RedisConnection& r
 }  // namespace
 
 boost::asio::awaitable<void> follow_stream(std::shared_ptr<RedisConnection> redis,
-                                           std::string stream_key, StreamHandler handler) {
-  std::string last_id = "0";
+                                           std::string stream_key, StreamHandler handler,
+                                           std::string after_id, StreamRewound rewound) {
+  std::string last_id = std::move(after_id);
   bool caught_up = false;
   bool check_last_entry = false;
+  // From a checkpoint: the entries up to it were applied; note the last of them, as a replay
+  // would have, for a failover that loses the checkpoint's own entry.
+  bool note_applied_before = last_id != "0";
   RecentIds recent;
   std::vector<StreamEntry> entries;
   boost::asio::steady_timer retry(co_await boost::asio::this_coro::executor);
   for (;;) {
+    if (note_applied_before) {
+      const auto before = co_await redis->command(entries_up_to_command(stream_key, last_id));
+      if (std::get<0>(before) == make_error_code(RedisErrc::stopped)) co_return;
+      if (std::get<0>(before) || !std::get<1>(before).is_array()) {
+        co_await redis->wait_connected(std::chrono::seconds(1));
+        continue;
+      }
+      note_applied(std::get<1>(before), recent);
+      note_applied_before = false;
+    }
     if (check_last_entry) {
+      const std::string applied_up_to = last_id;
       check_last_entry =
           !co_await read_on_from_what_the_stream_has(*redis, stream_key, last_id, recent);
+      if (last_id != applied_up_to && rewound) rewound();
     }
     // The reply's bytes, read straight into entries: no reply tree for the stream every node
     // reads whole (docs/benchmarks.md, "Stream follower: reply parsing").

@@ -19,9 +19,16 @@ class RedisConnection;
 // everything stored before the node started has been handed over.
 using StreamHandler = std::function<void(std::vector<StreamEntry>& entries, bool caught_up)>;
 
+// Called when the stream turned out to lack entries the node had applied (a failover lost the
+// last writes): the node's state holds reads the stream no longer has.
+using StreamRewound = std::function<void()>;
+
 // Runs until the connection is stopped. `redis` must be dedicated to it (XREAD BLOCK holds the
-// connection) and run on the caller's executor.
+// connection) and run on the caller's executor. Reads the entries after `after_id` ("0": the
+// whole stream; a checkpoint's entry: the rest, the entries up to it counted as applied).
 boost::asio::awaitable<void> follow_stream(std::shared_ptr<RedisConnection> redis,
-                                           std::string stream_key, StreamHandler handler);
+                                           std::string stream_key, StreamHandler handler,
+                                           std::string after_id = "0",
+                                           StreamRewound rewound = nullptr);
 
 }  // namespace splitstream

@@ -703,6 +703,17 @@ TEST_F(RedisAuthTest, WrongOrMissingPasswordFailsEachAttemptAndSaysWhy) {
   });
 }
 
+// The "failover" of the tests below: the new primary's stream has 100-1 and 200-1 but not 300-1,
+// and then stored 250-1 (XADD takes no ID below a stream's highest, deleted or not: build it
+// anew); the connection is dropped.
+void fail_over_losing_300(test_support::RedisServer& redis, const std::string& key) {
+  redis.command({"DEL", key});
+  for (const char* id : {"100-1", "200-1"})
+    redis.command({"XADD", key, id, "d", "mat", "s", "1", "tp", "start", "c", "c1", "t", "1"});
+  redis.command({"XADD", key, "250-1", "d", "mat", "s", "2", "tp", "start", "c", "c2", "t", "2"});
+  redis.command({"CLIENT", "KILL", "TYPE", "normal"});
+}
+
 // A failover to a replica that lacked the last entries this node applied: the follower reads on
 // from the last entry the stream still has, so the new primary's entries are not skipped even
 // when their IDs sort before the lost ones (another host's clock).
@@ -720,21 +731,45 @@ TEST_F(RedisConnectionTest, FollowerReadsOnFromTheLastEntryTheStreamStillHas) {
   run_with(options(), [&](auto connection) -> asio::awaitable<void> {
     asio::co_spawn(connection->executor(), follow_stream(connection, key, handler), asio::detached);
     EXPECT_TRUE(co_await co_wait_until([&] { return seen->size() == 3; }));
-    // The "failover": the new primary's stream has 100-1 and 200-1 but not 300-1, and then
-    // stored 250-1 (XADD takes no ID below a stream's highest, deleted or not: build it anew);
-    // the connection is dropped.
-    redis_->command({"DEL", key});
-    for (const char* id : {"100-1", "200-1"})
-      redis_->command({"XADD", key, id, "d", "mat", "s", "1", "tp", "start", "c", "c1", "t", "1"});
-    redis_->command(
-        {"XADD", key, "250-1", "d", "mat", "s", "2", "tp", "start", "c", "c2", "t", "2"});
-    redis_->command({"CLIENT", "KILL", "TYPE", "normal"});
+    fail_over_losing_300(*redis_, key);
     EXPECT_TRUE(co_await co_wait_until([&] { return seen->size() == 4; }));
     redis_->command(
         {"XADD", key, "400-1", "d", "mat", "s", "3", "tp", "start", "c", "c3", "t", "3"});
     EXPECT_TRUE(co_await co_wait_until([&] { return seen->size() == 5; }));
   });
   EXPECT_EQ(*seen, (std::vector<std::string>{"100-1", "200-1", "300-1", "250-1", "400-1"}));
+}
+
+// The same failover for a node that started from a checkpoint of entry 300-1: the entries up to
+// it count as applied, so only the new primary's own entries follow, and the node is told that
+// the stream lost one it applied (it writes no checkpoint from then on).
+TEST_F(RedisConnectionTest, FollowerFromACheckpointCountsTheEntriesUpToItAsApplied) {
+  const std::string key = "{ev:t}:reads";
+  for (const char* id : {"100-1", "200-1", "300-1"})
+    redis_->command({"XADD", key, id, "d", "mat", "s", "1", "tp", "start", "c", "c1", "t", "1"});
+  auto seen = std::make_shared<std::vector<std::string>>();
+  auto rewinds = std::make_shared<int>(0);
+  auto caught_up = std::make_shared<bool>(false);
+  // Built outside the coroutine (GCC 12: see above).
+  const StreamHandler handler = [seen, caught_up](std::vector<StreamEntry>& entries, bool done) {
+    for (const auto& entry : entries)
+      seen->push_back(entry.id);
+    *caught_up = done;
+  };
+  const StreamRewound rewound = [rewinds] { ++*rewinds; };
+  run_with(options(), [&](auto connection) -> asio::awaitable<void> {
+    asio::co_spawn(connection->executor(),
+                   follow_stream(connection, key, handler, "300-1", rewound), asio::detached);
+    EXPECT_TRUE(co_await co_wait_until([&] { return *caught_up; }));
+    EXPECT_TRUE(seen->empty());
+    fail_over_losing_300(*redis_, key);
+    EXPECT_TRUE(co_await co_wait_until([&] { return seen->size() == 1; }));
+    redis_->command(
+        {"XADD", key, "400-1", "d", "mat", "s", "3", "tp", "start", "c", "c3", "t", "3"});
+    EXPECT_TRUE(co_await co_wait_until([&] { return seen->size() == 2; }));
+  });
+  EXPECT_EQ(*seen, (std::vector<std::string>{"250-1", "400-1"}));
+  EXPECT_EQ(*rewinds, 1);
 }
 
 }  // namespace

@@ -226,6 +226,54 @@ inline boost::json::value outcome_of(const RaceEngine& engine) {
   return boost::json::object{{"races", doc.at("races")}, {"unknown", chips}};
 }
 
+// Everything an engine holds and answers, runner by runner: outcome_of() plus each runner's kept
+// reads (chips by name), voids, official status, crossings, ranks in each category and at each
+// split, and the counters and each unknown chip's reads. Two engines with equal states answer
+// every question alike.
+inline boost::json::value full_state_of(const RaceEngine& engine) {
+  const Event& event = engine.event();
+  boost::json::array runners;
+  for (RunnerIndex r = 0; r < event.participants.size(); ++r) {
+    boost::json::array reads, voids, crossings, ranks, split_ranks;
+    for (const CreditedRead& read : engine.credited_reads(r)) {
+      reads.push_back(boost::json::array{
+          read.time, read.timing_point,
+          read.chip == ChipIndex::kNobody ? "" : engine.chip_name(read.chip).c_str()});
+    }
+    for (const VoidWindow& v : engine.voids(r))
+      voids.push_back(boost::json::array{v.timing_point, v.from, v.to});
+    for (const Crossing& c : engine.crossings(r))
+      crossings.push_back(boost::json::array{c.timing_point, c.first, c.last});
+    for (const std::string& category : RaceEngine::categories_of(event.participants[r])) {
+      ranks.push_back(engine.rank(r, category));
+      for (std::size_t s = 0; s < engine.splits(r).times.size(); ++s)
+        split_ranks.push_back(engine.split_rank(r, s, category));
+    }
+    runners.push_back(boost::json::object{{"bib", event.participants[r].bib},
+                                          {"status", to_string(engine.status(r))},
+                                          {"official", static_cast<int>(engine.official_status(r))},
+                                          {"reads", reads},
+                                          {"voids", voids},
+                                          {"crossings", crossings},
+                                          {"ranks", ranks},
+                                          {"split_ranks", split_ranks}});
+  }
+  boost::json::array unknown;
+  for (const UnknownChipInfo& u : engine.unknown_chips()) {
+    boost::json::array reads;
+    for (const ChipRead& read : engine.unknown_chip_reads(u.chip))
+      reads.push_back(boost::json::array{read.timing_point, read.time});
+    unknown.push_back(boost::json::object{{"chip", u.chip}, {"reads", reads}});
+  }
+  const EngineCounters& c = engine.counters();
+  return boost::json::object{
+      {"outcome", outcome_of(engine)},
+      {"runners", runners},
+      {"unknown", unknown},
+      {"counters", boost::json::array{c.reads, c.applied, c.duplicates, c.unknown_chip,
+                                      c.not_on_course, c.before_gun, c.voided}}};
+}
+
 // The reads with about `duplicate_share` of them again (resends, the other line's copy of the
 // same read), then shuffled, all drawn from `rng`.
 inline std::vector<FileRead> shuffled_with_duplicates(std::vector<FileRead> reads,

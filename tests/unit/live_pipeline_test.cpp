@@ -201,5 +201,98 @@ TEST_F(LivePipelineTest, FlushedOnlyOnceAppliedAndStored) {
   EXPECT_FALSE(pipeline_.flushed_to("5-0"));  // applied, not yet in Redis
 }
 
+// A second node over the same event, with nothing applied: where a checkpoint is loaded.
+struct FreshNode {
+  explicit FreshNode(const Event& event, PushHub::WallClock wall_clock = wall_clock_now)
+      : engine(event),
+        hub(engine, PushHubOptions{}, std::move(wall_clock)),
+        pipeline(engine, hub, sink, corrections, LivePipelineOptions{}) {}
+  RaceEngine engine;
+  PushHub hub;
+  RecordingSink sink;
+  CorrectionLog corrections;
+  LivePipeline pipeline;
+};
+
+std::string passings_bytes(const PushHub& hub) {
+  std::string out;
+  for (const v1::Passing& p : hub.recent_passings(kNoIndex, 100))
+    out += p.SerializeAsString();
+  return out;
+}
+
+TEST_F(LivePipelineTest, ANodeLoadingACheckpointGoesOnAsTheNodeThatTookIt) {
+  auto viewer = watch_passings();
+  pipeline_.apply({read_entry("1-0", "start", "C1", kGun + 4'000),
+                   read_entry("1-1", "start", "C2", kGun + 6'000), dnf_entry("2-0", "2"),
+                   read_entry("2-1", "nowhere", "C2", kGun)},
+                  true);
+  now_ += 10ms;
+  pipeline_.apply({read_entry("3-0", "k5", "C1", kGun + 25 * kMin)}, false);
+  ASSERT_TRUE(pipeline_.publish_due());  // 5 km waits for the next publish...
+  const NodeCheckpoint checkpoint = pipeline_.checkpoint();
+  EXPECT_FALSE(pipeline_.publish_due());  // ...which the checkpoint made first
+  EXPECT_EQ(passings_in(viewer->messages), 3u);
+  EXPECT_EQ(checkpoint.stream_id, "3-0");
+  EXPECT_EQ(checkpoint.entries, 5u);
+  EXPECT_EQ(checkpoint.applied, 4u);
+  EXPECT_EQ(checkpoint.skipped, 1u);
+  EXPECT_EQ(checkpoint.hub.version, 5u);
+  EXPECT_EQ(checkpoint.hub.passings.size(), 3u);
+  ASSERT_EQ(checkpoint.corrections.size(), 1u);
+  EXPECT_EQ(checkpoint.corrections[0].id, "2-0");
+  EXPECT_EQ(checkpoint.event_fingerprint, event_fingerprint(event_));
+
+  FreshNode node(event_);
+  ASSERT_EQ(node.pipeline.restore(checkpoint), std::nullopt);
+  EXPECT_EQ(node.engine.status(1), RunnerStatus::dnf);
+  EXPECT_EQ(node.engine.splits(0).furthest, 1);
+  EXPECT_EQ(node.hub.version(), 5u);
+  EXPECT_EQ(passings_bytes(node.hub), passings_bytes(hub_));
+  EXPECT_EQ(node.corrections.total(), 1u);
+  EXPECT_EQ(node.sink.changed, (std::vector<RunnerIndex>{0, 1}));  // to be written out again
+  const PipelineProgress loaded = node.pipeline.progress();
+  EXPECT_EQ(loaded.last_id, "3-0");
+  EXPECT_EQ(loaded.applied, 4u);
+  EXPECT_EQ(loaded.skipped, 1u);
+  EXPECT_FALSE(loaded.caught_up);  // until the follower has read the stream's tail
+
+  // The tail, to both: the same versions, passings and state.
+  const std::vector<StreamEntry> tail = {read_entry("4-0", "finish", "C1", kGun + 50 * kMin),
+                                         read_entry("4-1", "k5", "C2", kGun + 27 * kMin)};
+  now_ += 1s;
+  pipeline_.apply(tail, true);
+  node.pipeline.apply(tail, true);
+  node.pipeline.publish_if_due();
+  EXPECT_EQ(node.hub.version(), hub_.version());
+  EXPECT_EQ(passings_bytes(node.hub), passings_bytes(hub_));
+  EXPECT_EQ(node.pipeline.progress().applied, pipeline_.progress().applied);
+  EXPECT_EQ(node.pipeline.progress().last_id, "4-1");
+  EXPECT_EQ(splitstream::testing::full_state_of(node.engine),
+            splitstream::testing::full_state_of(engine_));
+}
+
+TEST_F(LivePipelineTest, ACheckpointOfAnotherEventOrIntoABusyNodeIsRefused) {
+  pipeline_.apply({read_entry("1-0", "start", "C1", kGun + 4'000)}, true);
+  NodeCheckpoint checkpoint = pipeline_.checkpoint();
+  const Event other =
+      splitstream::testing::ten_k().runner("1", "C1", "10k").runner("2", "C7", "10k").build();
+  FreshNode elsewhere(other);
+  const auto error = elsewhere.pipeline.restore(checkpoint);
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("another version of the event"), std::string::npos) << *error;
+  EXPECT_EQ(elsewhere.engine.counters().reads, 0u);
+  // A node whose live gate hides the race (its clock before the gun) kept no passings of it
+  // while hidden; this checkpoint has them: it does not fit.
+  FreshNode before_gun(event_, [] { return kGun - 60'000; });
+  const auto gated = before_gun.pipeline.restore(checkpoint);
+  ASSERT_TRUE(gated);
+  EXPECT_EQ(*gated, "race 10k was shown by the live gate then, not now");
+  EXPECT_EQ(before_gun.engine.counters().reads, 0u);
+  // The node that took it has applied entries: nothing more is loaded there.
+  EXPECT_EQ(pipeline_.restore(checkpoint),
+            std::optional<std::string>("the node has applied stream entries already"));
+}
+
 }  // namespace
 }  // namespace splitstream

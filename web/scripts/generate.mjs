@@ -10,7 +10,8 @@ const protoRoot = join(web, "..", "proto");
 const out = join(web, "src", "gen");
 const plugin = join(web, "node_modules", ".bin", "protoc-gen-es");
 const protos = readdirSync(join(protoRoot, "splitstream", "v1"))
-  .filter((f) => f.endsWith(".proto"))
+  // checkpoint.proto is the server's own storage layout: no browser reads it.
+  .filter((f) => f.endsWith(".proto") && f !== "checkpoint.proto")
   .map((f) => join("splitstream", "v1", f));
 
 rmSync(out, { recursive: true, force: true });
