@@ -1,7 +1,8 @@
 // The live pipeline on the engine's strand, with its I/O: the stream follower and the state
-// materializer, each over its own Redis connection (XREAD BLOCK holds one), and the timer of the
-// publish cadence. A read ingested by any node reaches this node's engine through the stream,
-// and a restart replays the race.
+// materializer, each over its own Redis connection (XREAD BLOCK holds one), the timer of the
+// publish cadence, and the node's checkpoints (loaded at start, written while it runs). A read
+// ingested by any node reaches this node's engine through the stream, and a restart loads the
+// latest checkpoint and replays the race after it.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

@@ -1,5 +1,6 @@
 // Follows the event's read stream (XREAD BLOCK from the last applied ID) so every node applies
-// every accepted read, whichever node ingested it, and a starting node replays the race.
+// every accepted read, whichever node ingested it, and a starting node replays the race (from
+// the start, or from a checkpoint's entry).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
