@@ -24,7 +24,8 @@ LivePipeline::LivePipeline(RaceEngine& engine, PushHub& hub, DerivedStateSink& s
       corrections_(corrections),
       options_(options),
       now_(std::move(now)),
-      wall_now_(std::move(wall_now)) {
+      wall_now_(std::move(wall_now)),
+      fingerprint_(event_fingerprint(engine.event())) {
   arm_gate_check();
 }
 
@@ -146,7 +147,7 @@ NodeCheckpoint LivePipeline::checkpoint() {
     publish();
   }
   NodeCheckpoint out;
-  out.event_fingerprint = event_fingerprint(engine_.event());
+  out.event_fingerprint = fingerprint_;
   out.entries = entries_seen_;
   {
     const std::lock_guard lock(progress_mutex_);
@@ -163,10 +164,9 @@ NodeCheckpoint LivePipeline::checkpoint() {
 
 std::optional<std::string> LivePipeline::restore(const NodeCheckpoint& checkpoint) {
   if (entries_seen_ != 0) return "the node has applied stream entries already";
-  const std::string fingerprint = event_fingerprint(engine_.event());
-  if (checkpoint.event_fingerprint != fingerprint) {
+  if (checkpoint.event_fingerprint != fingerprint_) {
     return "taken of another version of the event (fingerprint " + checkpoint.event_fingerprint +
-           ", this event's " + fingerprint + ")";
+           ", this event's " + fingerprint_ + ")";
   }
   if (auto misfit = hub_.misfit(checkpoint.hub)) return misfit;
   if (auto error = engine_.restore(checkpoint.engine)) return error;

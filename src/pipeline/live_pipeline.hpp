@@ -98,6 +98,8 @@ class LivePipeline {
   LivePipelineOptions options_;
   Now now_;
   WallNow wall_now_;
+  // The event's fingerprint, hashed once (the event does not change while the node runs).
+  std::string fingerprint_;
 
   std::uint64_t entries_seen_ = 0;  // the version of the next update
   bool live_ = false;               // caught up: latency is measured from here on
