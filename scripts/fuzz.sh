@@ -7,7 +7,8 @@
 # parser (impinj_reads_fuzz, ctp01_fsm_fuzz, ...), session_cookie_fuzz, resp_reader_fuzz (Redis
 # replies), websocket_fsm_fuzz (a viewer's WebSocket frames) and checkpoint_fuzz (a node's
 # checkpoint as Redis holds it); the TARGETS list below. Each runs for N
-# seconds (default 20) from tests/fuzz/corpus/<target without _fuzz>/, with ASan and UBSan.
+# seconds (default 20) from tests/fuzz/corpus/<target without _fuzz>/, with ASan and UBSan, as
+# many at once as there are cores.
 # Inputs that find new coverage go to build-fuzz/corpus/<target>/ (the committed seeds are only
 # read); a crashing input is saved as build-fuzz/artifacts/<target>-crash-<sha1> and fails the run.
 # Exit status 0 only when every target built and ran without finding anything.
@@ -88,14 +89,11 @@ cmake --build "$BUILD" -j "$(nproc 2>/dev/null || echo 2)" --target "${TARGETS[@
 ((BUILD_ONLY)) && exit 0
 
 mkdir -p "$BUILD/artifacts"
-FAILED=()
-for target in "${TARGETS[@]}"; do
-  seeds="$ROOT/tests/fuzz/corpus/${target%_fuzz}"
-  work="$BUILD/corpus/$target"
-  log="$BUILD/$target.log"
+# One target per core at a time (each fuzzer is one process); the reports in the targets' order.
+run_target() {
+  local target="$1" seeds="$ROOT/tests/fuzz/corpus/${1%_fuzz}" work="$BUILD/corpus/$1"
+  local log="$BUILD/$1.log" report="$BUILD/$1.report" status=0 runs rate cov
   mkdir -p "$work"
-  echo "=== fuzz: $target for ${RUN_SECONDS} s (-max_len=${MAX_LEN[$target]})"
-  status=0
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$BUILD/bin/$target" -max_total_time="$RUN_SECONDS" -max_len="${MAX_LEN[$target]}" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
@@ -104,15 +102,30 @@ for target in "${TARGETS[@]}"; do
   rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"
   cov="$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 || true)"
   if ((status == 0)); then
-    echo "$target: ok, ${runs:-?} runs, ${rate:-?} exec/s, ${cov:-cov: ?}, $(find "$work" -type f | wc -l) inputs in ${work#"$ROOT"/}/"
+    echo "$target: ok, ${runs:-?} runs, ${rate:-?} exec/s, ${cov:-cov: ?}, $(find "$work" -type f | wc -l) inputs in ${work#"$ROOT"/}/" >"$report.tmp"
+    mv "$report.tmp" "$report"
   else
     # The report (stack, invariant, input) is near the end of libFuzzer's output.
-    tail -n 60 "$log"
-    echo "$target: FAILED (exit status $status), see $log and $BUILD/artifacts/"
+    { tail -n 60 "$log"; echo "$target: FAILED (exit status $status), see $log and $BUILD/artifacts/"; } >"$BUILD/$target.failed"
+  fi
+}
+PARALLEL="$(nproc 2>/dev/null || echo 2)"
+for target in "${TARGETS[@]}"; do
+  while (($(jobs -rp | wc -l) >= PARALLEL)); do wait -n || true; done
+  echo "=== fuzz: $target for ${RUN_SECONDS} s (-max_len=${MAX_LEN[$target]})"
+  rm -f "$BUILD/$target.report" "$BUILD/$target.failed"
+  run_target "$target" &
+done
+wait
+FAILED=()
+for target in "${TARGETS[@]}"; do
+  if [[ -f "$BUILD/$target.report" ]]; then
+    cat "$BUILD/$target.report"
+  else
+    cat "$BUILD/$target.failed" 2>/dev/null || echo "$target: FAILED (no report)"
     FAILED+=("$target")
   fi
 done
-
 if ((${#FAILED[@]} > 0)); then
   echo "fuzz.sh: found problems in: ${FAILED[*]}"
   exit 1

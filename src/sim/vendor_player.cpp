@@ -246,61 +246,115 @@ class RaceResultHardware : public Hardware {
 };
 
 // Drives `hardware` over `socket` until the line drops, an outage or a planned drop starts, or
-// everything is delivered and the line stayed up `settle` since. Returns true when done.
-asio::awaitable<bool> converse(tcp::socket& socket, Hardware& hardware, const VendorPlan& plan,
-                               std::size_t& next, ReplayClock clock,
-                               std::chrono::steady_clock::time_point start,
-                               const VendorPlayOptions& options, PlayerStats& stats) {
-  std::string out = hardware.on_connect(wall_clock_now());
-  std::array<char, 16 * 1024> buffer;
-  asio::steady_timer tick(socket.get_executor());
-  std::int64_t quiet_since = -1;  // wall ms since the start when all was last handed over
-  const std::uint64_t delivered_before = hardware.delivered();
-  for (;;) {
-    if (!out.empty()) {
-      auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), kNoThrow);
-      if (ec) co_return false;
-      out.clear();
-    }
-    const TimeMs race_now = clock.race_time(elapsed_ms(start));
-    if (!clock.as_fast_as_possible() && outage_until(options.common.outages, race_now)) {
-      ++stats.outages;
-      co_return false;
-    }
-    if (options.common.reconnect_every > 0 &&
-        hardware.delivered() - delivered_before >= options.common.reconnect_every) {
-      ++stats.dropped_lines;
-      co_return false;  // the line drops (whatever is on its way is lost with it)
-    }
-    if (hardware.ready()) {
-      const std::size_t end = due_end(plan, next, race_now, clock.as_fast_as_possible());
-      for (; next < end; ++next) {
-        // Faults in race time happen between the reads they fall between.
-        hardware.on_race_time(plan.reads[next].time);
-        out += hardware.add(plan.reads[next], wall_clock_now());
-        ++stats.sent;
-      }
-      hardware.on_race_time(race_now);
-      out += hardware.on_tick(wall_clock_now());
-    }
-    const bool delivered = next == plan.reads.size() && hardware.all_delivered();
-    if (delivered) {
-      if (quiet_since < 0) quiet_since = elapsed_ms(start);
-      if (elapsed_ms(start) - quiet_since >= options.settle.count()) co_return true;
-    } else {
-      quiet_since = -1;
-    }
-    stats.acked = delivered ? plan.reads.size() : next;
-    if (!out.empty()) continue;
-    tick.expires_after(kPoll);
-    auto event = co_await (socket.async_read_some(asio::buffer(buffer), kNoThrow) ||
-                           tick.async_wait(kNoThrow));
-    if (event.index() == 0) {
-      auto [ec, n] = std::get<0>(event);
-      if (ec) co_return false;
-      out = hardware.on_bytes(std::string_view(buffer.data(), n), wall_clock_now());
+// everything is delivered and the line stayed up `settle` since. Both directions at once, as a
+// decoder's TCP stack does: the server's bytes are read and answered while our writes wait for
+// the server to take them. Reading only between writes deadlocks under load: a resend that is
+// due again before the last one went out is written without reading the acks, until the
+// server blocks sending acks we do not read and we block sending records it cannot take.
+class Conversation {
+ public:
+  Conversation(tcp::socket& socket, Hardware& hardware, const VendorPlan& plan, std::size_t& next,
+               ReplayClock clock, std::chrono::steady_clock::time_point start,
+               const VendorPlayOptions& options, PlayerStats& stats)
+      : socket_(socket),
+        hardware_(hardware),
+        plan_(plan),
+        next_(next),
+        clock_(clock),
+        start_(start),
+        options_(options),
+        stats_(stats),
+        wake_(socket.get_executor()) {}
+
+  // True when done; false when the line dropped or is to drop.
+  asio::awaitable<bool> run() {
+    out_ = hardware_.on_connect(wall_clock_now());
+    const auto ended = co_await (receive() || play());
+    if (ended.index() == 0) co_return false;  // the server closed the line, or it broke
+    co_return std::get<1>(ended);
+  }
+
+ private:
+  asio::awaitable<void> receive() {
+    std::array<char, 16 * 1024> buffer;
+    for (;;) {
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kNoThrow);
+      if (ec) co_return;
+      out_ += hardware_.on_bytes(std::string_view(buffer.data(), n), wall_clock_now());
+      wake_.cancel();  // an answer to send
     }
   }
+
+  asio::awaitable<bool> play() {
+    std::int64_t quiet_since = -1;  // wall ms since the start when all was last handed over
+    const std::uint64_t delivered_before = hardware_.delivered();
+    for (;;) {
+      if (!out_.empty()) {
+        // What receive() adds meanwhile goes out with the next write.
+        std::string bytes;
+        bytes.swap(out_);
+        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
+        if (ec) co_return false;
+      }
+      const TimeMs race_now = clock_.race_time(elapsed_ms(start_));
+      if (!clock_.as_fast_as_possible() && outage_until(options_.common.outages, race_now)) {
+        ++stats_.outages;
+        co_return false;
+      }
+      if (options_.common.reconnect_every > 0 &&
+          hardware_.delivered() - delivered_before >= options_.common.reconnect_every) {
+        ++stats_.dropped_lines;
+        co_return false;  // the line drops (whatever is on its way is lost with it)
+      }
+      if (hardware_.ready()) {
+        const std::size_t end = due_end(plan_, next_, race_now, clock_.as_fast_as_possible());
+        for (; next_ < end; ++next_) {
+          // Faults in race time happen between the reads they fall between.
+          hardware_.on_race_time(plan_.reads[next_].time);
+          out_ += hardware_.add(plan_.reads[next_], wall_clock_now());
+          ++stats_.sent;
+        }
+        hardware_.on_race_time(race_now);
+        out_ += hardware_.on_tick(wall_clock_now());
+      }
+      const bool delivered = next_ == plan_.reads.size() && hardware_.all_delivered();
+      if (delivered) {
+        if (quiet_since < 0) quiet_since = elapsed_ms(start_);
+        if (elapsed_ms(start_) - quiet_since >= options_.settle.count()) co_return true;
+      } else {
+        quiet_since = -1;
+      }
+      stats_.acked = delivered ? plan_.reads.size() : next_;
+      if (!out_.empty()) continue;
+      wake_.expires_after(kPoll);
+      co_await wake_.async_wait(kNoThrow);
+    }
+  }
+
+  tcp::socket& socket_;
+  Hardware& hardware_;
+  const VendorPlan& plan_;
+  std::size_t& next_;
+  ReplayClock clock_;
+  std::chrono::steady_clock::time_point start_;
+  const VendorPlayOptions& options_;
+  PlayerStats& stats_;
+  asio::steady_timer wake_;  // play() waits on it; receive() cuts the wait short
+  std::string out_;          // bytes for the server, not written yet
+};
+
+// An acceptor bound to host:port and listening; empty with `ec` set when that fails.
+std::optional<tcp::acceptor> listen_on(const asio::any_io_executor& executor,
+                                       const std::string& host, std::uint16_t port,
+                                       boost::system::error_code& ec) {
+  std::optional<tcp::acceptor> acceptor(std::in_place, executor);
+  const tcp::endpoint endpoint(asio::ip::make_address(host, ec), port);
+  if (!ec) acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(1, ec);
+  if (ec) acceptor.reset();
+  return acceptor;
 }
 
 asio::awaitable<void> play_connection_hardware(const VendorPlan& plan, Hardware& hardware,
@@ -317,30 +371,32 @@ asio::awaitable<void> play_connection_hardware(const VendorPlan& plan, Hardware&
   const std::string port = std::to_string(at->port);
   std::chrono::milliseconds backoff{200};
   std::size_t next = 0;
+  // A listening decoder keeps its port open between connections, as the hardware does: a port
+  // closed while a line is down could be taken by any outgoing connection on the machine.
+  std::optional<tcp::acceptor> acceptor;
   while (!stats.done) {
     stats.online = false;
     if (!clock.as_fast_as_possible()) {
       if (auto back = outage_until(options.common.outages, clock.race_time(elapsed_ms(start)))) {
-        // Dark: the decoder keeps reading; the backlog goes out when the line is back.
+        // Dark: the decoder keeps reading; the backlog goes out when the line is back. Off the
+        // network, a dial is refused.
+        acceptor.reset();
         co_await sleep_ms(clock.wall_ms_for(*back) - elapsed_ms(start));
         continue;
       }
     }
     tcp::socket socket(executor);
     if (we_listen) {
-      tcp::acceptor acceptor(executor);
-      boost::system::error_code ec;
-      const tcp::endpoint endpoint(asio::ip::make_address(host, ec), at->port);
-      if (!ec) acceptor.open(endpoint.protocol(), ec);
-      if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec) acceptor.bind(endpoint, ec);
-      if (!ec) acceptor.listen(1, ec);
-      if (ec) {
-        stats.last_error = "listen on " + host + ":" + port + ": " + ec.message();
-        stats.gave_up = true;
-        co_return;
+      if (!acceptor) {
+        boost::system::error_code ec;
+        acceptor = listen_on(executor, host, at->port, ec);
+        if (ec) {
+          stats.last_error = "listen on " + host + ":" + port + ": " + ec.message();
+          stats.gave_up = true;
+          co_return;
+        }
       }
-      auto [accept_error, accepted] = co_await acceptor.async_accept(kNoThrow);
+      auto [accept_error, accepted] = co_await acceptor->async_accept(kNoThrow);
       if (accept_error) continue;
       socket = std::move(accepted);
     } else {
@@ -362,7 +418,8 @@ asio::awaitable<void> play_connection_hardware(const VendorPlan& plan, Hardware&
     ++stats.connects;
     stats.online = true;
     if (hardware.resend_all_on_reconnect()) next = 0;
-    const bool done = co_await converse(socket, hardware, plan, next, clock, start, options, stats);
+    Conversation conversation(socket, hardware, plan, next, clock, start, options, stats);
+    const bool done = co_await conversation.run();
     hardware.on_disconnect();
     boost::system::error_code ignored;
     socket.shutdown(tcp::socket::shutdown_both, ignored);

@@ -8,15 +8,35 @@ import { join } from "node:path";
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// A loopback port free just now, below the kernel's ephemeral range and never the same twice in
+// this process: a port the kernel hands out can be taken, while a server of the test is
+// restarting, as the source port of any outgoing connection on the machine.
+const handedOut = new Set();
 export async function freePort() {
-  return new Promise((resolve, reject) => {
+  let low = 32768;
+  try {
+    low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: the usual range
+  }
+  const high = Math.max(10000 + 1000, low) - 1;
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const port = 10000 + Math.floor(Math.random() * (high - 10000 + 1));
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error("no free port below the ephemeral range");
+}
+
+function canListen(port) {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.on("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 

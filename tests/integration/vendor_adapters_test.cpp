@@ -161,8 +161,26 @@ class VendorAdaptersTest : public ::testing::Test {
           },
           15s);
       EXPECT_TRUE(same) << race << ": the server's results differ from those of the reads sent; "
-                        << first_difference(got, csv);
+                        << first_difference(got, csv) << "\n"
+                        << (same ? "" : witness_says(race, csv));
     }
+  }
+
+  // For a failure message: whether a node that replays the whole stream (no checkpoint, no
+  // decoders) agrees with the reads sent, which tells a stream that lacks reads from a node
+  // that did not apply what the stream holds.
+  std::string witness_says(const std::string& race, const std::string& expected_csv) {
+    const std::filesystem::path dir = redis_.dir() / "witness-event";
+    std::error_code ignored;
+    std::filesystem::copy(event_dir_, dir, std::filesystem::copy_options::recursive, ignored);
+    std::filesystem::remove(dir / "decoders.json", ignored);
+    const ServeNode witness =
+        start_serve_node(redis_.port(), tokens_, {"--checkpoint-interval", "0"}, 0, 0, dir.string(),
+                         (redis_.dir() / "witness.log").string());
+    const std::string csv = http_get(witness.http, "/api/v1/results.csv?race=" + race).body;
+    if (csv == expected_csv)
+      return "a node replaying the whole stream agrees with the reads sent: the stream holds them";
+    return "a node replaying the whole stream differs too: " + first_difference(csv, expected_csv);
   }
 
   // The sim's output and the last lines of each server's log, for a failure message.

@@ -1,5 +1,5 @@
-// Test helpers: run a program as a child process, find a free loopback port, and speak
-// minimal HTTP/1.1 over a plain socket.
+// Test helpers: run a program as a child process and speak minimal HTTP/1.1 over a plain
+// socket (free_port() comes from support/free_port.hpp).
 #pragma once
 
 #include <arpa/inet.h>
@@ -15,22 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "support/free_port.hpp"
 #include "support/wait_until.hpp"
 
 namespace splitstream::testing {
-
-// A port the kernel says is free now (bound and released).
-inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 class ChildProcess {
  public:

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "store/redis_reply.hpp"
+#include "support/free_port.hpp"
 #include "support/hiredis_reply.hpp"
 #include "support/wait_until.hpp"
 
@@ -47,31 +48,9 @@
 
 namespace splitstream::test_support {
 
-// A port the kernel says is free now on loopback; below the ephemeral range (see above).
+// A free port on loopback, below the ephemeral range (see above).
 inline std::uint16_t pick_redis_port() {
-  auto can_bind = [](std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    return ok;
-  };
-  int ephemeral_low = 32768;
-  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
-  range >> ephemeral_low;
-  const int low = 10000;
-  const int high = std::max(low + 1000, ephemeral_low) - 1;
-  static thread_local std::mt19937 random(std::random_device{}());
-  std::uniform_int_distribution<int> pick(low, high);
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    const auto port = static_cast<std::uint16_t>(pick(random));
-    if (can_bind(port)) return port;
-  }
-  throw std::runtime_error("RedisServer: no free port");
+  return static_cast<std::uint16_t>(splitstream::testing::free_port());
 }
 
 // Starts `args` (args[0] the program) as a child that dies with the test process, its stdin and
