@@ -20,6 +20,7 @@
 #include "adapters/impinj_reads.hpp"
 #include "adapters/mylaps_fsm.hpp"
 #include "adapters/raceresult_fsm.hpp"
+#include "ingest/write_within.hpp"
 #include "observe/log.hpp"
 #include "observe/server_metrics.hpp"
 #include "observe/spawn_completion.hpp"
@@ -32,6 +33,9 @@ using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kTick{1};
+// As long as the longest of the protocols' idle timeouts (MYLAPS, 60 s): a decoder that takes
+// none of our bytes for that long is as gone as one that sends nothing.
+constexpr std::chrono::seconds kWriteTimeout{60};
 constexpr std::chrono::seconds kConnectTimeout{5};
 constexpr std::chrono::seconds kFirstRedial{1};
 constexpr std::chrono::seconds kLongestRedial{30};
@@ -136,7 +140,12 @@ class DecoderConnection {
         std::string bytes;
         for (const std::string& s : out.send)
           bytes += s;
-        auto [ec, written] = co_await asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
+        const boost::system::error_code ec = co_await write_within(socket_, bytes, kWriteTimeout);
+        if (ec == asio::error::timed_out) {
+          reason_ = "the decoder took none of our bytes for " +
+                    std::to_string(kWriteTimeout.count()) + " s";
+          co_return false;
+        }
         if (ec) {
           reason_ = "write failed: " + ec.message();
           co_return false;

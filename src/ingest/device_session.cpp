@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "ingest/frame_codec.hpp"
+#include "ingest/write_within.hpp"
 #include "observe/log.hpp"
 #include "observe/spawn_completion.hpp"
 
@@ -33,6 +34,12 @@ tcp::socket& lowest(tcp::socket& s) {
 }
 tcp::socket& lowest(TlsSocket& s) {
   return s.next_layer();
+}
+
+// Outside the coroutines: GCC 12 miscompiles braced initializer lists in a coroutine body.
+void log_write_timed_out(const std::string& device, const std::string& peer) {
+  log::warn("devices", "device closed: it took none of our bytes for the idle timeout",
+            {{"device", device}, {"remote", peer}});
 }
 
 // `Stream` is tcp::socket or TlsSocket (handshake done).
@@ -161,7 +168,10 @@ class DeviceSession {
       if (m.has_error())
         last_error_ = std::string(v1::ErrorCode_Name(m.error().code())) + ": " + m.error().text();
     }
-    auto [ec, written] = co_await asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
+    // A device that takes none of this for the idle timeout is as gone as one that sends nothing.
+    const boost::system::error_code ec = co_await write_within(
+        socket_, bytes, std::chrono::milliseconds(ingest_->protocol.idle_timeout_ms));
+    if (ec == asio::error::timed_out) log_write_timed_out(online_as_, peer_);
     if (!ec && batch_received_ &&
         std::any_of(messages.begin(), messages.end(),
                     [](const v1::ServerMessage& m) { return m.has_ack(); })) {

@@ -1,7 +1,10 @@
 // Device ingest end to end: a real redis-server, `splitstream serve` as a process, and a TCP
 // device client speaking the framed Protobuf protocol.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 
@@ -149,6 +152,73 @@ TEST_F(DeviceIngest, ABadReadIsRejectedAloneAndDoesNotHoldTheAckBack) {
   EXPECT_EQ(ack->ack().rejected(0).seq(), 2u);
   EXPECT_EQ(ack->ack().rejected(0).code(), v1::ERROR_CODE_WRONG_TIMING_POINT);
   EXPECT_EQ(stream_length(), 2);
+}
+
+// A device that sends on but reads nothing back: once its receive window and the server's
+// send buffer are full of acks, the server's write waits. It gives up after the idle timeout and
+// closes, rather than hold the session (and stop reading) for ever.
+TEST_F(DeviceIngest, ADeviceThatTakesNoneOfItsAcksIsClosedAfterTheIdleTimeout) {
+  const std::filesystem::path log = redis_.dir() / "slow-reader-node.log";
+  const ServeNode node =
+      start_serve_node(redis_.port(), tokens_, {"--idle-timeout", "2", "--log-level", "info"}, 0, 0,
+                       kDemo, log.string());
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  const int small = 4096;  // set before connecting: the window it advertises stays small
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(node.devices));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  v1::DeviceMessage hello;
+  hello.mutable_hello()->set_device_id("arch-main");
+  hello.mutable_hello()->set_token("s3cret-main");
+  const std::string hello_frame = encode_frame(hello);
+  ASSERT_EQ(::send(fd, hello_frame.data(), hello_frame.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(hello_frame.size()));
+  // Batches of reads of another mat: each is refused alone, so each ack lists thousands.
+  std::uint64_t next_seq = 1;
+  auto next_batch = [&] {
+    v1::DeviceMessage m;
+    for (int i = 0; i < 5000; ++i) {
+      v1::Read* r = m.mutable_batch()->add_reads();
+      r->set_seq(next_seq);
+      r->set_chip("CHIP" + std::to_string(next_seq));
+      r->set_timing_point_id("square");
+      r->set_time_ms(kGun + static_cast<std::int64_t>(next_seq));
+      ++next_seq;
+    }
+    return encode_frame(m);
+  };
+  std::string frame = next_batch();
+  std::size_t offset = 0;
+  std::uint64_t frames_sent = 0;
+  bool closed = false;
+  const bool over = wait_until(
+      [&] {
+        for (;;) {
+          const ssize_t n =
+              ::send(fd, frame.data() + offset, frame.size() - offset, MSG_NOSIGNAL | MSG_DONTWAIT);
+          if (n < 0) {
+            closed = errno != EAGAIN && errno != EWOULDBLOCK;
+            return closed;  // EAGAIN: the server reads nothing now; try again later
+          }
+          offset += static_cast<std::size_t>(n);
+          if (offset == frame.size()) {
+            ++frames_sent;
+            frame = next_batch();
+            offset = 0;
+          }
+        }
+      },
+      30s, 20ms);
+  ::close(fd);
+  EXPECT_TRUE(over && closed) << "still open after " << frames_sent << " batches";
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("it took none of our bytes for the idle timeout"), std::string::npos) << text;
+  EXPECT_EQ(http_get(node.http, "/readyz").status, 200);
 }
 
 TEST_F(DeviceIngest, MainAndBackupLinesOfOneMatBothLand) {
