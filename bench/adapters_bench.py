@@ -52,10 +52,8 @@ def fmt(value, spec):
     return "n/a" if value is None else format(value, spec)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from free_port import free_port  # noqa: E402  below the ephemeral range, reserved
 
 
 def listening_ports():

@@ -8,13 +8,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="$1"
-# free_port: a port nobody listens on now.
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-HTTP_PORT="$(free_port)"
-DEVICES_PORT="$(free_port)"
-REDIS_PORT="$(free_port)"
+# Three distinct ports nobody listens on now, below the kernel's ephemeral range.
+read -r HTTP_PORT DEVICES_PORT REDIS_PORT < <(python3 "$ROOT/tests/free_port.py" 3)
 LOG="$(mktemp)"
 fail() {
   echo "FAIL: $*"

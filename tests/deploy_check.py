@@ -884,10 +884,8 @@ class Processes:
                 p.wait()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from free_port import free_port  # noqa: E402  below the ephemeral range, reserved
 
 
 def http_get(port, path, timeout=3):

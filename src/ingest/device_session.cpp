@@ -36,12 +36,6 @@ tcp::socket& lowest(TlsSocket& s) {
   return s.next_layer();
 }
 
-// Outside the coroutines: GCC 12 miscompiles braced initializer lists in a coroutine body.
-void log_write_timed_out(const std::string& device, const std::string& peer) {
-  log::warn("devices", "device closed: it took none of our bytes for the idle timeout",
-            {{"device", device}, {"remote", peer}});
-}
-
 // `Stream` is tcp::socket or TlsSocket (handshake done).
 template <typename Stream>
 class DeviceSession {
@@ -171,7 +165,8 @@ class DeviceSession {
     // A device that takes none of this for the idle timeout is as gone as one that sends nothing.
     const boost::system::error_code ec = co_await write_within(
         socket_, bytes, std::chrono::milliseconds(ingest_->protocol.idle_timeout_ms));
-    if (ec == asio::error::timed_out) log_write_timed_out(online_as_, peer_);
+    if (ec == asio::error::timed_out)
+      last_error_ = "write timed out: the device took none of our bytes for the idle timeout";
     if (!ec && batch_received_ &&
         std::any_of(messages.begin(), messages.end(),
                     [](const v1::ServerMessage& m) { return m.has_ack(); })) {
@@ -223,7 +218,7 @@ class DeviceSession {
   std::optional<std::chrono::steady_clock::time_point> batch_received_;
   std::string online_as_;   // the device id once Welcome was sent
   std::string peer_;        // remote address
-  std::string last_error_;  // the last Error the server sent ("CODE: text")
+  std::string last_error_;  // the last Error the server sent ("CODE: text"), or why it closed
   std::chrono::steady_clock::time_point opened_;
 
   DevicePresence* presence_ = nullptr;  // the node's statistics of that device, once Welcome

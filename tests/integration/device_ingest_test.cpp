@@ -217,7 +217,9 @@ TEST_F(DeviceIngest, ADeviceThatTakesNoneOfItsAcksIsClosedAfterTheIdleTimeout) {
   EXPECT_TRUE(over && closed) << "still open after " << frames_sent << " batches";
   std::ifstream in(log);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(text.find("it took none of our bytes for the idle timeout"), std::string::npos) << text;
+  EXPECT_NE(text.find("write timed out: the device took none of our bytes for the idle timeout"),
+            std::string::npos)
+      << text;
   EXPECT_EQ(http_get(node.http, "/readyz").status, 200);
 }
 

@@ -10,10 +10,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -38,13 +40,28 @@ inline int free_port() {
     ::close(fd);
     return ok;
   };
-  // Held open for the life of the process: the lock is the reservation.
+  // Held open for the life of the process: the lock is the reservation. One descriptor per port
+  // picked: a test binary run whole in one process picks hundreds, so the soft limit on open
+  // files is raised to the hard one first.
   auto reserve = [](std::uint16_t port) {
+    static const bool raised = [] {
+      rlimit limit{};
+      if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+      }
+      return true;
+    }();
+    (void)raised;
     std::error_code ignored;
     const auto dir = std::filesystem::temp_directory_path() / "splitstream-test-ports";
-    std::filesystem::create_directories(dir, ignored);
+    if (std::filesystem::create_directories(dir, ignored))
+      std::filesystem::permissions(
+          dir, std::filesystem::perms::all | std::filesystem::perms::sticky_bit, ignored);
     const std::string path = (dir / std::to_string(port)).string();
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+      throw std::runtime_error("free_port: out of file descriptors for port reservations");
     if (fd < 0) return true;  // no lock files here: the check against other processes is off
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
     ::close(fd);
