@@ -1,8 +1,6 @@
 // Device ingest end to end: a real redis-server, `splitstream serve` as a process, and a TCP
 // device client speaking the framed Protobuf protocol.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -162,21 +160,9 @@ TEST_F(DeviceIngest, ADeviceThatTakesNoneOfItsAcksIsClosedAfterTheIdleTimeout) {
   const ServeNode node =
       start_serve_node(redis_.port(), tokens_, {"--idle-timeout", "2", "--log-level", "info"}, 0, 0,
                        kDemo, log.string());
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  const int small = 4096;  // set before connecting: the window it advertises stays small
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(node.devices));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  v1::DeviceMessage hello;
-  hello.mutable_hello()->set_device_id("arch-main");
-  hello.mutable_hello()->set_token("s3cret-main");
-  const std::string hello_frame = encode_frame(hello);
-  ASSERT_EQ(::send(fd, hello_frame.data(), hello_frame.size(), MSG_NOSIGNAL),
-            static_cast<ssize_t>(hello_frame.size()));
+  DeviceClient device(node.devices, 4096);
+  ASSERT_TRUE(device.connected());
+  ASSERT_TRUE(device.hello("arch-main", "s3cret-main"));
   // Batches of reads of another mat: each is refused alone, so each ack lists thousands.
   std::uint64_t next_seq = 1;
   auto next_batch = [&] {
@@ -198,8 +184,7 @@ TEST_F(DeviceIngest, ADeviceThatTakesNoneOfItsAcksIsClosedAfterTheIdleTimeout) {
   const bool over = wait_until(
       [&] {
         for (;;) {
-          const ssize_t n =
-              ::send(fd, frame.data() + offset, frame.size() - offset, MSG_NOSIGNAL | MSG_DONTWAIT);
+          const ssize_t n = device.send_without_waiting(std::string_view(frame).substr(offset));
           if (n < 0) {
             closed = errno != EAGAIN && errno != EWOULDBLOCK;
             return closed;  // EAGAIN: the server reads nothing now; try again later
@@ -213,7 +198,6 @@ TEST_F(DeviceIngest, ADeviceThatTakesNoneOfItsAcksIsClosedAfterTheIdleTimeout) {
         }
       },
       30s, 20ms);
-  ::close(fd);
   EXPECT_TRUE(over && closed) << "still open after " << frames_sent << " batches";
   std::ifstream in(log);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

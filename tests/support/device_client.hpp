@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "ingest/frame_codec.hpp"
 #include "splitstream/v1/device.pb.h"
@@ -17,8 +18,12 @@ namespace splitstream::testing {
 
 class DeviceClient {
  public:
-  explicit DeviceClient(int port) : decoder_(64u << 20) {
+  // `receive_buffer` > 0: the socket's receive buffer in bytes, set before connecting so that the
+  // window it advertises stays that small (a device slow to read).
+  explicit DeviceClient(int port, int receive_buffer = 0) : decoder_(64u << 20) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -42,6 +47,12 @@ class DeviceClient {
     return true;
   }
   bool send(const v1::DeviceMessage& m) { return send_raw(encode_frame(m)); }
+
+  // As much of `bytes` as the socket takes now, without waiting: the count, or -1 with errno set
+  // (EAGAIN: nothing taken now).
+  ssize_t send_without_waiting(std::string_view bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
 
   bool hello(const std::string& device, const std::string& token) {
     v1::DeviceMessage m;

@@ -42,22 +42,21 @@ inline int free_port() {
   };
   // Held open for the life of the process: the lock is the reservation. One descriptor per port
   // picked: a test binary run whole in one process picks hundreds, so the soft limit on open
-  // files is raised to the hard one first.
+  // files is raised to the hard one once, when the folder of lock files is made.
   auto reserve = [](std::uint16_t port) {
-    static const bool raised = [] {
+    static const std::filesystem::path dir = [] {
       rlimit limit{};
       if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
         limit.rlim_cur = limit.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &limit);
       }
-      return true;
+      std::error_code ignored;
+      auto made = std::filesystem::temp_directory_path(ignored) / "splitstream-test-ports";
+      if (std::filesystem::create_directories(made, ignored))
+        std::filesystem::permissions(
+            made, std::filesystem::perms::all | std::filesystem::perms::sticky_bit, ignored);
+      return made;
     }();
-    (void)raised;
-    std::error_code ignored;
-    const auto dir = std::filesystem::temp_directory_path() / "splitstream-test-ports";
-    if (std::filesystem::create_directories(dir, ignored))
-      std::filesystem::permissions(
-          dir, std::filesystem::perms::all | std::filesystem::perms::sticky_bit, ignored);
     const std::string path = (dir / std::to_string(port)).string();
     const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0 && (errno == EMFILE || errno == ENFILE))

@@ -48,11 +48,6 @@
 
 namespace splitstream::test_support {
 
-// A free port on loopback, below the ephemeral range (see above).
-inline std::uint16_t pick_redis_port() {
-  return static_cast<std::uint16_t>(splitstream::testing::free_port());
-}
-
 // Starts `args` (args[0] the program) as a child that dies with the test process, its stdin and
 // stdout on /dev/null (redis logs to its --logfile). Returns its pid.
 inline pid_t spawn_redis_process(std::vector<std::string> args) {
@@ -196,9 +191,9 @@ class RedisServer {
     dir_ = make_test_dir("redis");
     // Another process may take a port between our probe and redis's bind: try a few.
     for (int attempt = 0; attempt < 20; ++attempt) {
-      port_ = pick_redis_port();
-      if (options_.tls) tls_port_ = other_free_port();
-      if (options_.cluster) cluster_port_ = other_free_port();
+      port_ = pick_port();
+      if (options_.tls) tls_port_ = pick_port();
+      if (options_.cluster) cluster_port_ = pick_port();
       if (start_and_wait()) return;
     }
     const std::string log = log_tail();
@@ -290,12 +285,9 @@ class RedisServer {
   std::string log_tail() const { return file_tail(log_path()); }
 
  private:
-  // A free port other than those this server already has.
-  std::uint16_t other_free_port() const {
-    for (;;) {
-      const std::uint16_t port = pick_redis_port();
-      if (port != port_ && port != tls_port_) return port;
-    }
+  // A free port; never one this process was given before (so none this server has).
+  static std::uint16_t pick_port() {
+    return static_cast<std::uint16_t>(splitstream::testing::free_port());
   }
 
   // Spawns redis-server and waits for +PONG (not -LOADING). False if it exited (port taken).

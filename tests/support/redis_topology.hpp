@@ -186,7 +186,7 @@ class RedisSentinel {
   explicit RedisSentinel(Monitor monitor) : monitor_(std::move(monitor)) {
     dir_ = make_test_dir("sentinel");
     for (int attempt = 0; attempt < 20; ++attempt) {
-      port_ = pick_redis_port();
+      port_ = static_cast<std::uint16_t>(splitstream::testing::free_port());
       if (start_and_wait()) return;
     }
     const std::string log = log_tail();
