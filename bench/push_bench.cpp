@@ -8,9 +8,9 @@
 // demo event, opens N viewers (Protobuf subprotocol, each subscribed to all passings), measures
 // the server's resident memory before and after they connect (memory per idle connection),
 // then streams the demo race's 19,900 reads through its 10 device lines at R reads/s in all.
-// An observer follows the Redis stream and notes when each read becomes durable (what the
-// device's ack confirms); each viewer message's latency is its arrival minus that moment for
-// the read its version names. --stalled N adds N viewers that subscribe and then never read
+// An observer follows the Redis stream and notes when Redis wrote each read (the entry ID's time,
+// just before the device's ack); each viewer message's latency is its arrival minus that moment
+// for the read its version names. --stalled N adds N viewers that subscribe and then never read
 // (a 4 KiB receive buffer): the run then also reports the server's peak memory and how long
 // after the first read the last of them was still connected. --server-cpu and --client-cpu pin
 // redis-server and splitstream to one core and this tool (viewers, devices, observer) to
@@ -182,22 +182,8 @@ int main(int argc, char** argv) {
     }
   });
 
-  // The observer: when each read becomes durable in the stream.
-  std::atomic<bool> observing{true};
-  std::thread observer([&] {
-    std::string last = "0";
-    std::size_t entry = 0;
-    while (observing.load() && entry < total_reads) {
-      const auto reply = redis.command({"XREAD", "COUNT", "10000", "BLOCK", "200", "STREAMS",
-                                        "{ev:pyongyang-2025}:reads", last});
-      const auto now = Clock::now();
-      if (!reply.is_array() || reply.elements().empty()) continue;
-      for (const auto& e : reply.elements()[0].elements()[1].elements()) {
-        clock.mark(++entry, now);
-        last = e.elements()[0].as_string();
-      }
-    }
-  });
+  // The observer: when Redis wrote each read into the stream.
+  StreamObserver observer(redis, "{ev:pyongyang-2025}:reads", clock, total_reads);
 
   // Devices: the demo race's reads, every line at once, paced to the rate in all.
   const double server_cpu_before = process_cpu_seconds(server.pid());
@@ -208,11 +194,11 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(2s);
   const double server_cpu_s = process_cpu_seconds(server.pid()) - server_cpu_before;
   const double rss_busy = process_rss_bytes(server.pid());
-  observing = false;
-  observer.join();
+  observer.stop();
   watching = false;
   watcher.join();
-  const ViewerStats final_stats = viewers.stats();
+  ViewerStats final_stats = viewers.stats();
+  final_stats.resolve_waiting(clock);
   const int server_exit = server.stop();
   viewers.stop();
 
@@ -228,8 +214,8 @@ int main(int argc, char** argv) {
       "  per idle connection  %.1f KB\n"
       "  feed                 %.1f s, server CPU %.1f s\n"
       "  messages delivered   %llu (%.0f/s over the feed + 2 s), %.1f MB\n"
-      "  latency ms (durable in Redis -> viewer)  p50 %.1f  p99 %.1f  max-bucket %.1f  (%llu "
-      "samples, %llu early)\n"
+      "  latency ms (written in Redis -> viewer)  p50 %.1f  p99 %.1f  max-bucket %.1f  (%llu "
+      "samples, %llu naming an entry never seen)\n"
       "  cores                %s\n"
       "  stalled viewers      %zu subscribed, all gone %.1f s after they subscribed, as the feed "
       "began (-1: not)\n"
@@ -242,7 +228,7 @@ int main(int argc, char** argv) {
       static_cast<double>(final_stats.bytes) / 1e6, final_stats.latency.percentile(0.5),
       final_stats.latency.percentile(0.99), final_stats.latency.percentile(0.99999),
       static_cast<unsigned long long>(final_stats.latency.count()),
-      static_cast<unsigned long long>(final_stats.late),
+      static_cast<unsigned long long>(final_stats.unseen),
       o.server_cpu < 0 ? "shared"
                        : ("server and redis on " + std::to_string(o.server_cpu) +
                           ", this tool on " + std::to_string(o.client_cpu))

@@ -1,6 +1,6 @@
 // What the WebSocket load tools share: viewers on one client thread (Beast, the Protobuf
-// subprotocol) that subscribe and time every message against the moment the read it names
-// became durable in Redis, as noted by an observer following the stream.
+// subprotocol) that subscribe and time every message against the moment Redis wrote the read it
+// names, as an observer following the stream learns from the entry's ID.
 #pragma once
 
 #include <algorithm>
@@ -17,6 +17,9 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +29,7 @@
 
 #include "bench_support.hpp"
 #include "splitstream/v1/live.pb.h"
+#include "support/redis_server.hpp"
 
 namespace splitstream::bench {
 
@@ -65,23 +69,67 @@ class Histogram {
   double max_ = 0;
 };
 
-// When each stream entry (1-based) became visible in Redis.
+// Wall-clock microseconds since the Unix epoch: what a stream entry's ID is measured in (its
+// first part is Redis's clock in milliseconds when it wrote the entry; same host, same clock).
+inline std::int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// When Redis wrote each stream entry (1-based), from the entry's ID: exact to the millisecond
+// however late the observer reads it, so a busy load tool does not shorten the latencies.
 class StreamClock {
  public:
-  explicit StreamClock(std::size_t entries) : seen_(entries + 1) {}
-  void mark(std::size_t entry, Clock::time_point t) {
-    if (entry < seen_.size()) seen_[entry].store(t.time_since_epoch().count());
+  explicit StreamClock(std::size_t entries) : written_ms_(entries + 1) {}
+  void mark(std::size_t entry, std::string_view id) {
+    if (entry < written_ms_.size())
+      written_ms_[entry].store(std::strtoll(std::string(id).c_str(), nullptr, 10));
   }
-  std::optional<Clock::time_point> at(std::size_t entry) const {
-    if (entry >= seen_.size()) return std::nullopt;
-    const auto v = seen_[entry].load();
-    if (v == 0) return std::nullopt;
-    return Clock::time_point(Clock::duration(v));
+  // The write time in wall-clock microseconds, if the observer has seen the entry.
+  std::optional<std::int64_t> written_us(std::size_t entry) const {
+    if (entry >= written_ms_.size()) return std::nullopt;
+    const auto ms = written_ms_[entry].load();
+    if (ms == 0) return std::nullopt;
+    return ms * 1000;
   }
-  std::size_t capacity() const { return seen_.size() - 1; }
+  std::size_t capacity() const { return written_ms_.size() - 1; }
 
  private:
-  std::vector<std::atomic<Clock::rep>> seen_;
+  std::vector<std::atomic<std::int64_t>> written_ms_;
+};
+
+// Follows a stream (XREAD on a connection of its own, on a thread of its own) and marks each
+// entry's write time on the clock, until stopped or `entries` are seen.
+class StreamObserver {
+ public:
+  StreamObserver(const test_support::RedisServer& redis, std::string stream, StreamClock& clock,
+                 std::size_t entries = std::numeric_limits<std::size_t>::max())
+      : thread_([this, &redis, stream = std::move(stream), &clock, entries] {
+          std::string last = "0";
+          std::size_t entry = 0;
+          while (observing_.load() && entry < entries) {
+            const auto reply =
+                redis.command({"XREAD", "COUNT", "10000", "BLOCK", "200", "STREAMS", stream, last});
+            if (!reply.is_array() || reply.elements().empty()) continue;
+            for (const auto& e : reply.elements()[0].elements()[1].elements()) {
+              last = e.elements()[0].as_string();
+              clock.mark(++entry, last);
+            }
+          }
+        }) {}
+  ~StreamObserver() { stop(); }
+  StreamObserver(const StreamObserver&) = delete;
+  StreamObserver& operator=(const StreamObserver&) = delete;
+
+  void stop() {
+    observing_ = false;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> observing_{true};
+  std::thread thread_;
 };
 
 // The LiveMessage's version (field 1, a varint, encoded first) without parsing the rest.
@@ -118,8 +166,23 @@ struct ViewerStats {
   std::size_t failed = 0;
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
-  std::uint64_t late = 0;  // a version the observer had not seen yet
   Histogram latency;
+  // Messages that named an entry the observer had not seen yet when they arrived: their version
+  // and arrival (wall-clock microseconds), timed once it has (resolve_waiting).
+  std::vector<std::pair<std::uint64_t, std::int64_t>> waiting;
+  std::uint64_t unseen = 0;  // named an entry the observer never saw
+
+  // Times the waiting messages, once the observer has seen everything.
+  void resolve_waiting(const StreamClock& clock) {
+    for (const auto& [version, arrived_us] : waiting) {
+      if (auto written = clock.written_us(version)) {
+        latency.add(static_cast<double>(arrived_us - *written) / 1000.0);
+      } else {
+        ++unseen;
+      }
+    }
+    waiting.clear();
+  }
   // The live messages of the viewers that record (ViewerRequest::record), as they arrived.
   std::vector<std::pair<Clock::time_point, std::string>> recorded;
 };
@@ -166,6 +229,7 @@ inline boost::asio::awaitable<void> viewer(int port, const ViewerRequest& reques
     auto [read_error, n] = co_await socket.async_read_some(asio::buffer(chunk), kNoThrow);
     if (read_error) break;
     const auto now = Clock::now();
+    const std::int64_t now_us = wall_us();
     in.append(chunk.data(), n);
     for (;;) {
       const std::size_t available = in.size() - used;
@@ -206,10 +270,11 @@ inline boost::asio::awaitable<void> viewer(int port, const ViewerRequest& reques
       ++stats.messages;
       stats.bytes += bytes.size();
       if (request.record) stats.recorded.emplace_back(now, std::string(bytes));
-      if (auto at = clock.at(message_version(bytes))) {
-        stats.latency.add(std::chrono::duration<double, std::milli>(now - *at).count());
+      const std::uint64_t version = message_version(bytes);
+      if (auto written_at = clock.written_us(version)) {
+        stats.latency.add(static_cast<double>(now_us - *written_at) / 1000.0);
       } else {
-        ++stats.late;
+        stats.waiting.emplace_back(version, now_us);
       }
     }
     if (used == in.size()) {

@@ -73,22 +73,26 @@ void log_checkpoint_failed(const boost::system::error_code& error, const RedisRe
 
 }  // namespace
 
-PipelineService::PipelineService(asio::any_io_executor engine_strand, const RedisOptions& redis,
+PipelineService::PipelineService(asio::any_io_executor engine_strand,
+                                 asio::any_io_executor follower_strand, const RedisOptions& redis,
                                  KeySchema keys, RaceEngine& engine, PushHub& hub,
                                  CorrectionLog& corrections, LivePipelineOptions options)
     : strand_(std::move(engine_strand)),
+      follower_strand_(std::move(follower_strand)),
       keys_(std::move(keys)),
-      follower_redis_(RedisConnection::create(strand_, redis)),
+      follower_redis_(RedisConnection::create(follower_strand_, redis)),
       materializer_redis_(RedisConnection::create(strand_, redis)),
       materializer_(materializer_redis_, keys_, engine),
       pipeline_(engine, hub, materializer_, corrections, options),
+      handoff_(strand_, 1),
       publish_timer_(strand_),
       checkpoint_interval_(options.checkpoint_interval),
       checkpoint_timer_(strand_) {}
 
 void PipelineService::start(const CompletionFor& completion) {
-  asio::co_spawn(strand_, follower_redis_->run(), completion("redis (follower)"));
+  asio::co_spawn(follower_strand_, follower_redis_->run(), completion("redis (follower)"));
   asio::co_spawn(strand_, follow(), completion("stream follower"));
+  asio::co_spawn(strand_, apply_handed_over(), completion("engine intake"));
   asio::co_spawn(strand_, materializer_redis_->run(), completion("redis (materializer)"));
   asio::co_spawn(strand_, materializer_.run(), completion("state materializer"));
   asio::co_spawn(strand_, publish_on_time(), completion("publish timer"));
@@ -100,8 +104,11 @@ void PipelineService::start(const CompletionFor& completion) {
 asio::awaitable<void> PipelineService::follow() {
   std::string after = "0";
   if (checkpoint_interval_.count() > 0) after = co_await load_checkpoint();
-  co_await follow_stream(follower_redis_, keys_.reads(), entries_handler(), after,
-                         rewound_handler());
+  // The reading and parsing on the follower's strand; the batches come back through handoff_.
+  co_await asio::co_spawn(
+      follower_strand_,
+      follow_stream(follower_redis_, keys_.reads(), entries_handler(), after, rewound_handler()),
+      asio::use_awaitable);
 }
 
 StreamRewound PipelineService::rewound_handler() {
@@ -115,8 +122,26 @@ StreamRewound PipelineService::rewound_handler() {
 }
 
 StreamHandler PipelineService::entries_handler() {
-  return
-      [this](std::vector<StreamEntry>& entries, bool caught_up) { on_entries(entries, caught_up); };
+  return [this](std::vector<StreamEntry>& entries, bool caught_up) {
+    return hand_over(entries, caught_up);
+  };
+}
+
+asio::awaitable<void> PipelineService::hand_over(std::vector<StreamEntry>& entries,
+                                                 bool caught_up) {
+  // Closed at stop: the follower's next read reports `stopped` and it ends.
+  co_await handoff_.async_send(boost::system::error_code(), std::move(entries), caught_up,
+                               kNoThrow);
+  entries.clear();
+}
+
+asio::awaitable<void> PipelineService::apply_handed_over() {
+  for (;;) {
+    // Named whole, no structured bindings across awaits (GCC 12).
+    auto batch = co_await handoff_.async_receive(kNoThrow);
+    if (std::get<0>(batch)) co_return;  // closed at stop
+    on_entries(std::get<1>(batch), std::get<2>(batch));
+  }
 }
 
 asio::awaitable<std::string> PipelineService::load_checkpoint() {
@@ -254,6 +279,7 @@ void PipelineService::join_encoder() {
 
 void PipelineService::stop() {
   stopped_ = true;
+  handoff_.close();
   materializer_.stop();
   publish_timer_.cancel();
   checkpoint_timer_.cancel();

@@ -1,5 +1,7 @@
 #include "server/server.hpp"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -209,8 +211,8 @@ int run_server(const ServerConfig& config, const Event& event,
   RaceEngine engine(event);
   PushHub hub(engine, options.push_hub);
   CorrectionLog corrections;
-  PipelineService pipeline(engine_strand, options.redis, keys, engine, hub, corrections,
-                           live_pipeline_options(config));
+  PipelineService pipeline(engine_strand, asio::make_strand(ioc), options.redis, keys, engine, hub,
+                           corrections, live_pipeline_options(config));
   const LiveCatalog catalog(event);
   auto push = std::make_shared<PushContext>(hub, engine_strand, catalog, options.websocket);
   for (int i = 0; i < config.threads; ++i)
@@ -344,11 +346,19 @@ int run_server(const ServerConfig& config, const Event& event,
   if (const std::string described = vendor_decoders.describe(); !described.empty())
     log::info("server", "vendor decoders: " + described);
 
+  // Named, so that `top -H` and /proc tell the engine's thread from the I/O threads.
   std::vector<std::thread> threads;
-  threads.emplace_back([&engine_ioc] { engine_ioc.run(); });
-  for (int i = 1; i < config.threads; ++i)
-    threads.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
+  threads.emplace_back([&engine_ioc] {
+    pthread_setname_np(pthread_self(), "ss-engine");
+    engine_ioc.run();
+  });
+  for (int i = 1; i < config.threads; ++i) {
+    threads.emplace_back([&ioc, i] {
+      pthread_setname_np(pthread_self(), ("ss-io-" + std::to_string(i)).c_str());
+      ioc.run();
+    });
+  }
+  ioc.run();          // the main thread keeps the process's name
   engine_ioc.stop();  // however the I/O threads ended
   for (std::thread& t : threads)
     t.join();

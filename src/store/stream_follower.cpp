@@ -13,7 +13,7 @@
 namespace splitstream {
 namespace {
 
-constexpr std::size_t kBatch = 1000;
+constexpr std::size_t kBatch = 10000;
 
 // Built outside the coroutine: GCC 12 rejects braced initializer lists in a coroutine body.
 // Replaying, it reads without blocking so that an empty or short stream is caught up at once;
@@ -106,7 +106,20 @@ boost::asio::awaitable<bool> read_on_from_what_the_stream_has(RedisConnection& r
   co_return true;
 }
 
+// A coroutine function, not a coroutine lambda: GCC 12 mishandles the captures of those.
+boost::asio::awaitable<void> call_at_once(const StreamCallback& callback,
+                                          std::vector<StreamEntry>& entries, bool caught_up) {
+  callback(entries, caught_up);
+  co_return;
+}
+
 }  // namespace
+
+StreamHandler handle_at_once(StreamCallback callback) {
+  return [callback = std::move(callback)](std::vector<StreamEntry>& entries, bool caught_up) {
+    return call_at_once(callback, entries, caught_up);
+  };
+}
 
 boost::asio::awaitable<void> follow_stream(std::shared_ptr<RedisConnection> redis,
                                            std::string stream_key, StreamHandler handler,
@@ -164,7 +177,7 @@ boost::asio::awaitable<void> follow_stream(std::shared_ptr<RedisConnection> redi
     caught_up = caught_up || newly_caught_up;
     for (const StreamEntry& entry : entries)
       recent.add(entry.id);
-    if (!entries.empty() || newly_caught_up) handler(entries, caught_up);
+    if (!entries.empty() || newly_caught_up) co_await handler(entries, caught_up);
   }
 }
 

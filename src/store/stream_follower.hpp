@@ -17,8 +17,15 @@ namespace splitstream {
 class RedisConnection;
 
 // `caught_up` turns true once a read of the stream came back with less than a full batch:
-// everything stored before the node started has been handed over.
-using StreamHandler = std::function<void(std::vector<StreamEntry>& entries, bool caught_up)>;
+// everything stored before the node started has been handed over. The handler may take the
+// entries (move them out). The follower reads on once the returned awaitable completes, so a
+// handler that hands the entries to another thread can hold it back while that thread is busy.
+using StreamHandler =
+    std::function<boost::asio::awaitable<void>(std::vector<StreamEntry>& entries, bool caught_up)>;
+
+// A handler that deals with each batch at once, on the follower's executor.
+using StreamCallback = std::function<void(std::vector<StreamEntry>& entries, bool caught_up)>;
+StreamHandler handle_at_once(StreamCallback callback);
 
 // Called when the stream turned out to lack entries the node had applied (a failover lost the
 // last writes): the node's state holds reads the stream no longer has.

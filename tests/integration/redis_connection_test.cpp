@@ -724,10 +724,10 @@ TEST_F(RedisConnectionTest, FollowerReadsOnFromTheLastEntryTheStreamStillHas) {
   auto seen = std::make_shared<std::vector<std::string>>();
   // Built outside the coroutine, and the coroutine lambda captures by reference only: GCC 12
   // releases a shared_ptr captured by value in a coroutine lambda once too often.
-  const StreamHandler handler = [seen](std::vector<StreamEntry>& entries, bool) {
+  const StreamHandler handler = handle_at_once([seen](std::vector<StreamEntry>& entries, bool) {
     for (const auto& entry : entries)
       seen->push_back(entry.id);
-  };
+  });
   run_with(options(), [&](auto connection) -> asio::awaitable<void> {
     asio::co_spawn(connection->executor(), follow_stream(connection, key, handler), asio::detached);
     EXPECT_TRUE(co_await co_wait_until([&] { return seen->size() == 3; }));
@@ -751,11 +751,12 @@ TEST_F(RedisConnectionTest, FollowerFromACheckpointCountsTheEntriesUpToItAsAppli
   auto rewinds = std::make_shared<int>(0);
   auto caught_up = std::make_shared<bool>(false);
   // Built outside the coroutine (GCC 12: see above).
-  const StreamHandler handler = [seen, caught_up](std::vector<StreamEntry>& entries, bool done) {
-    for (const auto& entry : entries)
-      seen->push_back(entry.id);
-    *caught_up = done;
-  };
+  const StreamHandler handler =
+      handle_at_once([seen, caught_up](std::vector<StreamEntry>& entries, bool done) {
+        for (const auto& entry : entries)
+          seen->push_back(entry.id);
+        *caught_up = done;
+      });
   const StreamRewound rewound = [rewinds] { ++*rewinds; };
   run_with(options(), [&](auto connection) -> asio::awaitable<void> {
     asio::co_spawn(connection->executor(),
