@@ -100,7 +100,8 @@ class StreamClock {
 };
 
 // Follows a stream (XREAD on a connection of its own, on a thread of its own) and marks each
-// entry's write time on the clock, until stopped or `entries` are seen.
+// entry's write time on the clock until `entries` are seen, or until stopped and every entry
+// written by then is marked (a load tool that fell behind catches up before it reports).
 class StreamObserver {
  public:
   StreamObserver(const test_support::RedisServer& redis, std::string stream, StreamClock& clock,
@@ -108,10 +109,14 @@ class StreamObserver {
       : thread_([this, &redis, stream = std::move(stream), &clock, entries] {
           std::string last = "0";
           std::size_t entry = 0;
-          while (observing_.load() && entry < entries) {
+          while (entry < entries) {
+            const bool finishing = stopping_.load();
             const auto reply =
                 redis.command({"XREAD", "COUNT", "10000", "BLOCK", "200", "STREAMS", stream, last});
-            if (!reply.is_array() || reply.elements().empty()) continue;
+            if (!reply.is_array() || reply.elements().empty()) {
+              if (finishing) break;  // nothing more since stop() was called
+              continue;
+            }
             for (const auto& e : reply.elements()[0].elements()[1].elements()) {
               last = e.elements()[0].as_string();
               clock.mark(++entry, last);
@@ -122,13 +127,14 @@ class StreamObserver {
   StreamObserver(const StreamObserver&) = delete;
   StreamObserver& operator=(const StreamObserver&) = delete;
 
+  // Returns once every entry written before the call is marked.
   void stop() {
-    observing_ = false;
+    stopping_ = true;
     if (thread_.joinable()) thread_.join();
   }
 
  private:
-  std::atomic<bool> observing_{true};
+  std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
 
