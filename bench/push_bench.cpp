@@ -197,8 +197,7 @@ int main(int argc, char** argv) {
   observer.stop();
   watching = false;
   watcher.join();
-  ViewerStats final_stats = viewers.stats();
-  final_stats.resolve_waiting(clock);
+  const ViewerStats final_stats = viewers.final_stats(clock);
   const int server_exit = server.stop();
   viewers.stop();
 

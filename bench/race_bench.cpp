@@ -274,8 +274,7 @@ int main(int argc, char** argv) {
   const std::size_t stream_length =
       static_cast<std::size_t>(redis.command({"XLEN", stream}).as_integer());
   observer.stop();
-  ViewerStats final_stats = viewers.stats();
-  final_stats.resolve_waiting(clock);
+  const ViewerStats final_stats = viewers.final_stats(clock);
   viewers.stop();
 
   // The server's results against the results of the reads sent.

@@ -94,9 +94,13 @@ class StreamClock {
     return ms * 1000;
   }
   std::size_t capacity() const { return written_ms_.size() - 1; }
+  // Whether an observer marks this clock: without one, viewers time nothing and keep nothing.
+  void set_observed() { observed_ = true; }
+  bool observed() const { return observed_.load(); }
 
  private:
   std::vector<std::atomic<std::int64_t>> written_ms_;
+  std::atomic<bool> observed_{false};
 };
 
 // Follows a stream (XREAD on a connection of its own, on a thread of its own) and marks each
@@ -106,7 +110,7 @@ class StreamObserver {
  public:
   StreamObserver(const test_support::RedisServer& redis, std::string stream, StreamClock& clock,
                  std::size_t entries = std::numeric_limits<std::size_t>::max())
-      : thread_([this, &redis, stream = std::move(stream), &clock, entries] {
+      : marked_(clock), thread_([this, &redis, stream = std::move(stream), &clock, entries] {
           std::string last = "0";
           std::size_t entry = 0;
           while (entry < entries) {
@@ -134,6 +138,11 @@ class StreamObserver {
   }
 
  private:
+  // Marks the clock observed before the thread starts (a member initialised before thread_).
+  struct Marked {
+    explicit Marked(StreamClock& clock) { clock.set_observed(); }
+  };
+  Marked marked_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
@@ -279,7 +288,7 @@ inline boost::asio::awaitable<void> viewer(int port, const ViewerRequest& reques
       const std::uint64_t version = message_version(bytes);
       if (auto written_at = clock.written_us(version)) {
         stats.latency.add(static_cast<double>(now_us - *written_at) / 1000.0);
-      } else {
+      } else if (clock.observed()) {
         stats.waiting.emplace_back(version, now_us);
       }
     }
@@ -385,7 +394,25 @@ class ViewerPool {
 
   // A copy of the stats, taken on the client thread.
   ViewerStats stats() {
-    return boost::asio::post(ioc_, boost::asio::use_future([this] { return stats_; })).get();
+    return boost::asio::post(ioc_, boost::asio::use_future([this] {
+                               // Not the messages waiting for the observer: a long list, only
+                               // needed at the end.
+                               auto waiting = std::move(stats_.waiting);
+                               ViewerStats copy = stats_;
+                               stats_.waiting = std::move(waiting);
+                               return copy;
+                             }))
+        .get();
+  }
+
+  // The stats with the messages that waited for the observer timed: once it has stopped
+  // (StreamObserver::stop).
+  ViewerStats final_stats(const StreamClock& clock) {
+    return boost::asio::post(ioc_, boost::asio::use_future([this, &clock] {
+                               stats_.resolve_waiting(clock);
+                               return stats_;
+                             }))
+        .get();
   }
 
   // Stops the viewers and the thread (idempotent).

@@ -129,10 +129,12 @@ StreamHandler PipelineService::entries_handler() {
 
 asio::awaitable<void> PipelineService::hand_over(std::vector<StreamEntry>& entries,
                                                  bool caught_up) {
-  // Closed at stop: the follower's next read reports `stopped` and it ends.
-  co_await handoff_.async_send(boost::system::error_code(), std::move(entries), caught_up,
-                               kNoThrow);
+  const auto sent = co_await handoff_.async_send(boost::system::error_code(), std::move(entries),
+                                                 caught_up, kNoThrow);
   entries.clear();
+  // Cancelled and closed at stop: stopping the connection here (on its own strand, at once)
+  // makes the follower's next read report `stopped`, and it ends.
+  if (std::get<0>(sent)) follower_redis_->stop();
 }
 
 asio::awaitable<void> PipelineService::apply_handed_over() {
@@ -279,7 +281,8 @@ void PipelineService::join_encoder() {
 
 void PipelineService::stop() {
   stopped_ = true;
-  handoff_.close();
+  handoff_.cancel();  // a follower waiting to hand over a batch, and the intake, end
+  handoff_.close();   // and nothing more is handed over
   materializer_.stop();
   publish_timer_.cancel();
   checkpoint_timer_.cancel();

@@ -168,9 +168,10 @@ int run_server(const ServerConfig& config, const Event& event,
 
   const ComponentOptions options = component_options(config);
   NodeContext ioc(config.threads);
-  // The engine, the stream follower and the state materializer on a thread of their own: the
-  // stream is applied at the pace ingest stores it, whatever the device sessions and the
-  // viewers' writes ask of the I/O threads.
+  // The engine and the state materializer on a thread of their own: the stream is applied at
+  // the pace ingest stores it, whatever the device sessions and the viewers' writes ask of the
+  // I/O threads. The stream follower reads and parses on a strand of the I/O threads, so that
+  // its next batch arrives while the engine applies the last.
   NodeContext engine_ioc(1);
   auto engine_work = asio::make_work_guard(engine_ioc);
   tcp::acceptor http_acceptor = open_acceptor(ioc, config.http, "http");
