@@ -109,24 +109,26 @@ class StreamClock {
 class StreamObserver {
  public:
   StreamObserver(const test_support::RedisServer& redis, std::string stream, StreamClock& clock,
-                 std::size_t entries = std::numeric_limits<std::size_t>::max())
-      : marked_(clock), thread_([this, &redis, stream = std::move(stream), &clock, entries] {
-          std::string last = "0";
-          std::size_t entry = 0;
-          while (entry < entries) {
-            const bool finishing = stopping_.load();
-            const auto reply =
-                redis.command({"XREAD", "COUNT", "10000", "BLOCK", "200", "STREAMS", stream, last});
-            if (!reply.is_array() || reply.elements().empty()) {
-              if (finishing) break;  // nothing more since stop() was called
-              continue;
-            }
-            for (const auto& e : reply.elements()[0].elements()[1].elements()) {
-              last = e.elements()[0].as_string();
-              clock.mark(++entry, last);
-            }
-          }
-        }) {}
+                 std::size_t entries = std::numeric_limits<std::size_t>::max()) {
+    clock.set_observed();
+    thread_ = std::thread([this, &redis, stream = std::move(stream), &clock, entries] {
+      std::string last = "0";
+      std::size_t entry = 0;
+      while (entry < entries) {
+        const bool finishing = stopping_.load();
+        const auto reply =
+            redis.command({"XREAD", "COUNT", "10000", "BLOCK", "200", "STREAMS", stream, last});
+        if (!reply.is_array() || reply.elements().empty()) {
+          if (finishing) break;  // nothing more since stop() was called
+          continue;
+        }
+        for (const auto& e : reply.elements()[0].elements()[1].elements()) {
+          last = e.elements()[0].as_string();
+          clock.mark(++entry, last);
+        }
+      }
+    });
+  }
   ~StreamObserver() { stop(); }
   StreamObserver(const StreamObserver&) = delete;
   StreamObserver& operator=(const StreamObserver&) = delete;
@@ -138,11 +140,6 @@ class StreamObserver {
   }
 
  private:
-  // Marks the clock observed before the thread starts (a member initialised before thread_).
-  struct Marked {
-    explicit Marked(StreamClock& clock) { clock.set_observed(); }
-  };
-  Marked marked_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
