@@ -33,6 +33,7 @@ class CrossingSet {
   std::span<const Crossing> items() const { return items_; }
   bool empty() const { return items_.empty(); }
   void clear() { items_.clear(); }
+  void reserve(std::size_t n) { items_.reserve(n); }
 
  private:
   std::vector<Crossing> items_;

@@ -210,6 +210,7 @@ std::optional<std::string> RaceEngine::restore(const EngineSnapshot& s) {
     runner.official = record.official;
     runner.reads = record.reads;
     runner.voids = record.voids;
+    runner.any_voids = !runner.voids.empty();
     rederive(record.runner);
   }
   return std::nullopt;

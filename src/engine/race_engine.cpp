@@ -55,14 +55,16 @@ RaceEngine::RaceEngine(const Event& event) : event_(event) {
   for (std::size_t i = 0; i < event.participants.size(); ++i) {
     const Participant& p = event.participants[i];
     Runner& runner = runners_[i];
+    runner.race = p.race;
     runner.gun = event.gun_time_of(p);
     runner.assignment.times.assign(event.races[p.race].splits.size(), kNoTime);
     auto& groups = races_[p.race].groups;
     const std::size_t splits = event.races[p.race].splits.size();
+    std::size_t group_count = 0;
     for (const std::string& name : categories_of(p)) {
       Group& g = groups[name];
       g.splits.resize(splits);
-      runner.groups.push_back(&g);
+      runner.group_slots.at(group_count++) = &g;
     }
     for (const std::string& chip : p.chips)
       chips_.insert(chip, static_cast<RunnerIndex>(i));
@@ -80,24 +82,54 @@ ApplyResult RaceEngine::apply(const Read& read) {
     u->second.push_back({read.timing_point, read.time});
     return {ReadOutcome::unknown_chip, kNoIndex, false, {}};
   }
-  runners_[entry->runner].reads.push_back({read.time, read.timing_point, entry->id});
+  keep_read(entry->runner, {read.time, read.timing_point, entry->id});
   return apply_to_runner(entry->runner, read.timing_point, read.time);
+}
+
+void RaceEngine::prefetch(std::string_view chip, Prefetch what) const {
+  if (what == Prefetch::chip_slot) {
+    chips_.prefetch(chip);
+    return;
+  }
+  const auto entry = chips_.lookup(chip);
+  if (!entry || entry->runner == ChipIndex::kNobody) return;
+  const Runner& runner = runners_[entry->runner];
+  if (what == Prefetch::runner) {
+    __builtin_prefetch(&runner);  // its first cache line: what every read touches
+    return;
+  }
+  __builtin_prefetch(runner.reads.data() + runner.reads.size(), 1);
+  __builtin_prefetch(runner.crossings.items().data());
+  __builtin_prefetch(runner.assignment.times.data());
 }
 
 ApplyResult RaceEngine::apply_manual(RunnerIndex r, TimingPointIndex tp, TimeMs time) {
   ++counters_.reads;
-  runners_[r].reads.push_back({time, tp, ChipIndex::kNobody});
+  keep_read(r, {time, tp, ChipIndex::kNobody});
   return apply_to_runner(r, tp, time);
 }
 
+void RaceEngine::keep_read(RunnerIndex r, const CreditedRead& read) {
+  Runner& runner = runners_[r];
+  if (runner.reads.capacity() == 0) {
+    // A runner's first read: room for the whole race at once (two lines reading each crossing
+    // twice), instead of a vector that reallocates and copies as it doubles, which cost a fifth
+    // of the engine's time.
+    const std::size_t splits = runner.assignment.times.size();
+    runner.reads.reserve(std::min<std::size_t>(4 * splits, 1024));
+    runner.crossings.reserve(splits + 2);
+  }
+  runner.reads.push_back(read);
+}
+
 ReadOutcome RaceEngine::screen(RunnerIndex r, TimingPointIndex tp, TimeMs time) const {
-  const Participant& p = event_.participants[r];
   const Runner& runner = runners_[r];
-  if (tp >= event_.timing_points.size() || !on_course_[p.race][tp])
+  if (tp >= event_.timing_points.size() || !on_course_[runner.race][tp])
     return ReadOutcome::not_on_course;
   // Before the gun only the start mat counts: runners stand on it waiting.
-  if (time < runner.gun && tp != event_.races[p.race].start().timing_point)
+  if (time < runner.gun && tp != event_.races[runner.race].start().timing_point)
     return ReadOutcome::before_gun;
+  if (!runner.any_voids) return ReadOutcome::applied;
   for (const VoidWindow& v : runner.voids) {
     if (v.timing_point == tp && time >= v.from && time <= v.to) return ReadOutcome::voided;
   }
@@ -105,9 +137,8 @@ ReadOutcome RaceEngine::screen(RunnerIndex r, TimingPointIndex tp, TimeMs time) 
 }
 
 ApplyResult RaceEngine::apply_to_runner(RunnerIndex r, TimingPointIndex tp, TimeMs time) {
-  const Participant& p = event_.participants[r];
-  const Race& race = event_.races[p.race];
   Runner& runner = runners_[r];
+  const Race& race = event_.races[runner.race];
   switch (screen(r, tp, time)) {
     case ReadOutcome::not_on_course:
       ++counters_.not_on_course;
@@ -128,7 +159,7 @@ ApplyResult RaceEngine::apply_to_runner(RunnerIndex r, TimingPointIndex tp, Time
   }
   ++counters_.applied;
   // Only splits that count the last read look at a crossing's end.
-  if (change == CrossingSet::Change::last_extended && !last_rule_at_[p.race][tp]) {
+  if (change == CrossingSet::Change::last_extended && !last_rule_at_[runner.race][tp]) {
     changed_.clear();
     return {ReadOutcome::applied, r, false, {}};
   }
@@ -149,7 +180,7 @@ bool RaceEngine::commit_assignment(RunnerIndex r) {
   }
   const RankKey key_before = runner.key;
   const bool ranked_before = runner.ranked;
-  update_rankings(r, scratch_, start_before, runner.in_rankings);
+  update_rankings(r, scratch_, start_before, runner.in_rankings, changed_);
   return ranked_before != runner.ranked || !(key_before == runner.key);
 }
 
@@ -173,6 +204,7 @@ CorrectionResult RaceEngine::void_reads(RunnerIndex r, VoidWindow window) {
   Runner& runner = runners_[r];
   if (std::find(runner.voids.begin(), runner.voids.end(), window) == runner.voids.end())
     runner.voids.push_back(window);
+  runner.any_voids = true;
   return {std::nullopt, {rederive(r)}};
 }
 
@@ -183,6 +215,7 @@ CorrectionResult RaceEngine::restore_reads(RunnerIndex r, VoidWindow window) {
     return {"bib " + event_.participants[r].bib + " has no void of exactly that window", {}};
   }
   runner.voids.erase(it);
+  runner.any_voids = !runner.voids.empty();
   return {std::nullopt, {rederive(r)}};
 }
 
@@ -224,30 +257,15 @@ CorrectionResult RaceEngine::move_chip(std::string_view chip, RunnerIndex to) {
 std::optional<DurationMs> RaceEngine::ranked_time(RunnerIndex r, const SplitAssignment& a,
                                                   std::size_t s, TimeMs start) const {
   if (a.times[s] == kNoTime) return std::nullopt;
-  const RaceIndex race = event_.participants[r].race;
-  return a.times[s] - (event_.races[race].rank_by == RankBy::chip ? start : runners_[r].gun);
+  const Runner& runner = runners_[r];
+  return a.times[s] - (event_.races[runner.race].rank_by == RankBy::chip ? start : runner.gun);
 }
 
 void RaceEngine::update_rankings(RunnerIndex r, const SplitAssignment& before, TimeMs start_before,
-                                 bool was_in) {
+                                 bool was_in, std::span<const std::uint16_t> changed) {
   Runner& runner = runners_[r];
   const bool now_in = participates(runner);
   const TimeMs start_now = start_time(r);
-  // Split rankings: only where the ranked time moved.
-  // (Sentinels rather than optionals here: GCC 12 misreads optionals in this loop.)
-  constexpr DurationMs kNone = INT64_MIN;
-  for (std::size_t s = 0; s < runner.assignment.times.size(); ++s) {
-    const DurationMs old_t =
-        was_in ? ranked_time(r, before, s, start_before).value_or(kNone) : kNone;
-    const DurationMs new_t =
-        now_in ? ranked_time(r, runner.assignment, s, start_now).value_or(kNone) : kNone;
-    if (old_t == new_t) continue;
-    for (Group* g : runner.groups) {
-      if (old_t != kNone) g->splits[s].erase({old_t, 0, r});
-      if (new_t != kNone) g->splits[s].insert({new_t, 0, r});
-    }
-  }
-  runner.in_rankings = now_in;
   // Standings: furthest split first, then the time there. A late read that fills in an
   // earlier split leaves this key as it was.
   const int f = runner.assignment.furthest;
@@ -256,10 +274,45 @@ void RaceEngine::update_rankings(RunnerIndex r, const SplitAssignment& before, T
   if (ranked) {
     key = {-f, *ranked_time(r, runner.assignment, static_cast<std::size_t>(f), start_now), r};
   }
-  if (ranked == runner.ranked && (!ranked || key == runner.key)) return;
-  for (Group* g : runner.groups) {
-    if (runner.ranked) g->standings.erase(runner.key);
-    if (ranked) g->standings.insert(key);
+  const bool key_moved = ranked != runner.ranked || (ranked && !(key == runner.key));
+  // The key at the old furthest split loses its mark, the one at the new furthest split gets
+  // it, unless the split loop below erases or inserts them anyway.
+  bool unmark_before = runner.ranked && key_moved;
+  bool mark_now = ranked && key_moved;
+  const auto before_split = static_cast<std::size_t>(-runner.key.primary);
+  const auto now_split = static_cast<std::size_t>(f);
+
+  // Split rankings: only where the ranked time moved.
+  // (Sentinels rather than optionals here: GCC 12 misreads optionals in this loop.)
+  constexpr DurationMs kNone = INT64_MIN;
+  const auto update_split = [&](std::size_t s) {
+    const DurationMs old_t =
+        was_in ? ranked_time(r, before, s, start_before).value_or(kNone) : kNone;
+    const DurationMs new_t =
+        now_in ? ranked_time(r, runner.assignment, s, start_now).value_or(kNone) : kNone;
+    if (old_t == new_t) return;
+    const bool mark = mark_now && s == now_split && new_t != kNone;
+    for (Group* g : runner.groups()) {
+      if (old_t != kNone) g->splits[s].erase({old_t, 0, r});
+      if (new_t != kNone) g->splits[s].insert({new_t, 0, r}, mark);
+    }
+    if (mark) mark_now = false;
+    if (unmark_before && s == before_split && old_t != kNone) unmark_before = false;
+  };
+  const bool same_start =
+      start_before == start_now || event_.races[runner.race].rank_by == RankBy::gun;
+  if (was_in == now_in && same_start) {
+    for (const std::uint16_t s : changed)
+      update_split(s);
+  } else {
+    for (std::size_t s = 0; s < runner.assignment.times.size(); ++s)
+      update_split(s);
+  }
+  runner.in_rankings = now_in;
+
+  for (Group* g : runner.groups()) {
+    if (unmark_before) g->splits[before_split].set_marked({runner.key.secondary, 0, r}, false);
+    if (mark_now) g->splits[now_split].set_marked({key.secondary, 0, r}, true);
   }
   runner.ranked = ranked;
   runner.key = key;
@@ -282,7 +335,7 @@ CorrectionResult RaceEngine::set_official_status(RunnerIndex r, OfficialStatus s
   const bool ranked_before = runner.ranked;
   const RankKey key_before = runner.key;
   runner.official = status;
-  update_rankings(r, runner.assignment, start_time(r), was_in);
+  update_rankings(r, runner.assignment, start_time(r), was_in, {});
   const bool moved = ranked_before != runner.ranked || !(key_before == runner.key);
   return {std::nullopt, {{r, moved, {}}}};
 }
@@ -352,15 +405,28 @@ const RaceEngine::Group* RaceEngine::group(RaceIndex race, std::string_view cate
 
 std::size_t RaceEngine::ranked_count(RaceIndex race, std::string_view category) const {
   const Group* g = group(race, category);
-  return g ? g->standings.size() : 0;
+  std::size_t count = 0;
+  if (g) {
+    for (const Ranking& split : g->splits)
+      count += split.marked_count();
+  }
+  return count;
 }
 
 std::vector<RunnerIndex> RaceEngine::standings(RaceIndex race, std::string_view category,
                                                std::size_t offset, std::size_t limit) const {
   std::vector<RunnerIndex> out;
   if (const Group* g = group(race, category)) {
-    out.reserve(std::min(limit, g->standings.size()));
-    g->standings.for_each(offset, limit, [&](const RankKey& k) { out.push_back(k.runner); });
+    // The furthest split's runners first.
+    for (auto split = g->splits.rbegin(); split != g->splits.rend() && limit > 0; ++split) {
+      if (offset >= split->marked_count()) {
+        offset -= split->marked_count();
+        continue;
+      }
+      limit -=
+          split->for_each_marked(offset, limit, [&](const RankKey& k) { out.push_back(k.runner); });
+      offset = 0;
+    }
   }
   return out;
 }
@@ -369,7 +435,14 @@ std::uint32_t RaceEngine::rank(RunnerIndex r, std::string_view category) const {
   const Runner& runner = runners_[r];
   if (!runner.ranked) return 0;
   const Group* g = group(event_.participants[r].race, category);
-  return g ? g->standings.rank_of(runner.key) : 0;
+  if (!g) return 0;
+  const auto f = static_cast<std::size_t>(-runner.key.primary);
+  const std::uint32_t in_section = g->splits[f].marked_rank_of({runner.key.secondary, 0, r});
+  if (in_section == 0) return 0;  // not in this category
+  std::size_t further = 0;
+  for (std::size_t s = f + 1; s < g->splits.size(); ++s)
+    further += g->splits[s].marked_count();
+  return static_cast<std::uint32_t>(further) + in_section;
 }
 
 std::uint32_t RaceEngine::split_rank(RunnerIndex r, std::size_t s,

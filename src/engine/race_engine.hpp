@@ -2,6 +2,7 @@
 // reads, it gives the same state whatever order they arrive in.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -118,6 +119,18 @@ class RaceEngine {
   RaceEngine& operator=(const RaceEngine&) = delete;
 
   ApplyResult apply(const Read& read);
+  // For a caller applying many reads in a row (a batch from the stream): before applying the
+  // i-th of n reads, starts fetching the memory that reads i+2, i+4 and i+8 will touch (their
+  // chip's slot, then its runner, then the runner's buffers), so that it arrives while the reads
+  // before them are applied. A read of a 60,000-runner field spends most of its time waiting for
+  // memory; this hides much of it. `chip_at(j)` gives the j-th read's chip (anything, say "",
+  // where there is no read). Changes nothing.
+  template <typename ChipAt>
+  void prefetch_ahead(std::size_t i, std::size_t n, ChipAt&& chip_at) const {
+    if (i + 8 < n) prefetch(chip_at(i + 8), Prefetch::chip_slot);
+    if (i + 4 < n) prefetch(chip_at(i + 4), Prefetch::runner);
+    if (i + 2 < n) prefetch(chip_at(i + 2), Prefetch::runner_buffers);
+  }
 
   // Corrections by officials. Each leaves the runners it touches as if it had been in place
   // before any read arrived: the engine keeps every read credited to a runner and derives the
@@ -206,24 +219,37 @@ class RaceEngine {
                                           std::string_view category = kOverall) const;
 
  private:
-  // One category of one race: its standings and who was fastest at each split.
+  // One category of one race: its runners ranked at each split. A runner's key is marked at its
+  // furthest split, so the standings are the splits' marked keys, furthest split first.
   struct Group {
-    Ranking standings;
     std::vector<Ranking> splits;
   };
   using RunnerRead = CreditedRead;
-  struct Runner {
-    std::vector<RunnerRead> reads;
-    std::vector<VoidWindow> voids;
-    CrossingSet crossings;
-    SplitAssignment assignment;
+  static constexpr std::size_t kMaxGroups = 3;  // overall, gender, age group or category
+  // What every read touches comes first, to share cache lines: a read of a 60,000-runner field
+  // is mostly waiting for memory.
+  struct alignas(64) Runner {
     TimeMs gun = 0;
+    RaceIndex race = 0;
     OfficialStatus official = OfficialStatus::none;
     bool in_rankings = false;  // its split times are in its groups' split rankings
-    bool ranked = false;       // `key` is in its groups' standings
+    bool ranked = false;       // `key` is its standings key (marked in its groups' rankings)
+    bool any_voids = false;    // !voids.empty(), without touching the vector's cache line
+    CrossingSet crossings;
+    std::vector<RunnerRead> reads;
+    SplitAssignment assignment;
     RankKey key;
-    std::vector<Group*> groups;  // overall, gender, category
+    std::array<Group*, kMaxGroups> group_slots{};  // the first ones; nullptr after them
+    std::vector<VoidWindow> voids;
+
+    std::span<Group* const> groups() const {
+      std::size_t n = 0;
+      while (n < kMaxGroups && group_slots[n] != nullptr)
+        ++n;
+      return {group_slots.data(), n};
+    }
   };
+  static_assert(sizeof(Runner) == 192, "a runner is three cache lines, the first one hot");
   struct RaceState {
     std::unordered_map<std::string, Group> groups;
   };
@@ -233,6 +259,10 @@ class RaceEngine {
   };
   using StoredRead = ChipRead;
 
+  enum class Prefetch : std::uint8_t { chip_slot, runner, runner_buffers };
+  void prefetch(std::string_view chip, Prefetch what) const;
+  // Credits a read to the runner.
+  void keep_read(RunnerIndex r, const CreditedRead& read);
   ApplyResult apply_to_runner(RunnerIndex r, TimingPointIndex tp, TimeMs time);
   // Why a read of the runner does not count (applied: it does).
   ReadOutcome screen(RunnerIndex r, TimingPointIndex tp, TimeMs time) const;
@@ -243,8 +273,10 @@ class RaceEngine {
   RunnerChange rederive(RunnerIndex r);
   // Moves the runner's ranking entries from `before` (where it was in the rankings) to its
   // current assignment (if it takes part now).
+  // `changed`: the splits whose time moved, all that can have changed when the runner stays in
+  // (or out of) the rankings and its start did not move.
   void update_rankings(RunnerIndex r, const SplitAssignment& before, TimeMs start_before,
-                       bool was_in);
+                       bool was_in, std::span<const std::uint16_t> changed);
   std::optional<DurationMs> ranked_time(RunnerIndex r, const SplitAssignment& a, std::size_t s,
                                         TimeMs start) const;
   bool participates(const Runner& runner) const { return runner.official == OfficialStatus::none; }

@@ -52,7 +52,10 @@ void LivePipeline::apply_correction(const StreamEntry& entry, std::uint64_t& app
 void LivePipeline::apply(const std::vector<StreamEntry>& entries, bool caught_up) {
   std::uint64_t applied = 0, skipped = 0;
   const Event& event = engine_.event();
-  for (const StreamEntry& e : entries) {
+  const auto chip_at = [&entries](std::size_t j) -> std::string_view { return entries[j].chip; };
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const StreamEntry& e = entries[i];
+    engine_.prefetch_ahead(i, entries.size(), chip_at);
     ++entries_seen_;
     if (e.correction) {
       apply_correction(e, applied, skipped);

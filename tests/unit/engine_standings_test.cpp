@@ -4,6 +4,7 @@
 #include "engine/projection.hpp"
 #include "engine/race_engine.hpp"
 #include "support/engine_harness.hpp"
+#include "synth/synthetic_race.hpp"
 
 namespace splitstream::testing {
 namespace {
@@ -159,6 +160,93 @@ TEST(Projection, WithOnlyAStartUsesTheDefaultSpeed) {
   ASSERT_TRUE(p);
   EXPECT_NEAR(p->distance_m, 1800, 1e-6);
 }
+
+// The standings are kept as marks in the split rankings, not as a set of their own: in every
+// category they must equal the runners' standing keys sorted, with split ranks to match, through
+// late and shuffled reads and corrections, for gun and chip ranking.
+void expect_standings_match_sorted_keys(const RaceEngine& engine) {
+  const Event& event = engine.event();
+  for (const std::string& category : engine.categories(0)) {
+    std::vector<std::pair<RankKey, RunnerIndex>> expected;
+    for (RunnerIndex r = 0; r < event.participants.size(); ++r) {
+      const auto groups = RaceEngine::categories_of(event.participants[r]);
+      const bool member = std::find(groups.begin(), groups.end(), category) != groups.end();
+      if (const auto key = engine.standing_key(r)) {
+        if (member) expected.emplace_back(*key, r);
+      }
+      if (!member || !engine.standing_key(r)) {
+        ASSERT_EQ(engine.rank(r, category), 0u) << category << " runner " << r;
+      }
+    }
+    std::sort(expected.begin(), expected.end());
+    std::vector<RunnerIndex> order;
+    for (const auto& entry : expected)
+      order.push_back(entry.second);
+    ASSERT_EQ(engine.ranked_count(0, category), order.size()) << category;
+    ASSERT_EQ(engine.standings(0, category), order) << category;
+    for (std::size_t i = 0; i < order.size(); ++i)
+      ASSERT_EQ(engine.rank(order[i], category), i + 1) << category;
+    const std::size_t offset = std::min<std::size_t>(37, order.size());
+    const std::size_t end = std::min<std::size_t>(offset + 50, order.size());
+    const std::vector<RunnerIndex> page(order.begin() + static_cast<std::ptrdiff_t>(offset),
+                                        order.begin() + static_cast<std::ptrdiff_t>(end));
+    ASSERT_EQ(engine.standings(0, category, offset, 50), page) << category;
+    // Split ranks: the category's runners with a time there, by (ranked time, runner).
+    for (std::size_t s = 0; s < event.races[0].splits.size(); ++s) {
+      std::vector<std::pair<DurationMs, RunnerIndex>> at_split;
+      for (RunnerIndex r = 0; r < event.participants.size(); ++r) {
+        const auto groups = RaceEngine::categories_of(event.participants[r]);
+        if (std::find(groups.begin(), groups.end(), category) == groups.end()) continue;
+        if (engine.official_status(r) != OfficialStatus::none) continue;
+        if (const auto t = engine.ranked_time_at(r, s)) at_split.emplace_back(*t, r);
+      }
+      std::sort(at_split.begin(), at_split.end());
+      for (std::size_t i = 0; i < at_split.size(); ++i)
+        ASSERT_EQ(engine.split_rank(at_split[i].second, s, category), i + 1) << category;
+    }
+  }
+}
+
+class StandingsAgainstSortedKeys : public ::testing::TestWithParam<RankBy> {};
+
+TEST_P(StandingsAgainstSortedKeys, InEveryCategoryThroughShuffledReadsAndCorrections) {
+  Event event = make_synthetic_event(600, 6, 10000);
+  event.races[0].rank_by = GetParam();
+  SynthOptions options;
+  options.seed = 3;
+  options.dnf_rate = 0.1;
+  std::vector<FileRead> reads = synthesize_reads(event, options);
+  // Mostly in time order, a fifth of the reads late by up to an hour's worth of others.
+  SplitMix64 rng(11);
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    if (rng.uniform() < 0.2)
+      std::swap(reads[i], reads[std::min(reads.size() - 1, i + rng.below(4000))]);
+  }
+  RaceEngine engine(event);
+  const std::size_t third = reads.size() / 3;
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    engine.apply({reads[i].timing_point, reads[i].chip, reads[i].time});
+    if ((i + 1) % third == 0) expect_standings_match_sorted_keys(engine);
+  }
+  // Officials: a DNF, a DSQ taken back, a voided finish, a manual read, a chip moved.
+  const auto runner = [&](std::string_view bib) {
+    return event.participant_by_bib.at(std::string(bib));
+  };
+  const TimingPointIndex finish = event.races[0].splits.back().timing_point;
+  engine.set_official_status(runner("5"), OfficialStatus::dnf);
+  engine.set_official_status(runner("6"), OfficialStatus::dsq);
+  engine.set_official_status(runner("6"), OfficialStatus::none);
+  engine.void_reads(runner("7"), {finish, 0, INT64_MAX});
+  engine.apply_manual(runner("8"), finish, event.races[0].gun_time + 30 * kMin);
+  engine.move_chip(event.participants[runner("9")].chips.front(), runner("10"));
+  expect_standings_match_sorted_keys(engine);
+  engine.restore_reads(runner("7"), {finish, 0, INT64_MAX});
+  engine.set_official_status(runner("5"), OfficialStatus::none);
+  expect_standings_match_sorted_keys(engine);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engine, StandingsAgainstSortedKeys,
+                         ::testing::Values(RankBy::gun, RankBy::chip));
 
 }  // namespace
 }  // namespace splitstream::testing
