@@ -20,7 +20,8 @@ bool ChipIndex::Slot::holds(std::string_view chip, std::uint32_t h,
                             const std::vector<std::string>& keys) const {
   if (hash != h) return false;
   if (chip.size() > kInline) return length > kInline && keys[key] == chip;
-  return length == chip.size() && std::memcmp(bytes, chip.data(), chip.size()) == 0;
+  return length == chip.size() &&
+         (chip.empty() || std::memcmp(bytes, chip.data(), chip.size()) == 0);
 }
 
 void ChipIndex::fill(Slot& s, std::string_view chip, std::uint64_t hash, std::uint32_t runner) {
@@ -28,7 +29,8 @@ void ChipIndex::fill(Slot& s, std::string_view chip, std::uint64_t hash, std::ui
   s.key = static_cast<std::uint32_t>(keys_.size());
   s.runner = runner;
   s.length = static_cast<std::uint8_t>(chip.size() > kInline ? kInline + 1 : chip.size());
-  if (chip.size() <= kInline) std::memcpy(s.bytes, chip.data(), chip.size());
+  // (Not for an empty chip: a string_view{} has no data pointer to hand to memcpy.)
+  if (!chip.empty() && chip.size() <= kInline) std::memcpy(s.bytes, chip.data(), chip.size());
   keys_.emplace_back(chip);
 }
 

@@ -1,6 +1,7 @@
 // Chip -> runner lookup on every read: an open-addressing table of (hash, key, runner) slots
 // that hold short chips' bytes too, so a lookup costs one probe run in a flat array and, for
-// the chips decoders send (7 to 19 characters), no second memory access. Each chip keeps a
+// chips up to 19 characters (transponder codes such as "KZ12345"), no second memory access;
+// longer ones (a 24-character EPC) are compared through the key list. Each chip keeps a
 // small id for as long as the index lives, also while it belongs to nobody (detached).
 #pragma once
 
@@ -37,8 +38,8 @@ class ChipIndex {
  private:
   static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;
   static constexpr std::size_t kInline = 19;
-  // One 32-byte slot: half a cache line.
-  struct Slot {
+  // One 32-byte slot, aligned so that it never straddles two cache lines.
+  struct alignas(32) Slot {
     std::uint32_t hash = 0;      // the hash's upper half (the lower one picks the slot)
     std::uint32_t key = kEmpty;  // index into keys_
     std::uint32_t runner = 0;
