@@ -68,18 +68,8 @@ class Ranking {
   std::size_t marked_count() const { return marked_; }
   bool empty() const { return size_ == 0; }
   RankKey first() const { return blocks_.front().front().key(); }
-  // Calls f(key) for ranks offset+1 .. offset+limit, in order.
-  template <typename F>
-  void for_each(std::size_t offset, std::size_t limit, F&& f) const {
-    std::size_t b = 0;
-    while (b < blocks_.size() && offset >= blocks_[b].size())
-      offset -= blocks_[b++].size();
-    for (; b < blocks_.size() && limit > 0; ++b, offset = 0) {
-      for (std::size_t i = offset; i < blocks_[b].size() && limit > 0; ++i, --limit)
-        f(blocks_[b][i].key());
-    }
-  }
-  // The same over the marked keys only; returns how many it called f for.
+  // Calls f(key) for the marked keys of marked ranks offset+1 .. offset+limit, in order;
+  // returns how many it called f for.
   template <typename F>
   std::size_t for_each_marked(std::size_t offset, std::size_t limit, F&& f) const {
     std::size_t b = 0;
